@@ -1,0 +1,93 @@
+/**
+ * The page-table seam: how generic mm code installs, changes and removes
+ * translations without knowing the hardware format. An architecture encodes
+ * these architecture-neutral bits into its own entry format.
+ * @see include/linux/pgtable.h (set_pte_at, ptep_get_and_clear, ...)
+ */
+
+/** Architecture-neutral bits of a leaf entry, as generic mm code sees them. */
+export const PteBits = {
+  /** The translation is valid for the hardware. */
+  PRESENT: 1 << 0,
+  /** Writes allowed (x86 R/W). */
+  WRITE: 1 << 1,
+  /** User-mode access allowed (x86 U/S). */
+  USER: 1 << 2,
+  /** Instruction fetch allowed (x86: NX clear). */
+  EXEC: 1 << 3,
+  /** Set by the hardware walk on any access. */
+  ACCESSED: 1 << 4,
+  /** Set by the hardware walk on a write. */
+  DIRTY: 1 << 5,
+  /** Not present for the hardware, but a valid PROT_NONE mapping for Linux (x86 `_PAGE_PROTNONE`). */
+  PROTNONE: 1 << 6,
+  /** Linux's `_PAGE_SPECIAL`: no struct page refcounting (zero page, PFN maps). */
+  SPECIAL: 1 << 7,
+  /** Global translation (kernel mappings; survives a TLB flush of the address space). */
+  GLOBAL: 1 << 8,
+  /** Readable (architectures that can express write-only or exec-only; x86 ignores it). */
+  READ: 1 << 9,
+} as const;
+
+/** A leaf translation as generic code sees it. */
+export interface PteView {
+  /** First page frame of the mapped page (of a huge page for order > 0). */
+  readonly pfn: number;
+  /** log2 of the number of base pages the leaf maps: 0 (4 KiB), 9 (2 MiB), 18 (1 GiB) on x86-64. */
+  readonly order: number;
+  /** {@link PteBits}. */
+  readonly bits: number;
+}
+
+/** Where page-table pages come from: the machine's frame allocator, one frame each. */
+export interface PageTableFrameSource {
+  /** A zeroed frame for a page-table page, or -1 when memory is exhausted. */
+  allocTableFrame(): number;
+  /** Give a page-table page back (`free_pgtables`). */
+  freeTableFrame(pfn: number): void;
+}
+
+/**
+ * One address space's page tables (Linux's `pgd` tree). Virtual addresses are
+ * given as virtual page numbers (address >> page shift).
+ */
+export interface PageTable {
+  /** Number of levels in use (4 or 5 on x86-64). */
+  readonly levels: number;
+  /**
+   * Install a leaf of `2^order` base pages at `vpn` (which must be aligned to it),
+   * allocating intermediate tables as needed. Returns false if a table page
+   * could not be allocated.
+   * @see set_pte_at, set_pmd_at, set_pud_at
+   */
+  map(vpn: number, pfn: number, order: number, bits: number): boolean;
+  /** The leaf covering `vpn`, or null if none (absent, or an empty slot). */
+  lookup(vpn: number): PteView | null;
+  /** Replace the {@link PteBits} of the leaf covering `vpn`; no-op if there is none. */
+  setBits(vpn: number, bits: number): void;
+  /** Remove the leaf covering `vpn` and return what it mapped. @see ptep_get_and_clear */
+  unmap(vpn: number): PteView | null;
+  /**
+   * Visit every leaf that overlaps `[startVpn, endVpn)` in ascending order,
+   * skipping empty subtrees. The callback receives the leaf's first vpn.
+   */
+  forEachLeaf(startVpn: number, endVpn: number, visit: (vpn: number, leaf: PteView) => void): void;
+  /** Free the page-table pages below `[startVpn, endVpn)` that map nothing any more. @see free_pgtables */
+  freeEmptyTables(startVpn: number, endVpn: number): void;
+  /** Number of page-table pages currently allocated (the top level included). */
+  tablePages(): number;
+}
+
+/** The kind of access the MMU is asked to perform. */
+export const AccessKind = {
+  READ: 0,
+  WRITE: 1,
+  EXEC: 2,
+} as const;
+/** One of {@link AccessKind}'s values. */
+export type AccessKind = (typeof AccessKind)[keyof typeof AccessKind];
+
+/** The outcome of a hardware translation. */
+export type Translation =
+  | { readonly ok: true; readonly pfn: number; readonly offsetInLeaf: number }
+  | { readonly ok: false; readonly errorCode: number; readonly signal?: 'SIGSEGV' };

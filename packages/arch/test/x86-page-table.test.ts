@@ -1,0 +1,229 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { PteBits } from '@mmsim/arch';
+import type { PteView } from '@mmsim/arch';
+import { X86PageTable, x86_64 } from '@mmsim/arch/x86-64';
+import { TestFrames } from './frame-source.js';
+
+const { PRESENT, WRITE, USER, ACCESSED, DIRTY, READ, EXEC, PROTNONE } = PteBits;
+const RW = PRESENT | WRITE | USER | ACCESSED | READ;
+const RO = PRESENT | USER | ACCESSED | READ;
+
+function leaves(pt: X86PageTable, start = 0, end = 2 ** 45): [number, PteView][] {
+  const out: [number, PteView][] = [];
+  pt.forEachLeaf(start, end, (vpn, leaf) => out.push([vpn, leaf]));
+  return out;
+}
+
+describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
+  it('starts with only the top-level table', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    expect(pt.levels).toBe(levels);
+    expect(pt.tablePages()).toBe(1);
+    expect(frames.live.size).toBe(1);
+    expect(pt.lookup(0x12345)).toBeNull();
+  });
+
+  it('maps, looks up and unmaps a 4 KiB page, allocating one table per level', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    const vpn = 0x7fff_f7ff_f; // 0x7ffff7fff000
+    expect(pt.map(vpn, 0x4242, 0, RW)).toBe(true);
+    expect(pt.tablePages()).toBe(levels);
+    expect(frames.live.size).toBe(levels);
+    expect(pt.lookup(vpn)).toEqual({ pfn: 0x4242, order: 0, bits: RW });
+    expect(pt.lookup(vpn + 1)).toBeNull();
+    expect(pt.pfnAt(vpn)).toBe(0x4242);
+    expect(pt.rawEntry(vpn)).toBe(0x8000000004242027n);
+    pt.setBits(vpn, RW | DIRTY | EXEC);
+    expect(pt.rawEntry(vpn)).toBe(0x0000000004242067n);
+    expect(pt.unmap(vpn)).toEqual({ pfn: 0x4242, order: 0, bits: RW | DIRTY | EXEC });
+    expect(pt.lookup(vpn)).toBeNull();
+    expect(pt.unmap(vpn)).toBeNull();
+    expect(pt.tablePages()).toBe(levels);
+    pt.freeEmptyTables(0, 2 ** 35);
+    expect(pt.tablePages()).toBe(1);
+    expect(frames.live.size).toBe(1);
+    expect(frames.frees).toBe(levels - 1);
+  });
+
+  it('maps 2 MiB and 1 GiB leaves and covers every vpn inside them', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    expect(pt.map(0x200, 0x8_0000, 9, RW)).toBe(true); // 2 MiB at 0x200000
+    expect(pt.tablePages()).toBe(levels - 1); // no PTE table
+    expect(pt.map(0x40000, 0x100000, 18, RO)).toBe(true); // 1 GiB at 0x40000000
+    expect(pt.tablePages()).toBe(levels - 1); // same PUD table
+    expect(pt.lookup(0x3ff)).toEqual({ pfn: 0x8_0000, order: 9, bits: RW });
+    expect(pt.pfnAt(0x3ff)).toBe(0x8_01ff);
+    expect(pt.lookup(0x400)).toBeNull();
+    expect(pt.lookup(0x7ffff)?.order).toBe(18);
+    expect(pt.pfnAt(0x7ffff)).toBe(0x13ffff);
+    expect(pt.rawEntry(0x200)).toBe(0x80000000800000a7n);
+    const walk = pt.walk(0x250);
+    expect(walk.map((s) => s.level)).toEqual(levels === 5 ? ['PGD', 'P4D', 'PUD', 'PMD'] : ['PGD', 'PUD', 'PMD']);
+    expect(walk.at(-1)).toMatchObject({ kind: 'leaf', index: 1, entry: 0x80000000800000a7n });
+    expect(walk[0]).toMatchObject({ kind: 'table', tablePfn: pt.root.pfn, index: 0 });
+    expect(leaves(pt).map(([v, l]) => [v, l.order])).toEqual([
+      [0x200, 9],
+      [0x40000, 18],
+    ]);
+    // A 4 KiB page inside a huge leaf is a model bug.
+    expect(() => pt.map(0x201, 1, 0, RW)).toThrow();
+    expect(pt.unmap(0x300)?.order).toBe(9);
+    expect(pt.unmap(0x40001)?.order).toBe(18);
+    pt.freeEmptyTables(0, 2 ** 36);
+    expect(pt.tablePages()).toBe(1);
+  });
+
+  it('replaces an empty PTE table by a huge leaf but refuses one that maps pages', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    pt.map(0x205, 7, 0, RW);
+    expect(() => pt.map(0x200, 0x200, 9, RW)).toThrow();
+    pt.unmap(0x205);
+    expect(pt.map(0x200, 0x200, 9, RW)).toBe(true);
+    expect(pt.tablePages()).toBe(levels - 1);
+    expect(frames.live.size).toBe(levels - 1);
+  });
+
+  it('rejects misaligned huge leaves and leaves without PRESENT or PROTNONE', () => {
+    const pt = new X86PageTable(new TestFrames(), levels);
+    expect(() => pt.map(0x201, 0x200, 9, RW)).toThrow(RangeError);
+    expect(() => pt.map(0x200, 0x201, 9, RW)).toThrow(RangeError);
+    expect(() => pt.map(0, 1, 3, RW)).toThrow(RangeError);
+    expect(() => pt.map(0, 1, 0, WRITE | USER)).toThrow(RangeError);
+    expect(pt.map(5, 9, 0, PROTNONE | ACCESSED)).toBe(true);
+    expect(pt.lookup(5)).toEqual({ pfn: 9, order: 0, bits: PROTNONE | ACCESSED });
+  });
+
+  it('returns false and keeps no new table when a table frame cannot be allocated', () => {
+    const frames = new TestFrames(2); // top + one more
+    const pt = new X86PageTable(frames, levels);
+    expect(pt.map(0x1000, 1, 0, RW)).toBe(false);
+    expect(pt.tablePages()).toBe(1);
+    expect(frames.live.size).toBe(1);
+    expect(pt.lookup(0x1000)).toBeNull();
+    expect(leaves(pt)).toEqual([]);
+    frames.limit = Infinity;
+    expect(pt.map(0x1000, 1, 0, RW)).toBe(true);
+  });
+
+  it('visits only populated subtrees, in order, clipped to the range', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    const top = levels === 5 ? 2 ** 44 : 2 ** 35;
+    const vpns = [3, 0x1ff, 0x200, 0x12345, 2 ** 27 + 5, top - 1];
+    for (const v of vpns) pt.map(v, v % 1000, 0, RO);
+    expect(leaves(pt).map(([v]) => v)).toEqual(vpns);
+    expect(leaves(pt, 0x1ff, 0x12346).map(([v]) => v)).toEqual([0x1ff, 0x200, 0x12345]);
+    expect(leaves(pt, 0x1ff, 0x1ff)).toEqual([]);
+    // Unmapping from inside the walk is allowed.
+    pt.forEachLeaf(0, top, (v) => pt.unmap(v));
+    expect(leaves(pt)).toEqual([]);
+    pt.freeEmptyTables(0, top);
+    expect(pt.tablePages()).toBe(1);
+    expect(frames.live.size).toBe(1);
+  });
+
+  it('frees only empty tables inside the range', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    pt.map(0x10, 1, 0, RO); // PTE table A
+    pt.map(0x400, 2, 0, RO); // PTE table B (next PMD entry)
+    pt.unmap(0x10);
+    const before = pt.tablePages();
+    pt.freeEmptyTables(0x400, 0x600); // A is empty but outside the range
+    expect(pt.tablePages()).toBe(before);
+    pt.freeEmptyTables(0, 0x200);
+    expect(pt.tablePages()).toBe(before - 1);
+    expect(pt.lookup(0x400)?.pfn).toBe(2);
+  });
+
+  it('destroy gives every table frame back, the top included', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    pt.map(1, 1, 0, RO);
+    pt.map(2 ** 20, 0x200, 9, RO);
+    pt.destroy();
+    expect(frames.live.size).toBe(0);
+    expect(frames.allocs).toBe(frames.frees);
+  });
+
+  it('matches a Map model under random map/unmap, and frees every table afterwards', () => {
+    const top = levels === 5 ? 2 ** 44 : 2 ** 35;
+    // Cluster vpns so tables are shared, with some far away.
+    const vpnArb = fc.oneof(
+      fc.integer({ min: 0, max: 4095 }),
+      fc.integer({ min: 0, max: 3 }).map((i) => i * 2 ** 27 + 0x1ff),
+      fc.integer({ min: 0, max: top - 1 }),
+    );
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('map' as const), vpn: vpnArb, order: fc.constantFrom(0, 0, 0, 9), pfn: fc.integer({ min: 0, max: 2 ** 20 }) }),
+      fc.record({ kind: fc.constant('unmap' as const), vpn: vpnArb }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const frames = new TestFrames();
+        const pt = new X86PageTable(frames, levels);
+        const model = new Map<number, { pfn: number; order: number; bits: number }>(); // key: leaf start
+        const covering = (vpn: number): number | undefined => {
+          if (model.has(vpn)) return model.get(vpn)!.order === 0 ? vpn : undefined;
+          const huge = vpn - (vpn % 512);
+          return model.get(huge)?.order === 9 ? huge : undefined;
+        };
+        for (const o of ops) {
+          if (o.kind === 'map') {
+            const size = 2 ** o.order;
+            const vpn = o.vpn - (o.vpn % size);
+            const pfn = o.pfn - (o.pfn % size);
+            const inHuge = o.order === 0 && model.get(vpn - (vpn % 512))?.order === 9;
+            const pteBelow = o.order === 9 && [...model.keys()].some((k) => k >= vpn && k < vpn + 512 && model.get(k)!.order === 0);
+            if (inHuge || pteBelow) {
+              expect(() => pt.map(vpn, pfn, o.order, RW)).toThrow();
+              continue;
+            }
+            expect(pt.map(vpn, pfn, o.order, RW)).toBe(true);
+            model.set(vpn, { pfn, order: o.order, bits: RW });
+          } else {
+            const key = covering(o.vpn);
+            const got = pt.unmap(o.vpn);
+            if (key === undefined) expect(got).toBeNull();
+            else {
+              expect(got).toEqual(model.get(key));
+              model.delete(key);
+            }
+          }
+          if (frames.live.size !== pt.tablePages()) return false;
+        }
+        const expected = [...model.entries()].sort((a, b) => a[0] - b[0]);
+        expect(leaves(pt)).toEqual(expected);
+        for (const [vpn, leaf] of expected) expect(pt.lookup(vpn + (leaf.order ? 17 : 0))).toEqual(leaf);
+        for (const [vpn] of expected) pt.unmap(vpn);
+        pt.freeEmptyTables(0, top);
+        expect(pt.tablePages()).toBe(1);
+        expect(frames.live.size).toBe(1);
+        return true;
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('x86_64.createPageTable', () => {
+  it('builds 4-level tables without la57 and 5-level with it', () => {
+    expect(x86_64.createPageTable(new TestFrames(), { la57: false, gbpages: true }).levels).toBe(4);
+    expect(x86_64.createPageTable(new TestFrames(), { la57: true, gbpages: true }).levels).toBe(5);
+  });
+
+  it('indexes 5-level tables by bits 56:48 at the top', () => {
+    const pt = new X86PageTable(new TestFrames(), 5);
+    const vpn = (0x00ff_ffff_ffff_f000 / 4096); // highest user page with LA57
+    expect(pt.map(vpn, 1, 0, RO)).toBe(true);
+    expect(pt.walk(vpn).map((s) => s.index)).toEqual([255, 511, 511, 511, 511]);
+    const pt4 = new X86PageTable(new TestFrames(), 4);
+    pt4.map(0x7fff_ffff_f, 1, 0, RO);
+    expect(pt4.walk(0x7fff_ffff_f).map((s) => s.index)).toEqual([255, 511, 511, 511]);
+  });
+});

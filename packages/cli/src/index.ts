@@ -1,0 +1,5 @@
+/**
+ * `@mmsim/cli`: the `mmsim` command (replay, check, explain) as a library.
+ * @packageDocumentation
+ */
+export * from './replay-command.js';

@@ -1,0 +1,206 @@
+/**
+ * Huge page pools (`struct hstate`): total, free, reserved and surplus pages
+ * of one size, and the pool operations hugetlbfs builds on.
+ * @see mm/hugetlb.c struct hstate, gather_surplus_pages,
+ *      return_unused_surplus_pages, alloc_hugetlb_folio, free_huge_folio
+ */
+
+import { Errno } from '@mmsim/base';
+import { PageKind, type MmKernel } from '@mmsim/mm-core';
+
+/** Frame-allocator extension for gigantic pages (orders above the buddy maximum). */
+interface ContiguousAllocator {
+  allocContiguous?(order: number): number;
+  freeContiguous?(pfn: number, order: number): void;
+}
+
+/** One huge page size's pool. */
+export class Hstate {
+  /** `nr_huge_pages` (Total). */
+  total = 0;
+  /** `free_huge_pages` (Free, reserved pages included). */
+  free = 0;
+  /** `resv_huge_pages` (Rsvd). */
+  resv = 0;
+  /** `surplus_huge_pages` (Surp). */
+  surplus = 0;
+  /** `nr_overcommit_huge_pages`. */
+  overcommit = 0;
+  private readonly freeList: number[] = [];
+
+  constructor(
+    readonly kernel: MmKernel,
+    /** log2 of the size in base pages (9 or 18). */
+    readonly order: number,
+  ) {}
+
+  /** Size in kB (`hugepages-2048kB`). */
+  get sizeKb(): number {
+    return 4 << this.order;
+  }
+
+  /** Size in base pages. */
+  get pages(): number {
+    return 1 << this.order;
+  }
+
+  /** `hstate_is_gigantic`. */
+  get gigantic(): boolean {
+    return this.order > this.kernel.frames.maxOrder;
+  }
+
+  private allocFrames(): number {
+    const frames = this.kernel.frames as unknown as ContiguousAllocator & { alloc(o: number): number };
+    if (this.gigantic) return frames.allocContiguous ? frames.allocContiguous(this.order) : -1;
+    return frames.alloc(this.order);
+  }
+
+  private freeFrames(pfn: number): void {
+    const frames = this.kernel.frames as unknown as ContiguousAllocator & { free(p: number, o: number): void };
+    if (this.gigantic && frames.freeContiguous) frames.freeContiguous(pfn, this.order);
+    else frames.free(pfn, this.order);
+  }
+
+  /** Take a fresh huge page from the buddy allocator (`alloc_fresh_hugetlb_folio`). */
+  private freshPage(): number {
+    const pfn = this.allocFrames();
+    if (pfn < 0) return -1;
+    for (let i = 0; i < this.pages; i++) this.kernel.phys.clear(pfn + i);
+    return pfn;
+  }
+
+  /** Put a page on the free list. */
+  private enqueue(pfn: number): void {
+    this.freeList.push(pfn);
+    this.free++;
+  }
+
+  /** Take a page off the free list. */
+  private dequeue(): number {
+    const pfn = this.freeList.pop();
+    if (pfn === undefined) return -1;
+    this.free--;
+    return pfn;
+  }
+
+  /**
+   * `set_max_huge_pages`: resize the persistent pool to `count` (the
+   * `nr_hugepages` sysctl). Surplus pages are converted first; shrinking frees
+   * only free, unreserved pages and turns pages in use into surplus.
+   */
+  setMaxHugePages(count: number): void {
+    while (this.surplus > 0 && this.persistent() < count) this.surplus--;
+    while (this.persistent() < count) {
+      const pfn = this.freshPage();
+      if (pfn < 0) break;
+      this.total++;
+      this.enqueue(pfn);
+    }
+    let minCount = this.resv + this.total - this.free;
+    minCount = Math.max(count, minCount);
+    while (this.persistent() > minCount && this.free > 0) {
+      const pfn = this.dequeue();
+      this.total--;
+      this.freeFrames(pfn);
+    }
+    while (count < this.persistent()) this.surplus++;
+  }
+
+  /** `persistent_huge_pages`: total minus surplus. */
+  persistent(): number {
+    return this.total - this.surplus;
+  }
+
+  /** `alloc_surplus_hugetlb_folio`: a new page beyond the pool, within `nr_overcommit_hugepages`. */
+  private allocSurplus(): number {
+    if (this.gigantic) return -1;
+    if (this.surplus >= this.overcommit) return -1;
+    const pfn = this.freshPage();
+    if (pfn < 0) return -1;
+    this.total++;
+    this.surplus++;
+    return pfn;
+  }
+
+  /**
+   * `hugetlb_acct_memory(delta > 0)` → `gather_surplus_pages`: reserve
+   * `delta` pages, adding surplus pages if the free pool is short. 0 or `-ENOMEM`.
+   */
+  reserve(delta: number): number {
+    if (delta <= 0) return 0;
+    const needed = this.resv + delta - this.free;
+    if (needed <= 0) {
+      this.resv += delta;
+      return 0;
+    }
+    const fresh: number[] = [];
+    for (let i = 0; i < needed; i++) {
+      const pfn = this.allocSurplus();
+      if (pfn < 0) {
+        for (const p of fresh) {
+          this.total--;
+          this.surplus--;
+          this.freeFrames(p);
+        }
+        return -Errno.ENOMEM;
+      }
+      fresh.push(pfn);
+    }
+    for (const p of fresh) this.enqueue(p);
+    this.resv += delta;
+    return 0;
+  }
+
+  /** `hugetlb_acct_memory(-n)` → `return_unused_surplus_pages`: release `n` reservations. */
+  unreserve(n: number): void {
+    if (n <= 0) return;
+    if (!this.gigantic) {
+      let nr = Math.min(n, this.surplus);
+      while (nr-- > 0 && this.free > 0) {
+        const pfn = this.dequeue();
+        this.total--;
+        this.surplus--;
+        this.freeFrames(pfn);
+      }
+    }
+    this.resv -= n;
+  }
+
+  /**
+   * `alloc_hugetlb_folio`'s pool part: a page for a fault. `useReserve` takes a
+   * reserved page; otherwise only an unreserved free page or a surplus page
+   * will do. Returns the head frame or -1 (the fault then raises SIGBUS).
+   */
+  allocForFault(useReserve: boolean): number {
+    let pfn: number;
+    if (useReserve) {
+      pfn = this.dequeue();
+      if (pfn >= 0) this.resv--;
+    } else if (this.free - this.resv > 0) {
+      pfn = this.dequeue();
+    } else {
+      pfn = this.allocSurplus();
+    }
+    if (pfn < 0) return -1;
+    for (let i = 0; i < this.pages; i++) this.kernel.phys.clear(pfn + i);
+    this.kernel.memmap.add(pfn, { kind: PageKind.HUGETLB, order: this.order, inode: undefined, index: 0, mapcount: 0 });
+    return pfn;
+  }
+
+  /** `free_huge_folio`: back to the free list, or to the buddy allocator if surplus pages are held. */
+  freePage(pfn: number): void {
+    this.kernel.memmap.remove(pfn);
+    if (this.surplus > 0) {
+      this.total--;
+      this.surplus--;
+      this.freeFrames(pfn);
+    } else {
+      this.enqueue(pfn);
+    }
+  }
+
+  /** Pages in use (`total - free`). */
+  inUse(): number {
+    return this.total - this.free;
+  }
+}

@@ -1,0 +1,417 @@
+/**
+ * hugetlbfs: files backed by huge pages from an {@link Hstate} pool, with
+ * Linux's reservation maps — one per inode for shared mappings, one per VMA
+ * for private ones — the hugetlb fault path, truncation, and the internal
+ * mounts behind anonymous `MAP_HUGETLB` (`hugetlb_file_setup`).
+ * @see fs/hugetlbfs/inode.c, mm/hugetlb.c, Documentation/mm/hugetlbfs_reserv.rst
+ */
+
+import { Errno, traced } from '@mmsim/base';
+import {
+  mmGetUnmappedArea,
+  PageKind,
+  VM,
+  VmFault,
+  vmaPageBits,
+  type FileOps,
+  type MmKernel,
+  type MmStruct,
+  type PageCacheView,
+  type Vma,
+  type VmFile,
+  type VmOperations,
+} from '@mmsim/mm-core';
+import { PteBits } from '@mmsim/arch';
+import { Hstate } from './hstate.js';
+import type { MappingRegistry } from './mappings.js';
+import { Inode, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
+
+const MAP_FIXED = 0x10;
+
+/** A private mapping's reservation map (`struct resv_map` with `HPAGE_RESV_OWNER`): the huge indices already consumed. */
+class PrivateResv {
+  readonly consumed = new Set<number>();
+  refs = 1;
+}
+
+/** A hugetlbfs inode: size, huge page cache, and the shared reservation map. */
+export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
+  private isize = 0n;
+  /** Huge page index → head frame. */
+  readonly cache = new Map<number, number>();
+  /** `inode->i_mapping->private_data` resv_map: huge indices reserved (or faulted) for shared mappings. */
+  readonly resvMap = new Set<number>();
+
+  constructor(
+    ino: number,
+    dev: string,
+    readonly hstate: Hstate,
+    private readonly mappings: MappingRegistry,
+  ) {
+    super(ino, dev, 'reg');
+  }
+
+  size(): bigint {
+    return this.isize;
+  }
+
+  /** Set `i_size`. */
+  setSize(size: bigint): void {
+    this.isize = size;
+  }
+
+  override get pageCache(): PageCacheView {
+    return this;
+  }
+
+  lookup(index: number): number {
+    const head = this.cache.get(index >> this.hstate.order);
+    return head === undefined ? -1 : head + (index & (this.hstate.pages - 1));
+  }
+
+  fileOps(): FileOps {
+    return hugetlbFileOps(this.hstate);
+  }
+
+  io(): InodeIo {
+    return this;
+  }
+
+  readByte(offset: bigint): number | 'EOF' {
+    if (offset >= this.isize) return 'EOF';
+    const pfn = this.lookup(Number(offset >> 12n));
+    return pfn < 0 ? 0 : this.hstate.kernel.phys.read(pfn, Number(offset & 0xfffn));
+  }
+
+  /** hugetlbfs has no `write_iter`: `pwrite` fails with EINVAL. */
+  writeFill(): number {
+    return -Errno.EINVAL;
+  }
+
+  /** `hugetlbfs_setattr` → `hugetlb_vmtruncate`: sizes must be huge-page multiples. */
+  truncate(size: bigint): number {
+    const hpBytes = BigInt(this.hstate.pages) << 12n;
+    if (size % hpBytes !== 0n) return -Errno.EINVAL;
+    const old = this.isize;
+    this.isize = size;
+    if (size < old) {
+      const from = Number(size / hpBytes);
+      this.mappings.unmapFrom(this, from << this.hstate.order);
+      this.removePages(from);
+    }
+    return 0;
+  }
+
+  /** `remove_inode_hugepages` + `hugetlb_unreserve_pages` for huge indices `≥ from`. */
+  private removePages(from: number): void {
+    let freed = 0;
+    for (const [idx, pfn] of [...this.cache]) {
+      if (idx < from) continue;
+      this.cache.delete(idx);
+      const desc = this.hstate.kernel.page(pfn);
+      if (desc) desc.inode = undefined;
+      if (!desc || desc.mapcount === 0) this.hstate.freePage(pfn);
+      freed++;
+    }
+    let chg = 0;
+    for (const idx of [...this.resvMap]) {
+      if (idx >= from) {
+        this.resvMap.delete(idx);
+        chg++;
+      }
+    }
+    this.hstate.unreserve(chg - freed);
+  }
+
+  protected evict(): void {
+    this.removePages(0);
+  }
+}
+
+/** The huge index of `vpn` in a hugetlb VMA (`vma_hugecache_offset`). */
+function hugeIndex(vma: Vma, vpn: number, order: number): number {
+  return (vma.pgoff + (vpn - vma.start)) >> order;
+}
+
+/** `hugetlb_vm_ops` for one pool. */
+function hugetlbVmOps(h: Hstate): VmOperations {
+  return {
+    hugeOrder: h.order,
+    maySplit(_vma: Vma, vpn: number): number {
+      return vpn & (h.pages - 1) ? -Errno.EINVAL : 0;
+    },
+    open(vma: Vma): void {
+      const resv = vma.privateData as PrivateResv | undefined;
+      if (resv) resv.refs++;
+    },
+    close(vma: Vma): void {
+      const resv = vma.privateData as PrivateResv | undefined;
+      if (!resv) return;
+      const start = hugeIndex(vma, vma.start, h.order);
+      const end = hugeIndex(vma, vma.end, h.order);
+      let consumed = 0;
+      for (const idx of resv.consumed) if (idx >= start && idx < end) consumed++;
+      h.unreserve(end - start - consumed);
+      resv.refs--;
+    },
+    hugeFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
+      return hugetlbFault(h, mm, vma, vpn, write);
+    },
+  };
+}
+
+/** Map a huge page as one leaf at the block containing `vpn`. */
+function mapHuge(h: Hstate, mm: MmStruct, vma: Vma, base: number, pfn: number, writable: boolean): number {
+  let bits = vmaPageBits(mm, vma.flags) | PteBits.ACCESSED;
+  if (writable) bits |= PteBits.WRITE | PteBits.DIRTY;
+  else bits &= ~PteBits.WRITE;
+  if (!mm.pageTable.map(base, pfn, h.order, bits)) return VmFault.OOM;
+  h.kernel.page(pfn)!.mapcount++;
+  return VmFault.OK;
+}
+
+/**
+ * `hugetlb_fault` → `hugetlb_no_page` / `hugetlb_wp`: allocate from the pool
+ * (a reserved page first), SIGBUS past EOF or when no page can be had.
+ */
+function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
+  const inode = vma.file!.inode as HugetlbInode;
+  const base = vpn - (vpn & (h.pages - 1));
+  const idx = hugeIndex(vma, base, h.order);
+  const shared = (vma.flags & VM.MAYSHARE) !== 0;
+  const leaf = mm.pageTable.lookup(base);
+  if (leaf) {
+    if (!write || leaf.bits & PteBits.WRITE) {
+      mm.pageTable.setBits(base, leaf.bits | PteBits.ACCESSED | (write ? PteBits.DIRTY : 0));
+      return VmFault.OK;
+    }
+    const desc = h.kernel.page(leaf.pfn);
+    if (shared || (desc && desc.inode === undefined)) {
+      mm.pageTable.setBits(base, leaf.bits | PteBits.WRITE | PteBits.DIRTY | PteBits.ACCESSED);
+      return VmFault.OK;
+    }
+    // Private write to a page-cache page: copy-on-write into a private page.
+    const copy = allocPrivate(h, vma, idx);
+    if (copy < 0) return VmFault.SIGBUS;
+    for (let i = 0; i < h.pages; i++) h.kernel.phys.copy(leaf.pfn + i, copy + i);
+    mm.pageTable.unmap(base);
+    desc!.mapcount--;
+    return mapHuge(h, mm, vma, base, copy, true);
+  }
+  const sizeIdx = Number(inode.size() >> BigInt(12 + h.order));
+  const cached = inode.cache.get(idx);
+  if (shared) {
+    if (cached !== undefined) return mapHuge(h, mm, vma, base, cached, (vma.flags & VM.WRITE) !== 0);
+    if (idx >= sizeIdx) return VmFault.SIGBUS;
+    const useReserve = inode.resvMap.has(idx);
+    const pfn = h.allocForFault(useReserve);
+    if (pfn < 0) return VmFault.SIGBUS;
+    inode.resvMap.add(idx);
+    inode.cache.set(idx, pfn);
+    const desc = h.kernel.page(pfn)!;
+    desc.inode = inode;
+    desc.index = idx;
+    return mapHuge(h, mm, vma, base, pfn, (vma.flags & VM.WRITE) !== 0);
+  }
+  if (idx >= sizeIdx) return VmFault.SIGBUS;
+  if (cached !== undefined && !write) return mapHuge(h, mm, vma, base, cached, false);
+  const pfn = allocPrivate(h, vma, idx);
+  if (pfn < 0) return VmFault.SIGBUS;
+  if (cached !== undefined) for (let i = 0; i < h.pages; i++) h.kernel.phys.copy(cached + i, pfn + i);
+  return mapHuge(h, mm, vma, base, pfn, write && (vma.flags & VM.WRITE) !== 0);
+}
+
+/** A page for a private mapping, using its reservation for `idx` if it still has one. */
+function allocPrivate(h: Hstate, vma: Vma, idx: number): number {
+  const resv = vma.privateData as PrivateResv | undefined;
+  const useReserve = resv !== undefined && !resv.consumed.has(idx);
+  const pfn = h.allocForFault(useReserve);
+  if (pfn < 0) return -1;
+  resv?.consumed.add(idx);
+  return pfn;
+}
+
+/**
+ * `hugetlb_reserve_pages` for huge indices `[from, to)`: shared mappings
+ * reserve what the inode's map lacks, private ones the whole range in a new
+ * per-VMA map. False when the pool (with surplus) cannot cover it.
+ */
+export function hugetlbReservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, vma: Vma | null, vmFlags: number): boolean {
+  return traced(
+    h.kernel.tracer,
+    'hugetlb_reserve_pages',
+    () => `from=${from}, to=${to}, vm_flags=0x${vmFlags.toString(16)}`,
+    () => {
+      if (from > to) return false;
+      if (vmFlags & VM.NORESERVE) return true;
+      if (!vma || vmFlags & VM.MAYSHARE) {
+        let chg = 0;
+        for (let i = from; i < to; i++) if (!inode.resvMap.has(i)) chg++;
+        if (h.reserve(chg) < 0) return false;
+        for (let i = from; i < to; i++) inode.resvMap.add(i);
+        return true;
+      }
+      if (h.reserve(to - from) < 0) return false;
+      vma.privateData = new PrivateResv();
+      return true;
+    },
+  );
+}
+
+const fileOpsCache = new WeakMap<Hstate, FileOps>();
+
+/** `hugetlbfs_file_operations` for one pool. */
+export function hugetlbFileOps(h: Hstate): FileOps {
+  let ops = fileOpsCache.get(h);
+  if (ops) return ops;
+  ops = {
+    hugePageOrder: h.order,
+    regularSizeLimit: true,
+    mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, file, vma),
+    getUnmappedArea: (mm, _file, addr, length, pgoff, flags) =>
+      traced(
+        h.kernel.tracer,
+        'hugetlb_get_unmapped_area',
+        () => `addr=0x${addr.toString(16)}, len=0x${(length * 4096).toString(16)}`,
+        () => {
+          const hpBytes = BigInt(h.pages) << 12n;
+          if (length & (h.pages - 1)) return -Errno.EINVAL;
+          if (flags & MAP_FIXED) {
+            if (addr & (hpBytes - 1n)) return -Errno.EINVAL;
+            return Number(addr >> 12n);
+          }
+          const addr0 = addr ? ((addr + hpBytes - 1n) & ~(hpBytes - 1n)) & ((1n << 64n) - 1n) : 0n;
+          return mmGetUnmappedArea(mm, Number(addr0 >> 12n), length, pgoff, flags, h.pages - 1);
+        },
+      ),
+  };
+  fileOpsCache.set(h, ops);
+  return ops;
+}
+
+/** `hugetlbfs_file_mmap`. */
+function hugetlbfsFileMmap(h: Hstate, file: VmFile, vma: Vma): number {
+  return traced(
+    h.kernel.tracer,
+    'hugetlbfs_file_mmap',
+    () => `file=${file.path()}, vm_start=0x${(vma.start * 4096).toString(16)}, vm_end=0x${(vma.end * 4096).toString(16)}`,
+    () => {
+      const inode = file.inode as HugetlbInode;
+      vma.flags |= VM.HUGETLB | VM.DONTEXPAND;
+      vma.ops = hugetlbVmOps(h);
+      if (vma.pgoff >= 2 ** 51) return -Errno.EINVAL;
+      if (vma.pgoff & (h.pages - 1)) return -Errno.EINVAL;
+      const lenBytes = BigInt(vma.pages + vma.pgoff) << 12n;
+      const from = vma.pgoff >> h.order;
+      const to = Number(lenBytes >> BigInt(12 + h.order));
+      if (!hugetlbReservePages(h, inode, from, to, vma, vma.flags)) return -Errno.ENOMEM;
+      if (vma.flags & VM.WRITE && inode.size() < lenBytes) inode.setSize(lenBytes);
+      return 0;
+    },
+  );
+}
+
+/** A hugetlbfs mount (one page size). */
+export class HugetlbfsSuperBlock implements SuperBlock {
+  readonly type = 'hugetlbfs';
+  constructor(
+    readonly dev: string,
+    readonly hstate: Hstate,
+    private readonly mappings: MappingRegistry,
+  ) {}
+
+  createFile(ino: number): HugetlbInode {
+    return new HugetlbInode(ino, this.dev, this.hstate, this.mappings);
+  }
+}
+
+/** The hugetlb subsystem of one machine: its pools and internal mounts. */
+export class Hugetlb {
+  /** Pools by huge page order. */
+  readonly hstates = new Map<number, Hstate>();
+  /** The internal mount per pool behind `anon_hugepage` files. */
+  private readonly internal = new Map<number, HugetlbfsSuperBlock>();
+  private readonly defaultOrder: number;
+
+  constructor(
+    readonly kernel: MmKernel,
+    private readonly mappings: MappingRegistry,
+    private readonly nextIno: () => number,
+  ) {
+    const arch = kernel.arch;
+    for (const size of arch.hugePageSizes(kernel.features)) {
+      this.hstates.set(size.order, new Hstate(kernel, size.order));
+      this.internal.set(size.order, new HugetlbfsSuperBlock('00:11', this.hstates.get(size.order)!, mappings));
+    }
+    this.defaultOrder = arch.defaultHugePageShift(kernel.features) - arch.pageShift;
+    kernel.releaseHugetlbPage = (pfn) => {
+      const desc = kernel.page(pfn);
+      const h = desc && this.hstates.get(desc.order);
+      if (h) h.freePage(kernel.memmap.headOf(pfn));
+    };
+    kernel.hugetlbTotalPages = () => {
+      let n = 0;
+      for (const h of this.hstates.values()) n += h.total * h.pages;
+      return n;
+    };
+  }
+
+  /** The pool for a page size given as `MAP_HUGE_SHIFT` log2 (0: the default), or undefined (`hstate_sizelog`). */
+  hstateForSizeLog(log: number): Hstate | undefined {
+    if (log === 0) return this.hstates.get(this.defaultOrder);
+    return this.hstates.get(log - this.kernel.arch.pageShift);
+  }
+
+  /** The pool of a size in kB (`hugepages-2048kB`). */
+  hstateForKb(kb: number): Hstate | undefined {
+    for (const h of this.hstates.values()) if (h.sizeKb === kb) return h;
+    return undefined;
+  }
+
+  /** A mount of hugetlbfs with `pagesize=` (default pool if absent). */
+  mount(options: ReadonlyMap<string, string>, dev: string): HugetlbfsSuperBlock {
+    const ps = options.get('pagesize');
+    let h = this.hstates.get(this.defaultOrder)!;
+    if (ps) {
+      const m = /^(\d+)([KMG])?$/i.exec(ps);
+      const mult = { K: 1, M: 1024, G: 1024 * 1024 }[(m?.[2] ?? 'K').toUpperCase() as 'K' | 'M' | 'G'];
+      const found = m ? this.hstateForKb(Number(m[1]) * mult) : undefined;
+      if (!found) throw new Error(`hugetlbfs: unsupported pagesize=${ps}`);
+      h = found;
+    }
+    return new HugetlbfsSuperBlock(dev, h, this.mappings);
+  }
+
+  /**
+   * `hugetlb_file_setup("anon_hugepage", size, VM_NORESERVE, HUGETLB_ANONHUGE_INODE, log)`:
+   * an unlinked file on the pool's internal mount; its mapping reserves later.
+   */
+  fileSetup(size: bigint, sizeLog: number): OpenFile | number {
+    return traced(
+      this.kernel.tracer,
+      'hugetlb_file_setup',
+      () => `name="anon_hugepage", size=0x${size.toString(16)}, acctflag=VM_NORESERVE, page_size_log=${sizeLog}`,
+      () => {
+        const h = this.hstateForSizeLog(sizeLog);
+        if (!h) return -Errno.ENODEV;
+        const sb = this.internal.get(h.order);
+        if (!sb) return -Errno.ENOENT;
+        const inode = sb.createFile(this.nextIno());
+        inode.setSize(size);
+        inode.nlink = 0;
+        return new OpenFile(inode, '/anon_hugepage', true, true);
+      },
+      (r) => (typeof r === 'number' ? `-${Errno.ENOENT === -r ? 'ENOENT' : 'ENODEV'}` : 'file'),
+    );
+  }
+}
+
+/** The `hugetlbfs` filesystem type over a machine's {@link Hugetlb}. */
+export function hugetlbfsType(hugetlb: () => Hugetlb): FileSystemType {
+  return {
+    name: 'hugetlbfs',
+    mount: (_kernel: MmKernel, options, dev) => hugetlb().mount(options, dev),
+  };
+}
+
+export { PageKind };

@@ -1,0 +1,217 @@
+/**
+ * tmpfs (shmem): files whose pages live only in the page cache, the `->fault`
+ * that allocates a page for a hole, `->map_pages` for fault-around, truncation
+ * that unmaps the pages past the new end, and `shmem_zero_setup` for shared
+ * anonymous memory.
+ * @see mm/shmem.c
+ */
+
+import { Errno } from '@mmsim/base';
+import {
+  PageKind,
+  VmFault,
+  vmEnoughMemory,
+  vmUnacctMemory,
+  type FileOps,
+  type MmKernel,
+  type MmStruct,
+  type PageCacheView,
+  type Vma,
+  type VmOperations,
+} from '@mmsim/mm-core';
+import { Inode, MAX_LFS_FILESIZE, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
+import type { MappingRegistry } from './mappings.js';
+
+/** A shmem inode: size, page cache, and the mappings to shoot down on truncate. */
+export class ShmemInode extends Inode implements PageCacheView, InodeIo {
+  private isize = 0n;
+  /** Page index → frame. */
+  readonly cache = new Map<number, number>();
+  /** Pages charged to `vm_committed_as` for an accounted (shared anonymous) object. */
+  accountedPages = 0;
+
+  constructor(
+    ino: number,
+    dev: string,
+    readonly kernel: MmKernel,
+    readonly mappings: MappingRegistry,
+  ) {
+    super(ino, dev, 'reg');
+  }
+
+  override get pageCache(): PageCacheView {
+    return this;
+  }
+
+  size(): bigint {
+    return this.isize;
+  }
+
+  /** Set `i_size` directly (creation of shmem objects). */
+  setSize(size: bigint): void {
+    this.isize = size;
+  }
+
+  lookup(index: number): number {
+    return this.cache.get(index) ?? -1;
+  }
+
+  /** `shmem_get_folio`: the page for `index`, allocating a zeroed one; -1 when out of memory. */
+  getOrCreate(index: number): number {
+    let pfn = this.cache.get(index);
+    if (pfn !== undefined) return pfn;
+    pfn = this.kernel.allocPages(PageKind.FILE, 0);
+    if (pfn < 0) return -1;
+    const desc = this.kernel.page(pfn)!;
+    desc.inode = this;
+    desc.index = index;
+    this.cache.set(index, pfn);
+    return pfn;
+  }
+
+  fileOps(): FileOps {
+    return SHMEM_FILE_OPS;
+  }
+
+  io(): InodeIo {
+    return this;
+  }
+
+  readByte(offset: bigint): number | 'EOF' {
+    if (offset >= this.isize) return 'EOF';
+    const pfn = this.cache.get(Number(offset >> 12n));
+    return pfn === undefined ? 0 : this.kernel.phys.read(pfn, Number(offset & 0xfffn));
+  }
+
+  writeFill(offset: bigint, length: bigint, value: number): bigint | number {
+    if (length === 0n) return 0n;
+    if (offset + length > MAX_LFS_FILESIZE) {
+      if (offset >= MAX_LFS_FILESIZE) return -Errno.EFBIG;
+      length = MAX_LFS_FILESIZE - offset;
+    }
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      const index = Number(pos >> 12n);
+      const inPage = Number(pos & 0xfffn);
+      const chunk = Math.min(4096 - inPage, Number(end - pos));
+      const pfn = this.getOrCreate(index);
+      if (pfn < 0) return pos > offset ? pos - offset : -Errno.ENOSPC;
+      this.kernel.phys.fill(pfn, inPage, chunk, value);
+      pos += BigInt(chunk);
+    }
+    if (end > this.isize) this.isize = end;
+    return length;
+  }
+
+  truncate(size: bigint): number {
+    if (size > MAX_LFS_FILESIZE) return -Errno.EFBIG;
+    const old = this.isize;
+    this.isize = size;
+    if (size < old) {
+      const firstGone = Number((size + 4095n) >> 12n);
+      // unmap_mapping_range(..., even_cows=1): every mapping loses the pages past EOF.
+      this.mappings.unmapFrom(this, firstGone);
+      for (const [index, pfn] of [...this.cache]) {
+        if (index >= firstGone) {
+          this.cache.delete(index);
+          this.dropPage(pfn);
+        }
+      }
+      // A partial last page keeps its bytes before EOF; the rest reads as zero.
+      if (size & 0xfffn) {
+        const pfn = this.cache.get(Number(size >> 12n));
+        if (pfn !== undefined) {
+          const from = Number(size & 0xfffn);
+          this.kernel.phys.fill(pfn, from, 4096 - from, 0);
+        }
+      }
+    }
+    return 0;
+  }
+
+  private dropPage(pfn: number): void {
+    const desc = this.kernel.page(pfn);
+    if (!desc) return;
+    desc.inode = undefined;
+    if (desc.mapcount === 0) this.kernel.freePages(pfn);
+    else desc.kind = PageKind.ANON; // still mapped somewhere: freed by the last unmap
+  }
+
+  protected evict(): void {
+    for (const pfn of this.cache.values()) this.dropPage(pfn);
+    this.cache.clear();
+    if (this.accountedPages) this.kernel.committedAs -= this.accountedPages;
+    this.accountedPages = 0;
+  }
+}
+
+/** `shmem_vm_ops`: fault from the page cache, fault-around over cached pages. */
+export const SHMEM_VM_OPS: VmOperations = {
+  fault(vma: Vma, pgoff: number): number {
+    const inode = vma.file!.inode as ShmemInode;
+    if (BigInt(pgoff) << 12n >= inode.size()) return -VmFault.SIGBUS;
+    const pfn = inode.getOrCreate(pgoff);
+    return pfn < 0 ? -VmFault.OOM : pfn;
+  },
+  cachedPage(vma: Vma, pgoff: number): number {
+    return (vma.file!.inode as ShmemInode).lookup(pgoff);
+  },
+};
+
+/** `shmem_file_operations` (`shmem_mmap`: install the vm_ops). */
+export const SHMEM_FILE_OPS: FileOps = {
+  mmap(_file, vma: Vma): number {
+    vma.ops = SHMEM_VM_OPS;
+    return 0;
+  },
+  regularSizeLimit: true,
+};
+
+/** A tmpfs instance. */
+export class TmpfsSuperBlock implements SuperBlock {
+  readonly type = 'tmpfs';
+  constructor(
+    readonly dev: string,
+    private readonly kernel: MmKernel,
+    private readonly mappings: MappingRegistry,
+  ) {}
+
+  createFile(ino: number): Inode {
+    return new ShmemInode(ino, this.dev, this.kernel, this.mappings);
+  }
+}
+
+/** The `tmpfs` filesystem type. */
+export function tmpfsType(mappings: MappingRegistry): FileSystemType {
+  return {
+    name: 'tmpfs',
+    mount: (kernel, _options, dev) => new TmpfsSuperBlock(dev, kernel, mappings),
+  };
+}
+
+/**
+ * `shmem_zero_setup`: a shared anonymous VMA gets a fresh unlinked shmem file
+ * named `/dev/zero`, charged to the committed total unless `VM_NORESERVE`.
+ */
+export function shmemZeroSetup(
+  mm: MmStruct,
+  vma: Vma,
+  makeInode: () => ShmemInode,
+): number {
+  const pages = vma.pages;
+  const inode = makeInode();
+  if (!(vma.flags & 0x200000) /* VM_NORESERVE */) {
+    if (vmEnoughMemory(mm, pages)) return -Errno.ENOMEM;
+    inode.accountedPages = pages;
+  }
+  inode.setSize(BigInt(pages) << 12n);
+  inode.nlink = 0;
+  const file = new OpenFile(inode, '/dev/zero', true, true);
+  vma.file = file;
+  vma.pgoff = 0;
+  vma.ops = SHMEM_VM_OPS;
+  return 0;
+}
+
+export { vmUnacctMemory };

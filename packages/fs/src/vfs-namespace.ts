@@ -1,0 +1,150 @@
+/**
+ * The machine's file namespace: mounts, names, and the file system calls a
+ * trace uses (`openat`, `unlinkat`, `ftruncate`, `pread`/`pwrite` of bytes).
+ * @see fs/namei.c, fs/open.c do_sys_openat2, fs/open.c do_sys_ftruncate
+ */
+
+import { Errno, O } from '@mmsim/base';
+import type { MmKernel, MmStruct, Vma } from '@mmsim/mm-core';
+import { makeDevices, pipeInode } from './devices.js';
+import type { FdTable } from './fdtable.js';
+import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
+import { MappingRegistry } from './mappings.js';
+import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
+import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
+
+/** A mount point. */
+interface Mount {
+  readonly path: string;
+  readonly sb: SuperBlock;
+  readonly files: Map<string, Inode>;
+}
+
+/** One machine's VFS. */
+export class Vfs {
+  readonly inodes = new InodeNumbers();
+  readonly mappings = new MappingRegistry();
+  readonly hugetlb: Hugetlb;
+  private readonly types = new Map<string, FileSystemType>();
+  private readonly mounts: Mount[] = [];
+  private readonly devices: Map<string, Inode>;
+  private nextDev = 0x20;
+  private readonly shmemSb: SuperBlock;
+
+  constructor(
+    readonly kernel: MmKernel,
+    extraTypes: readonly FileSystemType[] = [],
+  ) {
+    this.hugetlb = new Hugetlb(kernel, this.mappings, () => this.inodes.take());
+    for (const t of [tmpfsType(this.mappings), hugetlbfsType(() => this.hugetlb), ...extraTypes]) this.types.set(t.name, t);
+    this.shmemSb = this.types.get('tmpfs')!.mount(kernel, new Map(), '00:01');
+    const zeroSetup = (mm: MmStruct, vma: Vma): number =>
+      shmemZeroSetup(mm, vma, () => this.shmemSb.createFile(this.inodes.take()) as ShmemInode);
+    kernel.shmemZeroSetup = zeroSetup;
+    this.devices = makeDevices(() => this.inodes.take(), zeroSetup);
+  }
+
+  /** Mount a filesystem (`@mount FSTYPE PATH opts`). Throws on an unknown type (a setup error, not a syscall). */
+  mount(fstype: string, path: string, options: ReadonlyMap<string, string>): void {
+    const type = this.types.get(fstype);
+    if (!type) throw new Error(`unknown filesystem type '${fstype}'`);
+    const dev = `00:${(this.nextDev++).toString(16).padStart(2, '0')}`;
+    this.mounts.push({ path: path.replace(/\/+$/, ''), sb: type.mount(this.kernel, options, dev), files: new Map() });
+  }
+
+  private mountOf(path: string): { mount: Mount; name: string } | undefined {
+    for (const m of this.mounts) {
+      if (path.startsWith(m.path + '/')) {
+        const name = path.slice(m.path.length + 1);
+        return { mount: m, name };
+      }
+    }
+    return undefined;
+  }
+
+  /** Make an open file for a pipe end (initial descriptors). */
+  pipe(write: boolean): OpenFile {
+    return new OpenFile(pipeInode(this.inodes.take()), 'pipe:[0]', !write, write);
+  }
+
+  /** `openat(AT_FDCWD, path, flags, mode)`: an open file or `-errno`. */
+  open(path: string, flags: number): OpenFile | number {
+    const acc = flags & O.ACCMODE;
+    const readable = acc === O.RDONLY || acc === O.RDWR;
+    const writable = acc === O.WRONLY || acc === O.RDWR;
+    if (acc === 3) return -Errno.EINVAL;
+    const norm = path.replace(/\/+$/, '') || '/';
+    const dev = this.devices.get(norm);
+    const isMountRoot = this.mounts.some((m) => m.path === norm);
+    if (dev || isMountRoot) {
+      const inode = dev ?? this.devices.get('/')!;
+      if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
+      if (inode.type === 'dir' && (writable || flags & O.CREAT)) return -Errno.EISDIR;
+      return new OpenFile(inode, norm, readable, writable, (flags & O.PATH) === O.PATH);
+    }
+    const where = this.mountOf(norm);
+    if (!where || where.name.includes('/') || where.name === '') return -Errno.ENOENT;
+    let inode = where.mount.files.get(where.name);
+    if (inode) {
+      if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
+    } else {
+      if (!(flags & O.CREAT)) return -Errno.ENOENT;
+      inode = where.mount.sb.createFile(this.inodes.take());
+      where.mount.files.set(where.name, inode);
+    }
+    if (flags & O.TRUNC && writable) {
+      const err = inode.io()?.truncate(0n) ?? 0;
+      if (err) return err;
+    }
+    return new OpenFile(inode, norm, readable, writable, (flags & O.PATH) === O.PATH);
+  }
+
+  /** `unlinkat(AT_FDCWD, path, 0)`: 0 or `-errno`. */
+  unlink(path: string): number {
+    const norm = path.replace(/\/+$/, '');
+    if (this.devices.get(norm)?.type === 'dir' || this.mounts.some((m) => m.path === norm)) return -Errno.EISDIR;
+    if (this.devices.has(norm)) return -Errno.EACCES;
+    const where = this.mountOf(norm);
+    if (!where) return -Errno.ENOENT;
+    const inode = where.mount.files.get(where.name);
+    if (!inode) return -Errno.ENOENT;
+    where.mount.files.delete(where.name);
+    inode.nlink = 0;
+    inode.maybeEvict();
+    return 0;
+  }
+
+  /** `ftruncate(fd, length)`. */
+  ftruncate(files: FdTable, fd: number, length: bigint): number {
+    if (length < 0n) return -Errno.EINVAL;
+    const file = files.peek(fd);
+    if (!file || file.pathOnly) return -Errno.EBADF;
+    if (file.inode.type !== 'reg' || !file.writable) return -Errno.EINVAL;
+    const io = file.inode.io();
+    return io ? io.truncate(length) : -Errno.EINVAL;
+  }
+
+  /** `pwrite` of `length` bytes of `value` at `offset` (the trace's `fill`). */
+  fill(files: FdTable, fd: number, offset: bigint, length: bigint, value: number): bigint | number {
+    const file = files.peek(fd);
+    if (!file || !file.writable || file.pathOnly) return -Errno.EBADF;
+    if (offset < 0n) return -Errno.EINVAL;
+    if (file.inode.type === 'dir') return -Errno.EISDIR;
+    if (file.inode.type === 'fifo') return -Errno.ESPIPE;
+    const io = file.inode.io();
+    if (!io) return -Errno.EINVAL;
+    return io.writeFill(offset, length, value);
+  }
+
+  /** `pread` of one byte (the trace's `fpeek`). */
+  fpeek(files: FdTable, fd: number, offset: bigint): number | 'EOF' {
+    const file = files.peek(fd);
+    if (!file || !file.readable || file.pathOnly) return -Errno.EBADF;
+    if (offset < 0n) return -Errno.EINVAL;
+    if (file.inode.type === 'dir') return -Errno.EISDIR;
+    if (file.inode.type === 'fifo') return -Errno.ESPIPE;
+    const io = file.inode.io();
+    if (!io) return -Errno.EINVAL;
+    return io.readByte(offset);
+  }
+}

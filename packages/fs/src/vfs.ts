@@ -1,0 +1,136 @@
+/**
+ * The VFS objects a mapping needs: inodes, open files (`struct file` with a
+ * reference count), and the filesystem-type seam that tmpfs, hugetlbfs and the
+ * device nodes implement.
+ * @see include/linux/fs.h struct inode, struct file, struct file_operations
+ */
+
+import type { FileOps, MmKernel, PageCacheView, VmFile, VmInode } from '@mmsim/mm-core';
+
+/** What kind of object an inode is (`S_IFMT`). */
+export type InodeType = 'reg' | 'dir' | 'chr' | 'fifo';
+
+/** The maximum size of a regular file (`MAX_LFS_FILESIZE`). */
+export const MAX_LFS_FILESIZE = (1n << 63n) - 1n;
+
+/** Operations an open file supports besides `mmap` (`read_iter`, `write_iter`, `setattr`). */
+export interface InodeIo {
+  /** `pread` of one byte: the byte, `'EOF'`, or `-errno`. */
+  readByte(offset: bigint): number | 'EOF';
+  /** `pwrite` of `length` copies of `value`: bytes written or `-errno`. */
+  writeFill(offset: bigint, length: bigint, value: number): bigint | number;
+  /** `ftruncate`: 0 or `-errno`. */
+  truncate(size: bigint): number;
+}
+
+/** `struct inode`. */
+export abstract class Inode implements VmInode {
+  /** Link count; 0 once unlinked. */
+  nlink = 1;
+  /** Open files and mappings referring to the inode (`i_count`-like). */
+  users = 0;
+  private evicted = false;
+
+  constructor(
+    readonly ino: number,
+    readonly dev: string,
+    readonly type: InodeType,
+  ) {}
+
+  abstract size(): bigint;
+  get pageCache(): PageCacheView | undefined {
+    return undefined;
+  }
+  /** The `f_op` for files opened on this inode. */
+  abstract fileOps(): FileOps;
+  /** Byte I/O for `fill`/`fpeek`/`ftruncate`, if the inode supports it. */
+  abstract io(): InodeIo | undefined;
+  /** The file lives on a `noexec` mount. */
+  get noexec(): boolean {
+    return false;
+  }
+  /** Release everything the inode holds (`evict_inode`). */
+  protected abstract evict(): void;
+
+  /** Drop a user; evict when unlinked and unused (`iput_final`). */
+  release(): void {
+    this.users--;
+    this.maybeEvict();
+  }
+
+  /** Called after an unlink or the last release. */
+  maybeEvict(): void {
+    if (!this.evicted && this.nlink === 0 && this.users <= 0) {
+      this.evicted = true;
+      this.evict();
+    }
+  }
+}
+
+/** `struct file`: an open file description shared by duplicated descriptors and mappings. */
+export class OpenFile implements VmFile {
+  private refs = 1;
+  constructor(
+    readonly inode: Inode,
+    /** The path it was opened by (`d_path`). */
+    readonly openPath: string,
+    readonly readable: boolean,
+    readonly writable: boolean,
+    /** Opened with `O_PATH` (no I/O, no mmap). */
+    readonly pathOnly = false,
+  ) {
+    inode.users++;
+  }
+
+  get ops(): FileOps {
+    return this.inode.fileOps();
+  }
+
+  get noexec(): boolean {
+    return this.inode.noexec;
+  }
+
+  path(): string {
+    return this.inode.nlink === 0 ? `${this.openPath} (deleted)` : this.openPath;
+  }
+
+  get(): void {
+    this.refs++;
+  }
+
+  put(): void {
+    this.refs--;
+    if (this.refs === 0) this.inode.release();
+  }
+
+  /** Current reference count (for invariant checks). */
+  get refCount(): number {
+    return this.refs;
+  }
+}
+
+/** A mounted filesystem type (`struct file_system_type`), the seam for new filesystems. */
+export interface FileSystemType {
+  /** `tmpfs`, `hugetlbfs`. */
+  readonly name: string;
+  /** Mount an instance with `options` (`pagesize=2M`); `kernel` is the machine's mm state. */
+  mount(kernel: MmKernel, options: ReadonlyMap<string, string>, dev: string): SuperBlock;
+}
+
+/** A mounted filesystem instance (`struct super_block`). */
+export interface SuperBlock {
+  readonly type: string;
+  /** Create a regular file. */
+  createFile(ino: number): Inode;
+  /** The device number shown in maps. */
+  readonly dev: string;
+}
+
+/** Allocates inode numbers for one machine (`get_next_ino`). */
+export class InodeNumbers {
+  private next = 2;
+  /** A fresh inode number. */
+  take(): number {
+    return this.next++;
+  }
+}

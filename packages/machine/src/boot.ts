@@ -1,0 +1,173 @@
+/**
+ * Building a machine from a trace header: `@config` → kernel parameters,
+ * `@mount`, huge page pools, `@fd`, `@brk`, and the initial address space from
+ * `@maps` (program image, bss, heap, stack, vdso/vvar, vsyscall).
+ */
+
+import { errnoName, type Tracer } from '@mmsim/base';
+import {
+  VM,
+  Vma,
+  type FileOps,
+  type FrameAllocatorFactory,
+  type KernelConfig,
+  type VmOperations,
+} from '@mmsim/mm-core';
+import { Inode, OpenFile, type InodeIo } from '@mmsim/fs';
+import type { MapsLine, TraceConfig, TraceHeader } from '@mmsim/trace';
+import type { Architecture } from '@mmsim/arch';
+import { createMachine, type Machine } from './machine.js';
+
+/** Trace `@config` → the model's kernel parameters. */
+export function kernelConfigFromTrace(c: TraceConfig): Partial<KernelConfig> {
+  return {
+    memTotalKb: c.mem_total_kb,
+    swapTotalKb: c.swap_total_kb,
+    maxMapCount: c.max_map_count,
+    mmapMinAddr: c.mmap_min_addr,
+    lsmMmapMinAddr: c.lsm_mmap_min_addr,
+    overcommitMemory: c.overcommit_memory,
+    overcommitRatio: c.overcommit_ratio,
+    faultAroundBytes: c.fault_around_bytes,
+    thp: c.thp,
+    la57: c.la57 === 1,
+    gbpages: c.gbpages === 1,
+    legacyLayout: c.layout === 'legacy',
+    randomize: c.aslr === 1,
+    seed: c.seed ?? 0,
+    privileged: c.privileged === 1,
+    rlimitStack: c.rlimit_stack,
+    rlimitAs: c.rlimit_as,
+    rlimitData: c.rlimit_data,
+    rlimitMemlock: c.rlimit_memlock,
+  };
+}
+
+/** The program image the recorder ran from: a read-only regular file that can be mapped privately. */
+class ImageInode extends Inode implements InodeIo {
+  constructor(ino: number) {
+    super(ino, '00:00', 'reg');
+  }
+  size(): bigint {
+    return 1n << 40n;
+  }
+  fileOps(): FileOps {
+    return { mmap: (_f, vma) => ((vma.ops = IMAGE_VM_OPS), 0), regularSizeLimit: true };
+  }
+  io(): InodeIo {
+    return this;
+  }
+  readByte(): number {
+    return 0;
+  }
+  writeFill(): number {
+    return -9;
+  }
+  truncate(): number {
+    return -22;
+  }
+  protected evict(): void {}
+}
+
+/** Program-image pages: read faults get a fresh zero-filled page-cache page (content is not modelled). */
+const IMAGE_VM_OPS: VmOperations = {};
+
+/** Special mappings (`_install_special_mapping`): never split, never merged, vvar pages unbacked. */
+function specialOps(name: string): VmOperations {
+  return {
+    name,
+    special: true,
+    maySplit: () => -22,
+    unbackedPages: name === '[vvar]' || name === '[vvar_vclock]' ? () => true : undefined,
+  };
+}
+
+/** Flags of a VMA from its maps permissions, for the kinds of mapping an exec'd process starts with. */
+function initialFlags(line: MapsLine): number {
+  let f = VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
+  if (line.perms[0] === 'r') f |= VM.READ;
+  if (line.perms[1] === 'w') f |= VM.WRITE;
+  if (line.perms[2] === 'x') f |= VM.EXEC;
+  if (line.perms[3] === 's') f |= VM.MAYSHARE | VM.SHARED;
+  if ((f & (VM.WRITE | VM.SHARED)) === VM.WRITE) f |= VM.ACCOUNT;
+  return f;
+}
+
+/** Options for {@link bootFromHeader}. */
+export interface BootOptions {
+  readonly arch?: Architecture;
+  readonly frameAllocator?: FrameAllocatorFactory;
+  readonly tracer?: Tracer;
+}
+
+/** A machine in the state a trace header describes. Throws an Error with a message for an impossible header. */
+export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): { machine: Machine; vsyscall: boolean } {
+  const machine = createMachine({ ...options, config: kernelConfigFromTrace(header.config) });
+  const { vfs, mm, files } = machine;
+  for (const m of header.mounts) vfs.mount(m.fstype, m.path, m.options);
+  const pools: Array<[number, number, number]> = [
+    [2048, header.config.hugepages_2048kB, header.config.overcommit_hugepages_2048kB],
+    [1048576, header.config.hugepages_1048576kB, header.config.overcommit_hugepages_1048576kB],
+  ];
+  for (const [kb, count, over] of pools) {
+    const h = vfs.hugetlb.hstateForKb(kb);
+    if (!h) {
+      if (count || over) throw new Error(`no ${kb}kB huge page size on this machine (gbpages=0?)`);
+      continue;
+    }
+    h.overcommit = over;
+    h.setMaxHugePages(count);
+  }
+  for (const fd of header.fds) {
+    const write = fd.flags !== 'O_RDONLY';
+    const read = fd.flags !== 'O_WRONLY';
+    let file: OpenFile | number;
+    if (fd.target === 'pipe') file = vfs.pipe(write && !read);
+    else {
+      file = vfs.open(fd.target, fd.flags === 'O_RDWR' ? 2 : fd.flags === 'O_WRONLY' ? 1 : 0);
+      if (typeof file === 'number') throw new Error(`@fd ${fd.fd} ${fd.target}: ${errnoName(-file)}`);
+    }
+    files.installAt(fd.fd, file);
+  }
+  if (header.brk) {
+    mm.startBrk = Number(header.brk.start);
+    mm.brk = Number(header.brk.cur);
+  }
+  const images = new Map<string, OpenFile>();
+  let vsyscall = false;
+  for (const line of header.maps) {
+    if (line.name === '[vsyscall]') {
+      vsyscall = true;
+      continue;
+    }
+    const start = Number(line.start >> 12n);
+    const end = Number(line.end >> 12n);
+    let flags = initialFlags(line);
+    let vma: Vma;
+    if (line.name.startsWith('/')) {
+      let file = images.get(line.name);
+      if (!file) {
+        file = new OpenFile(new ImageInode(vfs.inodes.take()), line.name, true, false);
+        images.set(line.name, file);
+      }
+      file.get();
+      if (flags & VM.SHARED) flags &= ~(VM.SHARED | VM.MAYWRITE);
+      vma = new Vma(start, end, flags & ~VM.ACCOUNT | (flags & VM.WRITE ? VM.ACCOUNT : 0), Number(line.offset >> 12n), file, IMAGE_VM_OPS);
+    } else if (line.name.startsWith('[v')) {
+      vma = new Vma(start, end, (flags & ~VM.ACCOUNT) | VM.DONTEXPAND, 0, null, specialOps(line.name));
+    } else {
+      if (line.name === '[stack]') {
+        flags |= VM.GROWSDOWN;
+        mm.startStack = (end - 1) * 4096;
+      }
+      vma = new Vma(start, end, flags, start, null, null);
+    }
+    mm.vmas.insert(vma);
+    mm.statAccount(vma.flags, end - start);
+    if (vma.flags & VM.ACCOUNT) mm.kernel.committedAs += end - start;
+  }
+  for (const file of images.values()) file.put();
+  const data = header.maps.find((l) => l.perms[1] === 'w' && l.name.startsWith('/'));
+  if (data) mm.dataSegmentSize = Number(data.end - data.start);
+  return { machine, vsyscall };
+}

@@ -1,0 +1,52 @@
+// Shared helpers for the conformance tests: locate the golden traces, replay
+// one, and read the committed baseline of known divergences.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { replayTrace } from '../src/index.js';
+import { compareResults, parseTrace } from '@mmsim/trace';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+/** The repository root. */
+export const repoRoot = resolve(here, '../../..');
+/** The golden traces given to the project (beside the repository). */
+export const sharedConformance = resolve(repoRoot, '../shared/conformance');
+/** The project's own golden traces. */
+export const ownConformance = resolve(repoRoot, 'conformance');
+/** The committed list of known divergences. */
+export const baselinePath = resolve(repoRoot, 'tools/conformance/known-divergences.json');
+
+/** Known divergences: file name → 1-based line numbers of steps that may still diverge. */
+export type Baseline = Record<string, number[]>;
+
+export function readBaseline(): Baseline {
+  return JSON.parse(readFileSync(baselinePath, 'utf8')) as Baseline;
+}
+
+export function traceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.trace'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export interface FileScore {
+  readonly matched: number;
+  readonly total: number;
+  /** Lines of divergent steps. */
+  readonly divergentLines: number[];
+  readonly report: string[];
+}
+
+export function scoreFile(file: string): FileScore {
+  const trace = parseTrace(readFileSync(file, 'utf8'), file);
+  const replay = replayTrace(trace);
+  const cmp = compareResults(trace, replay.results);
+  return {
+    matched: cmp.matched,
+    total: cmp.total,
+    divergentLines: cmp.divergences.map((d) => d.pos.line),
+    report: cmp.divergences.map((d) => `${d.pos.line}: ${d.step}\n  expected: ${d.expected}\n  model:    ${d.actual}`),
+  };
+}

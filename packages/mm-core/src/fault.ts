@@ -1,0 +1,250 @@
+/**
+ * Page faults: the x86 user fault entry (find the VMA, grow a stack, check the
+ * access) and the generic handler (demand-zero anonymous pages, the zero page,
+ * THP, file read faults with fault-around, copy-on-write, shared writes).
+ * @see arch/x86/mm/fault.c do_user_addr_fault, mm/memory.c handle_mm_fault,
+ *      mm/mmap.c expand_downwards, mm/rmap.c __anon_vma_prepare
+ */
+
+import { Errno, traced } from '@mmsim/base';
+import { PteBits } from '@mmsim/arch';
+import { mayExpandVm, mlockFutureOk, vmEnoughMemory } from './accounting.js';
+import { rlimitPages } from './config.js';
+import type { MmStruct } from './mm.js';
+import { AnonVma, PageKind } from './page.js';
+import { putMappedPage } from './rmap.js';
+import { PMD_PAGES, STACK_GUARD_GAP } from './unmapped-area.js';
+import { VmFault, type Vma } from './vma.js';
+import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
+
+/** What a user access ended in. */
+export type FaultSignal = 'SIGSEGV' | 'SIGBUS' | null;
+
+/** The PTE bits a VMA's pages get (`vma->vm_page_prot`). */
+export function vmaPageBits(mm: MmStruct, flags: number): number {
+  return mm.kernel.arch.protectionBits({
+    read: (flags & VM.READ) !== 0,
+    write: (flags & VM.WRITE) !== 0,
+    exec: (flags & VM.EXEC) !== 0,
+    shared: (flags & VM.SHARED) !== 0,
+  });
+}
+
+/** `anon_vma_compatible`: may `b` (right after `a`) share `a`'s anon_vma? */
+function anonVmaCompatible(a: Vma, b: Vma): boolean {
+  return (
+    a.end === b.start &&
+    a.file === b.file &&
+    ((a.flags ^ b.flags) & ~(VM_ACCESS_FLAGS | VM.SOFTDIRTY)) === 0 &&
+    b.pgoff === a.pgoff + (b.start - a.start)
+  );
+}
+
+/** `__anon_vma_prepare`: give `vma` an anon_vma, reusing a compatible neighbour's (`find_mergeable_anon_vma`). */
+export function anonVmaPrepare(mm: MmStruct, vma: Vma): void {
+  if (vma.anonVma) return;
+  const next = mm.vmas.next(vma);
+  if (next && next.anonVma && anonVmaCompatible(vma, next)) {
+    vma.anonVma = next.anonVma;
+    return;
+  }
+  const prev = mm.vmas.prev(vma);
+  if (prev && prev.anonVma && anonVmaCompatible(prev, vma)) {
+    vma.anonVma = prev.anonVma;
+    return;
+  }
+  vma.anonVma = new AnonVma();
+}
+
+/**
+ * `expand_downwards`: grow a `VM_GROWSDOWN` VMA down to `vpn`, subject to the
+ * guard gap, `RLIMIT_STACK`, `RLIMIT_AS` and overcommit. 0 or `-errno`.
+ */
+export function expandDownwards(mm: MmStruct, vma: Vma, vpn: number): number {
+  if (!(vma.flags & VM.GROWSDOWN)) return -Errno.EFAULT;
+  if (vpn < mm.kernel.mmapMinPages) return -Errno.EPERM;
+  const prev = mm.vmas.prev(vma);
+  if (prev && !(prev.flags & VM.GROWSDOWN) && prev.flags & VM_ACCESS_FLAGS && vpn - prev.end < STACK_GUARD_GAP) {
+    return -Errno.ENOMEM;
+  }
+  anonVmaPrepare(mm, vma);
+  if (vpn >= vma.start) return 0;
+  const size = vma.end - vpn;
+  const grow = vma.start - vpn;
+  if (grow > vma.pgoff) return 0;
+  if (!mayExpandVm(mm, vma.flags, grow)) return -Errno.ENOMEM;
+  if (size > rlimitPages(mm.limits.rlimitStack)) return -Errno.ENOMEM;
+  if (!mlockFutureOk(mm, vma.flags, grow)) return -Errno.ENOMEM;
+  if (vmEnoughMemory(mm, grow)) return -Errno.ENOMEM;
+  if (vma.flags & VM.LOCKED) mm.lockedVm += grow;
+  mm.statAccount(vma.flags, grow);
+  vma.start = vpn;
+  vma.pgoff -= grow;
+  return 0;
+}
+
+/** Whether a THP may back the 2 MiB block around `vpn` (`thp_vma_allowable_order` + the VMA covering the block). */
+export function thpAllowed(mm: MmStruct, vma: Vma, vpn: number): boolean {
+  if (!vma.isAnonymous || vma.flags & (VM.SHARED | VM.NOHUGEPAGE) || vma.flags & VM.HUGETLB) return false;
+  const mode = mm.kernel.config.thp;
+  if (mode === 'never') return false;
+  if (mode === 'madvise' && !(vma.flags & VM.HUGEPAGE)) return false;
+  const base = vpn - (vpn % PMD_PAGES);
+  if (base < vma.start || base + PMD_PAGES > vma.end) return false;
+  let empty = true;
+  mm.pageTable.forEachLeaf(base, base + PMD_PAGES, () => {
+    empty = false;
+  });
+  return empty;
+}
+
+/** Map a freshly allocated anonymous block of `2^order` pages at `vpn` (aligned), writable if the VMA is. */
+function mapAnonBlock(mm: MmStruct, vma: Vma, vpn: number, pfn: number, order: number): boolean {
+  const bits = vmaPageBits(mm, vma.flags) | PteBits.ACCESSED | PteBits.DIRTY | (vma.flags & VM.WRITE ? PteBits.WRITE : 0);
+  const n = 1 << order;
+  for (let i = 0; i < n; i++) {
+    if (!mm.pageTable.map(vpn + i, pfn + i, 0, bits)) return false;
+  }
+  mm.kernel.page(pfn)!.mapcount += n;
+  return true;
+}
+
+/** Allocate a THP for the block around `vpn` if allowed, else a 4 KiB page. VmFault result. */
+function allocAnonForWrite(mm: MmStruct, vma: Vma, vpn: number, copyFrom: number): number {
+  const k = mm.kernel;
+  anonVmaPrepare(mm, vma);
+  if (copyFrom < 0 && thpAllowed(mm, vma, vpn)) {
+    const pfn = k.allocPages(PageKind.ANON, 9);
+    if (pfn >= 0) {
+      const base = vpn - (vpn % PMD_PAGES);
+      return mapAnonBlock(mm, vma, base, pfn, 9) ? VmFault.OK : VmFault.OOM;
+    }
+  }
+  const pfn = k.allocPages(PageKind.ANON, 0);
+  if (pfn < 0) return VmFault.OOM;
+  if (copyFrom >= 0) k.phys.copy(copyFrom, pfn);
+  return mapAnonBlock(mm, vma, vpn, pfn, 0) ? VmFault.OK : VmFault.OOM;
+}
+
+/** `do_anonymous_page`. */
+function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
+  if (!write) {
+    // The zero page, read-only (huge zero page: also uncounted; modelled per PTE).
+    const bits = (vmaPageBits(mm, vma.flags) & ~PteBits.WRITE) | PteBits.SPECIAL | PteBits.ACCESSED;
+    return mm.pageTable.map(vpn, mm.kernel.zeroPfn, 0, bits) ? VmFault.OK : VmFault.OOM;
+  }
+  return allocAnonForWrite(mm, vma, vpn, -1);
+}
+
+/** Map a page-cache page at `vpn` with the VMA's protections (read-only for private mappings). */
+function mapFilePage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, write: boolean): boolean {
+  let bits = vmaPageBits(mm, vma.flags) | PteBits.ACCESSED;
+  if (write) bits |= PteBits.DIRTY;
+  if (!mm.pageTable.map(vpn, pfn, 0, bits)) return false;
+  mm.kernel.page(pfn)!.mapcount += 1;
+  return true;
+}
+
+/** The first page index past end of file for a VMA's file. */
+function eofPage(vma: Vma): number {
+  const size = vma.file ? vma.file.inode.size() : 0n;
+  return Number((size + 4095n) >> 12n);
+}
+
+/**
+ * `do_fault_around`: map the cached pages in the `fault_around_bytes` window
+ * that starts at the aligned PTE index (clamped to the VMA, the page table and EOF).
+ */
+function doFaultAround(mm: MmStruct, vma: Vma, vpn: number): void {
+  const ops = vma.ops;
+  const nr = Math.floor(mm.kernel.config.faultAroundBytes / 4096);
+  if (!ops?.cachedPage || nr <= 1) return;
+  const pteOff = vpn % 512;
+  const vmaOff = vpn - vma.start;
+  const fromPte = Math.max(pteOff - (pteOff % nr), pteOff - Math.min(pteOff, vmaOff));
+  const toPte = Math.min(fromPte + nr, 512, pteOff + (vma.end - vpn)) - 1;
+  const base = vpn - pteOff;
+  const lastIndex = eofPage(vma) - 1;
+  for (let i = fromPte; i <= toPte; i++) {
+    const v = base + i;
+    const pgoff = vma.pgoffOf(v);
+    if (pgoff > lastIndex) break;
+    if (mm.pageTable.lookup(v)) continue;
+    const pfn = ops.cachedPage(vma, pgoff);
+    if (pfn >= 0) mapFilePage(mm, vma, v, pfn, false);
+  }
+}
+
+/** `do_read_fault` / `do_cow_fault` / `do_shared_fault`. */
+function doFileFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
+  const ops = vma.ops!;
+  if (!write) {
+    doFaultAround(mm, vma, vpn);
+    if (mm.pageTable.lookup(vpn)) return VmFault.OK;
+  }
+  if (!ops.fault) return VmFault.SIGBUS;
+  const pfn = ops.fault(vma, vma.pgoffOf(vpn));
+  if (pfn < 0) return -pfn;
+  if (write && !(vma.flags & VM.SHARED)) return allocAnonForWrite(mm, vma, vpn, pfn);
+  return mapFilePage(mm, vma, vpn, pfn, write) ? VmFault.OK : VmFault.OOM;
+}
+
+/** `do_wp_page`: a write to a present read-only entry of a writable VMA. */
+function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number): number {
+  const k = mm.kernel;
+  const desc = k.page(pfn);
+  if (vma.flags & VM.SHARED || (desc && desc.kind === PageKind.ANON)) {
+    mm.pageTable.setBits(vpn, bits | PteBits.WRITE | PteBits.DIRTY | PteBits.ACCESSED);
+    return VmFault.OK;
+  }
+  // Copy-on-write of the zero page or a page-cache page.
+  anonVmaPrepare(mm, vma);
+  const copy = k.allocPages(PageKind.ANON, 0);
+  if (copy < 0) return VmFault.OOM;
+  if (pfn !== k.zeroPfn) k.phys.copy(pfn, copy);
+  mm.pageTable.unmap(vpn);
+  putMappedPage(mm, pfn, 1);
+  return mapAnonBlock(mm, vma, vpn, copy, 0) ? VmFault.OK : VmFault.OOM;
+}
+
+/** `handle_mm_fault` for a 4 KiB-granular access at `vpn`. Returns a {@link VmFault} value. */
+export function handleMmFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
+  if (vma.ops?.hugeFault) return vma.ops.hugeFault(mm, vma, vpn, write);
+  const leaf = mm.pageTable.lookup(vpn);
+  if (!leaf) {
+    if (vma.isAnonymous) return doAnonymousPage(mm, vma, vpn, write);
+    if (vma.ops?.unbackedPages?.(vma, vpn)) return VmFault.SIGBUS;
+    return doFileFault(mm, vma, vpn, write);
+  }
+  if (write && !(leaf.bits & PteBits.WRITE)) return doWpPage(mm, vma, vpn, leaf.pfn, leaf.bits);
+  mm.pageTable.setBits(vpn, leaf.bits | PteBits.ACCESSED | (write ? PteBits.DIRTY : 0));
+  return VmFault.OK;
+}
+
+/**
+ * `do_user_addr_fault`: resolve a user-mode fault at `vpn`. Returns the signal
+ * the access raises, or null when it may be retried.
+ */
+export function doUserAddrFault(mm: MmStruct, vpn: number, write: boolean): FaultSignal {
+  return traced(
+    mm.kernel.tracer,
+    'do_user_addr_fault',
+    () => `address=0x${(vpn * 4096).toString(16)}, ${write ? 'write' : 'read'}`,
+    (): FaultSignal => {
+      let vma = mm.vmas.findVma(vpn);
+      if (!vma) return 'SIGSEGV';
+      if (vma.start > vpn) {
+        if (!(vma.flags & VM.GROWSDOWN)) return 'SIGSEGV';
+        if (expandDownwards(mm, vma, vpn) !== 0) return 'SIGSEGV';
+        vma = mm.vmas.lookup(vpn)!;
+      }
+      if (write ? !(vma.flags & VM.WRITE) : !(vma.flags & VM_ACCESS_FLAGS)) return 'SIGSEGV';
+      const r = handleMmFault(mm, vma, vpn, write);
+      if (r & VmFault.SIGBUS) return 'SIGBUS';
+      if (r & VmFault.SIGSEGV) return 'SIGSEGV';
+      if (r & VmFault.OOM) return 'SIGBUS';
+      return null;
+    },
+    (r) => r ?? 'handled',
+  );
+}

@@ -1,0 +1,48 @@
+/**
+ * Pre-faulting a range (`MAP_POPULATE`, `MAP_LOCKED`, `mlock`): fault every
+ * page in, writing where the mapping is private and writable, stopping at the
+ * first page that cannot be faulted.
+ * @see mm/gup.c __mm_populate, populate_vma_page_range, __get_user_pages
+ */
+
+import { Errno } from '@mmsim/base';
+import { handleMmFault } from './fault.js';
+import type { MmStruct } from './mm.js';
+import { VmFault } from './vma.js';
+import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
+
+/**
+ * `__mm_populate(start, len, ignore_errors)`: 0, or `-EFAULT` / `-ENOMEM`
+ * for the first page that could not be faulted in.
+ */
+export function mmPopulate(mm: MmStruct, start: number, end: number, ignoreErrors: boolean): number {
+  let vpn = start;
+  while (vpn < end) {
+    const vma = mm.vmas.findVma(vpn);
+    if (!vma || vma.start >= end) break;
+    if (vma.start > vpn) vpn = vma.start;
+    const stop = Math.min(end, vma.end);
+    const err = populateVmaRange(mm, vpn, stop);
+    if (err && !ignoreErrors) return err;
+    vpn = stop;
+  }
+  return 0;
+}
+
+/** `populate_vma_page_range`: fault `[start, end)` of one VMA. */
+function populateVmaRange(mm: MmStruct, start: number, end: number): number {
+  const vma = mm.vmas.lookup(start);
+  if (!vma) return -Errno.ENOMEM;
+  if (vma.flags & (VM.IO | VM.PFNMAP)) return 0;
+  if (!(vma.flags & VM_ACCESS_FLAGS)) return -Errno.EFAULT;
+  const write = (vma.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
+  const step = vma.ops?.hugeOrder ? 1 << vma.ops.hugeOrder : 1;
+  for (let vpn = start; vpn < end; vpn += step) {
+    const leaf = mm.pageTable.lookup(vpn);
+    if (leaf && (!write || leaf.bits & 0x2)) continue;
+    const r = handleMmFault(mm, vma, vpn, write);
+    if (r & VmFault.OOM) return -Errno.ENOMEM;
+    if (r & (VmFault.SIGBUS | VmFault.SIGSEGV)) return -Errno.EFAULT;
+  }
+  return 0;
+}

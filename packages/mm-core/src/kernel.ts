@@ -1,0 +1,88 @@
+/**
+ * The machine-wide memory-management state every address space shares: the
+ * architecture, the frame allocator, the frame descriptors and contents, the
+ * committed-memory counter and the tunables. One per simulated machine.
+ */
+
+import { Errno, type Tracer } from '@mmsim/base';
+import type { ArchFeatures, Architecture } from '@mmsim/arch';
+import type { KernelConfig } from './config.js';
+import type { FrameAllocator } from './frames/frame-allocator.js';
+import type { MmStruct } from './mm.js';
+import type { Vma } from './vma.js';
+import { MemMap, PageKind, PhysicalMemory, type PageDesc } from './page.js';
+
+/** Machine-wide mm state (Linux's globals: `mem_map`, `vm_committed_as`, sysctls...). */
+export class MmKernel {
+  readonly memmap = new MemMap();
+  readonly phys: PhysicalMemory;
+  readonly features: ArchFeatures;
+  /** `vm_committed_as` in pages: memory promised to `VM_ACCOUNT` mappings and shmem. */
+  committedAs = 0;
+  /** The shared zero page (`ZERO_PAGE(0)`). */
+  readonly zeroPfn: number;
+  /**
+   * `shmem_zero_setup`: give a new shared anonymous VMA its `/dev/zero (deleted)`
+   * shmem file (set by the fs layer); 0 or `-errno`.
+   */
+  shmemZeroSetup: (mm: MmStruct, vma: Vma) => number = () => -Errno.ENODEV;
+  /** Give a hugetlb page whose last mapping went away back to its pool (set by hugetlbfs). */
+  releaseHugetlbPage: (pfn: number) => void = () => {};
+  /** `hugetlb_total_pages()`, provided by hugetlbfs once it is set up. */
+  hugetlbTotalPages: () => number = () => 0;
+  /** `totalram_pages()`. */
+  readonly totalRamPages: number;
+  /** `total_swap_pages`. */
+  readonly totalSwapPages: number;
+  /** The working `mmap_min_addr` (max of the DAC sysctl and the LSM value), in bytes. */
+  readonly mmapMinAddr: bigint;
+
+  constructor(
+    readonly arch: Architecture,
+    readonly config: KernelConfig,
+    readonly frames: FrameAllocator,
+    readonly tracer: Tracer,
+  ) {
+    this.features = { la57: config.la57, gbpages: config.gbpages };
+    this.phys = new PhysicalMemory(1 << arch.pageShift);
+    this.totalRamPages = Math.floor(config.memTotalKb / 4);
+    this.totalSwapPages = Math.floor(config.swapTotalKb / 4);
+    this.mmapMinAddr = config.mmapMinAddr > config.lsmMmapMinAddr ? config.mmapMinAddr : config.lsmMmapMinAddr;
+    const zero = frames.alloc(0);
+    if (zero < 0) throw new Error('mmsim: no memory for the zero page');
+    this.zeroPfn = zero;
+    this.memmap.add(zero, { kind: PageKind.ZERO, order: 0, inode: undefined, index: 0, mapcount: 0 });
+  }
+
+  /** The working `mmap_min_addr` in pages, rounded up (`PAGE_ALIGN(mmap_min_addr)`). */
+  get mmapMinPages(): number {
+    return Number((this.mmapMinAddr + 0xfffn) >> 12n);
+  }
+
+  /**
+   * Allocate a zeroed block of `2^order` frames for `kind` and describe it, or
+   * return -1 when memory is exhausted (`alloc_pages`, `folio_alloc`).
+   */
+  allocPages(kind: PageKind, order = 0): number {
+    const pfn = this.frames.alloc(order);
+    if (pfn < 0) return -1;
+    for (let i = 0; i < 1 << order; i++) this.phys.clear(pfn + i);
+    this.memmap.add(pfn, { kind, order, inode: undefined, index: 0, mapcount: 0 });
+    return pfn;
+  }
+
+  /** Free a block allocated by {@link allocPages} (`folio_put` dropping the last reference). */
+  freePages(pfn: number): void {
+    const desc = this.memmap.get(pfn);
+    if (!desc || desc.kind === PageKind.ZERO) return;
+    const head = this.memmap.headOf(pfn);
+    this.memmap.remove(head);
+    for (let i = 0; i < 1 << desc.order; i++) this.phys.clear(head + i);
+    this.frames.free(head, desc.order);
+  }
+
+  /** The descriptor of the block holding `pfn`. */
+  page(pfn: number): PageDesc | undefined {
+    return this.memmap.get(pfn);
+  }
+}

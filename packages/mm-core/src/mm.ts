@@ -1,0 +1,87 @@
+/**
+ * `struct mm_struct`: one process's address space — its VMAs, page tables,
+ * layout and the counters Linux keeps for limits and /proc.
+ * @see include/linux/mm_types.h struct mm_struct
+ */
+
+import type { MmapLayout, PageTable } from '@mmsim/arch';
+import type { Rlimit } from './config.js';
+import type { MmKernel } from './kernel.js';
+import { PageKind } from './page.js';
+import { VmaTree } from './vma-tree.js';
+import { VM, VM_STACK } from './vm-flags.js';
+
+/** The process credentials and limits the mm paths consult (rlimits, capabilities). */
+export interface ProcessLimits {
+  rlimitStack: Rlimit;
+  rlimitAs: Rlimit;
+  rlimitData: Rlimit;
+  rlimitMemlock: Rlimit;
+  /** `CAP_IPC_LOCK`, `CAP_SYS_ADMIN`, `CAP_SYS_RAWIO` (all or nothing here). */
+  privileged: boolean;
+}
+
+/** One address space. */
+export class MmStruct {
+  readonly vmas = new VmaTree();
+  readonly pageTable: PageTable;
+  layout: MmapLayout;
+  /** `total_vm`, `data_vm`, `exec_vm`, `stack_vm`, `locked_vm` in pages. */
+  totalVm = 0;
+  dataVm = 0;
+  execVm = 0;
+  stackVm = 0;
+  lockedVm = 0;
+  /** `start_brk`, `brk` (bytes; `brk` may be unaligned). */
+  startBrk = 0;
+  brk = 0;
+  /** `end_data - start_data` of the ELF image, bytes (for the brk RLIMIT_DATA check). */
+  dataSegmentSize = 0;
+  /** `start_stack` (bytes). */
+  startStack = 0;
+  /** `def_flags` (VM_LOCKED after `mlockall(MCL_FUTURE)`). */
+  defFlags = 0;
+
+  constructor(
+    readonly kernel: MmKernel,
+    readonly limits: ProcessLimits,
+  ) {
+    const k = kernel;
+    this.pageTable = k.arch.createPageTable(
+      {
+        allocTableFrame: () => k.allocPages(PageKind.PAGETABLE, 0),
+        freeTableFrame: (pfn) => k.freePages(pfn),
+      },
+      k.features,
+    );
+    this.layout = k.arch.addressSpace.pickMmapLayout({
+      rlimitStack: limits.rlimitStack,
+      legacy: k.config.legacyLayout,
+      randomize: k.config.randomize,
+      features: k.features,
+    });
+  }
+
+  /** `mm->map_count`. */
+  get mapCount(): number {
+    return this.vmas.size;
+  }
+
+  /** `TASK_SIZE` in pages. */
+  get taskSize(): number {
+    return this.kernel.arch.addressSpace.taskSize(this.kernel.features);
+  }
+
+  /** `vm_stat_account`. @see mm/mmap.c */
+  statAccount(flags: number, pages: number): void {
+    this.totalVm += pages;
+    if ((flags & (VM.EXEC | VM.WRITE | VM_STACK)) === VM.EXEC) this.execVm += pages;
+    else if ((flags & VM_STACK) === VM_STACK) this.stackVm += pages;
+    else if (isDataMapping(flags)) this.dataVm += pages;
+  }
+}
+
+/** `is_data_mapping`: private writable, not a stack. */
+export function isDataMapping(flags: number): boolean {
+  return (flags & (VM.WRITE | VM.SHARED | VM_STACK)) === VM.WRITE;
+}

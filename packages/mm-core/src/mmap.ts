@@ -1,0 +1,211 @@
+/**
+ * Creating mappings: `do_mmap` with every check in Linux 6.18's order, and
+ * `mmap_region` (gather and replace what a MAP_FIXED range covers, account,
+ * merge or create the VMA, call the file's `->mmap`).
+ * @see mm/mmap.c do_mmap, mm/vma.c mmap_region, __mmap_region
+ */
+
+import { Errno, formatPageResult, LEGACY_MAP_MASK, MAP, PROT, traced } from '@mmsim/base';
+import { accountableMapping, canDoMlock, mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
+import type { VmFile } from './file.js';
+import type { MmStruct } from './mm.js';
+import { detachRange, gatherRange } from './munmap.js';
+import { getUnmappedArea } from './unmapped-area.js';
+import { Vma } from './vma.js';
+import { insertNewVma, vmaMergeNewRange } from './vma-ops.js';
+import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
+
+const U64 = (1n << 64n) - 1n;
+
+/** The result of `do_mmap`: a vpn or `-errno`, and how many pages to populate. */
+export interface DoMmapResult {
+  readonly result: number;
+  readonly populate: number;
+}
+
+/** `calc_vm_prot_bits`: PROT_* → VM_READ/WRITE/EXEC (other prot bits are ignored by mmap). */
+export function calcVmProtBits(prot: number): number {
+  return (prot & PROT.READ ? VM.READ : 0) | (prot & PROT.WRITE ? VM.WRITE : 0) | (prot & PROT.EXEC ? VM.EXEC : 0);
+}
+
+/** `calc_vm_flag_bits`: MAP_* → VM_GROWSDOWN, VM_LOCKED, VM_SYNC, VM_NOHUGEPAGE. */
+export function calcVmFlagBits(flags: number): number {
+  return (
+    (flags & MAP.GROWSDOWN ? VM.GROWSDOWN : 0) |
+    (flags & MAP.LOCKED ? VM.LOCKED : 0) |
+    (flags & MAP.SYNC ? VM.SYNC : 0) |
+    (flags & MAP.STACK ? VM.NOHUGEPAGE : 0)
+  );
+}
+
+/**
+ * `do_mmap`. `addr`, `len` and `pgoff` are the raw u64 arguments; `prot` and
+ * `flags` 32-bit words.
+ */
+export function doMmap(
+  mm: MmStruct,
+  file: VmFile | null,
+  addr: bigint,
+  len: bigint,
+  prot: number,
+  flags: number,
+  pgoff: bigint,
+): DoMmapResult {
+  let populate = 0;
+  const result = traced(
+    mm.kernel.tracer,
+    'do_mmap',
+    () =>
+      `file=${file ? file.path() : 'NULL'}, addr=0x${addr.toString(16)}, len=0x${len.toString(16)}, prot=0x${prot.toString(16)}, flags=0x${(flags >>> 0).toString(16)}, pgoff=0x${pgoff.toString(16)}`,
+    (): number => {
+      const k = mm.kernel;
+      if (len === 0n) return -Errno.EINVAL;
+      if (flags & MAP.FIXED_NOREPLACE) flags |= MAP.FIXED;
+      if (!(flags & MAP.FIXED)) {
+        addr &= ~0xfffn;
+        if (addr !== 0n && addr < k.mmapMinAddr) addr = (k.mmapMinAddr + 0xfffn) & ~0xfffn;
+      }
+      const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
+      if (alignedLen === 0n) return -Errno.ENOMEM;
+      const pages = Number(alignedLen >> 12n);
+      if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
+      if (mm.mapCount > k.config.maxMapCount) return -Errno.ENOMEM;
+
+      let vmFlags = calcVmProtBits(prot) | calcVmFlagBits(flags) | mm.defFlags | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
+      const start = getUnmappedArea(mm, file, addr, pages, Number(pgoff), flags);
+      if (start < 0) return start;
+      if (flags & MAP.FIXED_NOREPLACE && mm.vmas.intersects(start, start + pages)) return -Errno.EEXIST;
+      if (flags & MAP.LOCKED && !canDoMlock(mm)) return -Errno.EPERM;
+      if (!mlockFutureOk(mm, vmFlags, pages)) return -Errno.EAGAIN;
+
+      let pg: number;
+      if (file) {
+        if (!fileMmapOk(file, pgoff, alignedLen)) return -Errno.EOVERFLOW;
+        const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
+        switch (flags & MAP.TYPE) {
+          case MAP.SHARED:
+            flags &= LEGACY_MAP_MASK;
+          // falls through
+          case MAP.SHARED_VALIDATE:
+            if ((flags & ~flagsMask) >>> 0 !== 0) return -Errno.EOPNOTSUPP;
+            if (prot & PROT.WRITE && !file.writable) return -Errno.EACCES;
+            vmFlags |= VM.SHARED | VM.MAYSHARE;
+            if (!file.writable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
+          // falls through
+          case MAP.PRIVATE:
+            if (!file.readable) return -Errno.EACCES;
+            if (file.noexec) {
+              if (vmFlags & VM.EXEC) return -Errno.EPERM;
+              vmFlags &= ~VM.MAYEXEC;
+            }
+            if (!file.ops.mmap) return -Errno.ENODEV;
+            if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+            break;
+          default:
+            return -Errno.EINVAL;
+        }
+        pg = Number(pgoff);
+      } else {
+        switch (flags & MAP.TYPE) {
+          case MAP.SHARED:
+            if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+            pg = 0;
+            vmFlags |= VM.SHARED | VM.MAYSHARE;
+            break;
+          case MAP.DROPPABLE:
+            if (flags & (MAP.LOCKED | MAP.HUGETLB)) return -Errno.EINVAL;
+            if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+            vmFlags |= VM.DROPPABLE | VM.NORESERVE | VM.WIPEONFORK | VM.DONTDUMP;
+          // falls through
+          case MAP.PRIVATE:
+            pg = start;
+            break;
+          default:
+            return -Errno.EINVAL;
+        }
+      }
+      if (flags & MAP.NORESERVE) {
+        if (k.config.overcommitMemory !== 2) vmFlags |= VM.NORESERVE;
+        if (file?.ops.hugePageOrder !== undefined) vmFlags |= VM.NORESERVE;
+      }
+      const mapped = mmapRegion(mm, file, start, pages, vmFlags, pg);
+      if (mapped >= 0 && (vmFlags & VM.LOCKED || (flags & (MAP.POPULATE | MAP.NONBLOCK)) === MAP.POPULATE)) {
+        populate = pages;
+      }
+      return mapped;
+    },
+    formatPageResult,
+  );
+  return { result, populate };
+}
+
+/** `file_mmap_ok`: the range must fit the file's maximum size. */
+function fileMmapOk(file: VmFile, pgoff: bigint, len: bigint): boolean {
+  let maxSize: bigint;
+  if (file.ops.regularSizeLimit) maxSize = (1n << 63n) - 1n;
+  else if (file.ops.unsignedOffset) maxSize = 0n;
+  else maxSize = U64;
+  if (maxSize !== 0n && len > maxSize) return false;
+  maxSize = (maxSize - len) & U64;
+  return pgoff <= maxSize >> 12n;
+}
+
+/**
+ * `mmap_region`: map `[start, start+pages)` with `vmFlags`, replacing whatever
+ * a MAP_FIXED request covers. A vpn or `-errno`.
+ */
+export function mmapRegion(mm: MmStruct, file: VmFile | null, start: number, pages: number, vmFlags: number, pgoff: number): number {
+  return traced(
+    mm.kernel.tracer,
+    'mmap_region',
+    () => `addr=0x${(start * 4096).toString(16)}, len=0x${(pages * 4096).toString(16)}, vm_flags=0x${vmFlags.toString(16)}, pgoff=0x${pgoff.toString(16)}`,
+    () => {
+      const k = mm.kernel;
+      const end = start + pages;
+      const gathered = gatherRange(mm, start, end, true);
+      if (typeof gathered === 'number') return gathered;
+      if (!mayExpandVm(mm, vmFlags, pages - gathered.pages)) return -Errno.ENOMEM;
+      let charged = 0;
+      let unaccountOld = true;
+      if (accountableMapping(file?.ops.hugePageOrder !== undefined, vmFlags)) {
+        charged = pages - gathered.accounted;
+        if (charged > 0 && vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
+        unaccountOld = false;
+        vmFlags |= VM.ACCOUNT;
+      }
+      // From here on the old mappings are gone (vms_clean_up_area).
+      detachRange(mm, gathered.vmas, unaccountOld);
+
+      let vma: Vma | null = vmaMergeNewRange(mm, { start, end, flags: vmFlags, file, pgoff, anonVma: null, middle: null });
+      if (!vma) {
+        vma = new Vma(start, end, vmFlags, pgoff, file, null);
+        if (file) {
+          file.get();
+          const err = file.ops.mmap!(file, vma, mm);
+          if (err) {
+            file.put();
+            if (charged > 0) vmUnacctMemory(mm, charged);
+            return err;
+          }
+        } else if (vmFlags & VM.SHARED) {
+          const err = k.shmemZeroSetup(mm, vma);
+          if (err) {
+            if (charged > 0) vmUnacctMemory(mm, charged);
+            return err;
+          }
+        }
+        mm.vmas.insert(vma);
+      }
+      mm.statAccount(vma.flags, pages);
+      if (vmFlags & VM.LOCKED) {
+        if (vma.flags & VM_SPECIAL || vma.flags & VM.HUGETLB) vma.flags &= ~VM_LOCKED_MASK;
+        else mm.lockedVm += pages;
+      }
+      return start;
+    },
+    formatPageResult,
+  );
+}
+
+/** Re-exported for callers that build VMAs by hand (initial address spaces). */
+export { insertNewVma };

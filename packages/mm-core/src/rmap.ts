@@ -1,0 +1,41 @@
+/**
+ * Taking pages out of page tables and dropping their references: what
+ * `zap_page_range`/`unmap_page_range` and `folio_remove_rmap_pte` do.
+ * @see mm/memory.c zap_pte_range, mm/rmap.c
+ */
+
+import type { MmStruct } from './mm.js';
+import { PageKind } from './page.js';
+
+/** Called by hugetlbfs to release hugetlb pages whose last mapping went away. */
+export interface HugetlbPageRelease {
+  (pfn: number): void;
+}
+
+/** Drop one mapping of the block holding `pfn`, freeing it if nothing else holds it. */
+export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
+  const k = mm.kernel;
+  const desc = k.page(pfn);
+  if (!desc) return;
+  desc.mapcount -= pages;
+  if (desc.mapcount > 0) return;
+  desc.mapcount = 0;
+  if (desc.kind === PageKind.ANON) k.freePages(pfn);
+  else if (desc.kind === PageKind.HUGETLB && desc.inode === undefined) k.releaseHugetlbPage(k.memmap.headOf(pfn));
+}
+
+/** `zap_page_range_single`: remove every translation in `[start, end)` and drop the pages. */
+export function zapRange(mm: MmStruct, start: number, end: number): void {
+  const pt = mm.pageTable;
+  const leaves: Array<[number, number, number]> = [];
+  pt.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.order]));
+  for (const [vpn, pfn, order] of leaves) {
+    pt.unmap(vpn);
+    putMappedPage(mm, pfn, order === 0 ? 1 : 1);
+  }
+}
+
+/** `free_pgtables` for a range that no longer has VMAs. */
+export function freePageTables(mm: MmStruct, start: number, end: number): void {
+  mm.pageTable.freeEmptyTables(start, end);
+}

@@ -1,0 +1,158 @@
+/**
+ * Choosing an address: `__get_unmapped_area`, the generic gap search
+ * `vm_unmapped_area`, `vm_start_gap` and the THP alignment rule for anonymous
+ * mappings. The layout-specific part is the architecture's.
+ * @see mm/mmap.c __get_unmapped_area, mm/vma.c unmapped_area[_topdown],
+ *      mm/huge_memory.c __thp_get_unmapped_area
+ */
+
+import { Errno, formatPageResult, traced } from '@mmsim/base';
+import type { UnmappedAreaContext, VmUnmappedAreaInfo } from '@mmsim/arch';
+import type { VmFile } from './file.js';
+import type { MmStruct } from './mm.js';
+import type { Vma } from './vma.js';
+import { VM, VM_STARTGAP_FLAGS } from './vm-flags.js';
+
+const MAP_SHARED = 0x01;
+const MAP_FIXED = 0x10;
+/** `PMD_SIZE` in pages (2 MiB). */
+export const PMD_PAGES = 512;
+/** `stack_guard_gap` in pages. */
+export const STACK_GUARD_GAP = 256;
+
+/** `vm_start_gap`: a VMA's start less the guard gap that a grows-down VMA keeps below it. */
+export function vmStartGap(vma: Vma): number {
+  if (vma.flags & VM.GROWSDOWN) return Math.max(vma.start - STACK_GUARD_GAP, 0);
+  return vma.start;
+}
+
+/** `vm_end_gap` (no grows-up VMAs on x86: the end itself). */
+export function vmEndGap(vma: Vma): number {
+  return vma.end;
+}
+
+/** `unmapped_area_topdown` / `unmapped_area` on one address space. @see mm/vma.c */
+export function vmUnmappedArea(mm: MmStruct, info: VmUnmappedAreaInfo): number {
+  const length = info.length + info.alignMask + info.startGap;
+  let low = Math.max(info.lowLimit, mm.kernel.mmapMinPages);
+  let high = info.highLimit;
+  const tree = mm.vmas;
+  if (info.topdown) {
+    for (;;) {
+      const end = tree.highestGapEnd(low, high, length);
+      if (end < 0) return -Errno.ENOMEM;
+      let gap = end - info.length;
+      gap -= (gap - info.alignOffset) & info.alignMask;
+      const above = tree.findVma(end);
+      if (above && above.flags & VM_STARTGAP_FLAGS) {
+        if (vmStartGap(above) < end) {
+          high = vmStartGap(above);
+          continue;
+        }
+      }
+      return gap;
+    }
+  }
+  for (;;) {
+    const start = tree.lowestGapStart(low, high, length);
+    if (start < 0) return -Errno.ENOMEM;
+    let gap = start + info.startGap;
+    gap += (info.alignOffset - gap) & info.alignMask;
+    const above = tree.findVma(start);
+    if (above && above.flags & VM_STARTGAP_FLAGS) {
+      if (vmStartGap(above) < gap + length) {
+        low = above.end;
+        continue;
+      }
+    }
+    return gap;
+  }
+}
+
+/** The callbacks the architecture's placement code uses on `mm`. */
+export function unmappedAreaContext(mm: MmStruct): UnmappedAreaContext {
+  return {
+    layout: mm.layout,
+    vmUnmappedArea: (info) => vmUnmappedArea(mm, info),
+    nextVmaStartGap: (vpn) => {
+      const vma = mm.vmas.findVma(vpn);
+      return vma ? vmStartGap(vma) : Infinity;
+    },
+  };
+}
+
+/** `mm_get_unmapped_area_vmflags`: the architecture's top-down or bottom-up placement. */
+export function mmGetUnmappedArea(mm: MmStruct, hint: number, length: number, pgoff: number, flags: number, alignMask = 0): number {
+  return mm.kernel.arch.addressSpace.getUnmappedArea(
+    unmappedAreaContext(mm),
+    { hint, length, pgoff, flags, alignMask },
+    mm.kernel.features,
+  );
+}
+
+/** `__thp_get_unmapped_area` for anonymous memory (off 0, size PMD): 0 means "fall back". */
+function thpGetUnmappedArea(mm: MmStruct, length: number, flags: number): number {
+  const padded = length + PMD_PAGES;
+  if (padded < length) return 0;
+  const ret = mmGetUnmappedArea(mm, 0, padded, 0, flags);
+  if (ret < 0) return 0;
+  const offSub = (0 - ret) & (PMD_PAGES - 1);
+  if (mm.layout.topdown && offSub === 0) return ret + PMD_PAGES;
+  return ret + offSub;
+}
+
+/**
+ * `__get_unmapped_area`: pick the placement function and check its answer.
+ * `addr` is the raw request in bytes (unaligned allowed for MAP_FIXED, where
+ * this is where the alignment error comes from); the result is a vpn or `-errno`.
+ */
+export function getUnmappedArea(
+  mm: MmStruct,
+  file: VmFile | null,
+  addr: bigint,
+  length: number,
+  pgoff: number,
+  flags: number,
+): number {
+  return traced(
+    mm.kernel.tracer,
+    'get_unmapped_area',
+    () => `addr=0x${addr.toString(16)}, len=0x${(length * 4096).toString(16)}, pgoff=0x${pgoff.toString(16)}, flags=0x${flags.toString(16)}`,
+    () => {
+      const taskSize = mm.taskSize;
+      if (length > taskSize) return -Errno.ENOMEM;
+      let result = 0;
+      if (file?.ops.getUnmappedArea) {
+        result = file.ops.getUnmappedArea(mm, file, addr, length, pgoff, flags);
+        if (result < 0) return result;
+      }
+      if (flags & MAP_FIXED) {
+        // The placement functions return a MAP_FIXED address unchanged; check it here.
+        const lengthBytes = BigInt(length) << 12n;
+        if (addr > (BigInt(taskSize) << 12n) - lengthBytes) return -Errno.ENOMEM;
+        if (addr & 0xfffn) return -Errno.EINVAL;
+        if (addr < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
+        return Number(addr >> 12n);
+      }
+      const hint = Number(addr >> 12n);
+      if (file?.ops.getUnmappedArea) {
+        // already placed above
+      } else if (file) {
+        result = mmGetUnmappedArea(mm, hint, length, pgoff, flags);
+      } else if (flags & MAP_SHARED) {
+        // shmem_get_unmapped_area: shmem huge pages are off, so the plain search.
+        result = mmGetUnmappedArea(mm, hint, length, 0, flags);
+      } else if (hint === 0 && length % PMD_PAGES === 0) {
+        result = thpGetUnmappedArea(mm, length, flags);
+        if (result === 0) result = mmGetUnmappedArea(mm, hint, length, 0, flags);
+      } else {
+        result = mmGetUnmappedArea(mm, hint, length, 0, flags);
+      }
+      if (result < 0) return result;
+      if (result > taskSize - length) return -Errno.ENOMEM;
+      if (BigInt(result) << 12n < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
+      return result;
+    },
+    formatPageResult,
+  );
+}

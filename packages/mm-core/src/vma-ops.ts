@@ -1,0 +1,205 @@
+/**
+ * Splitting, merging and removing VMAs — the rules that decide how many lines
+ * /proc/PID/maps shows.
+ * @see mm/vma.c __split_vma, split_vma, vma_merge_new_range,
+ *      vma_merge_existing_range, vma_modify, remove_vma
+ */
+
+import { Errno } from '@mmsim/base';
+import type { VmFile } from './file.js';
+import type { MmStruct } from './mm.js';
+import type { AnonVma } from './page.js';
+import { Vma } from './vma.js';
+import { VM_IGNORE_MERGE, VM_SPECIAL } from './vm-flags.js';
+
+/** `__split_vma`: split `vma` at `vpn` without the map-count check; the original keeps the upper part if `newBelow`. */
+export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow: boolean): number {
+  if (vma.ops?.maySplit) {
+    const err = vma.ops.maySplit(vma, vpn);
+    if (err) return err;
+  }
+  const piece = vma.dup();
+  if (newBelow) {
+    piece.end = vpn;
+    vma.pgoff += vpn - vma.start;
+    vma.start = vpn;
+  } else {
+    piece.start = vpn;
+    piece.pgoff += vpn - vma.start;
+    vma.end = vpn;
+  }
+  piece.ops?.open?.(piece);
+  mm.vmas.insert(piece);
+  return 0;
+}
+
+/** `split_vma`: refuse with `-ENOMEM` at `max_map_count`. */
+export function splitVma(mm: MmStruct, vma: Vma, vpn: number, newBelow: boolean): number {
+  if (mm.mapCount >= mm.kernel.config.maxMapCount) return -Errno.ENOMEM;
+  return splitVmaUnchecked(mm, vma, vpn, newBelow);
+}
+
+/** The properties of a range that merging compares (`struct vma_merge_struct`). */
+export interface MergeCandidate {
+  start: number;
+  end: number;
+  flags: number;
+  file: VmFile | null;
+  pgoff: number;
+  anonVma: AnonVma | null;
+  /** The VMA being modified (for an existing range), or null for a new mapping. */
+  middle: Vma | null;
+}
+
+/** `is_mergeable_vma`: same flags (but soft-dirty), same file, and no `->close` on a VMA the merge would remove. */
+function isMergeableVma(target: Vma, c: MergeCandidate, targetRemoved: boolean): boolean {
+  if (((target.flags ^ c.flags) & ~VM_IGNORE_MERGE) !== 0) return false;
+  if (target.file !== c.file) return false;
+  if (targetRemoved && target.ops?.close) return false;
+  if (c.middle?.ops?.close && c.middle !== target) return false;
+  return true;
+}
+
+/** `is_mergeable_anon_vma`: one side without an anon_vma, or the same one. */
+function isMergeableAnonVma(a: AnonVma | null, b: AnonVma | null): boolean {
+  return a === null || b === null || a === b;
+}
+
+/** `can_vma_merge_after` for `prev`. */
+function canMergeLeft(prev: Vma | undefined, c: MergeCandidate): prev is Vma {
+  return (
+    prev !== undefined &&
+    prev.end === c.start &&
+    isMergeableVma(prev, c, false) &&
+    isMergeableAnonVma(prev.anonVma, c.anonVma) &&
+    prev.pgoff + prev.pages === c.pgoff
+  );
+}
+
+/** `can_vma_merge_before` for `next` (and, when merging both ways, prev/next compatibility). */
+function canMergeRight(next: Vma | undefined, c: MergeCandidate, prev: Vma | undefined, mergeLeft: boolean): next is Vma {
+  if (
+    next === undefined ||
+    next.start !== c.end ||
+    !isMergeableVma(next, c, true) ||
+    !isMergeableAnonVma(next.anonVma, c.anonVma) ||
+    c.pgoff + (c.end - c.start) !== next.pgoff
+  ) {
+    return false;
+  }
+  if (!mergeLeft || !prev) return true;
+  return isMergeableAnonVma(prev.anonVma, next.anonVma);
+}
+
+/** Remove a VMA from the tree and release it (`remove_vma`: `->close`, `fput`). */
+export function removeVma(mm: MmStruct, vma: Vma): void {
+  mm.vmas.remove(vma);
+  vma.ops?.close?.(vma, mm);
+  vma.file?.put();
+}
+
+/** Drop a VMA that a merge absorbed: it leaves the tree; its file reference goes. */
+function absorb(mm: MmStruct, vma: Vma): void {
+  mm.vmas.remove(vma);
+  vma.file?.put();
+}
+
+/**
+ * `vma_merge_new_range`: try to place a new range `[c.start, c.end)` by
+ * extending a neighbour. Returns the VMA that now covers it, or null.
+ */
+export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate): Vma | null {
+  if (c.flags & VM_SPECIAL) return null;
+  const prev = mm.vmas.prevOf(c.start);
+  const after = mm.vmas.findVma(c.start);
+  const next = after && after.start >= c.end ? after : undefined;
+  const left = canMergeLeft(prev, c);
+  const right = canMergeRight(next, c, prev, left);
+  if (left && right) {
+    prev.end = next.end;
+    if (!prev.anonVma && next.anonVma) prev.anonVma = next.anonVma;
+    absorb(mm, next);
+    return prev;
+  }
+  if (left) {
+    prev.end = c.end;
+    return prev;
+  }
+  if (right) {
+    next.start = c.start;
+    next.pgoff = c.pgoff;
+    return next;
+  }
+  return null;
+}
+
+/**
+ * `vma_modify` with new flags: change `[start, end)` (inside `vma`) to
+ * `newFlags`, merging with a neighbour where Linux would, else splitting.
+ * Returns the VMA now covering the range, or `-errno` (splits already done stay).
+ */
+export function vmaModifyFlags(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): Vma | number {
+  const merged = vmaMergeExistingRange(mm, vma, start, end, newFlags);
+  if (merged) return merged;
+  if (vma.start < start) {
+    const err = splitVma(mm, vma, start, true);
+    if (err) return err;
+  }
+  if (vma.end > end) {
+    const err = splitVma(mm, vma, end, false);
+    if (err) return err;
+  }
+  vma.flags = newFlags;
+  return vma;
+}
+
+/** `vma_merge_existing_range`: merge a changed part of `vma` into `prev` and/or `next`. */
+function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): Vma | null {
+  if (newFlags & VM_SPECIAL) return null;
+  const c: MergeCandidate = {
+    start,
+    end,
+    flags: newFlags,
+    file: vma.file,
+    pgoff: vma.pgoffOf(start),
+    anonVma: vma.anonVma,
+    middle: vma,
+  };
+  const leftSide = start === vma.start;
+  const rightSide = end === vma.end;
+  const prev = leftSide ? mm.vmas.prev(vma) : undefined;
+  const next = rightSide ? mm.vmas.next(vma) : undefined;
+  const left = leftSide && canMergeLeft(prev, c);
+  const right = rightSide && canMergeRight(next, c, prev, left);
+  if (!left && !right) return null;
+  if (left && right) {
+    prev!.end = next!.end;
+    if (!prev!.anonVma) prev!.anonVma = vma.anonVma ?? next!.anonVma;
+    absorb(mm, vma);
+    absorb(mm, next!);
+    return prev!;
+  }
+  if (left) {
+    if (!prev!.anonVma && vma.anonVma) prev!.anonVma = vma.anonVma;
+    prev!.end = end;
+    if (rightSide) absorb(mm, vma);
+    else {
+      vma.pgoff += end - vma.start;
+      vma.start = end;
+    }
+    return prev!;
+  }
+  if (!next!.anonVma && vma.anonVma) next!.anonVma = vma.anonVma;
+  next!.start = start;
+  next!.pgoff = c.pgoff;
+  if (leftSide) absorb(mm, vma);
+  else vma.end = start;
+  return next!;
+}
+
+/** Build a new VMA and link it (`vma_link`). */
+export function insertNewVma(mm: MmStruct, start: number, end: number, flags: number, pgoff: number, file: VmFile | null): Vma {
+  const vma = new Vma(start, end, flags, pgoff, file, null);
+  mm.vmas.insert(vma);
+  return vma;
+}

@@ -1,0 +1,59 @@
+/**
+ * The file system calls a trace uses, with Linux's errno results.
+ * @see fs/open.c do_sys_openat2, fs/file.c close_fd, fs/namei.c do_unlinkat,
+ *      fs/open.c do_sys_ftruncate, fs/read_write.c ksys_pread64/ksys_pwrite64
+ */
+
+import { AT, Errno, s32 } from '@mmsim/base';
+import type { SysResult, Task } from './task.js';
+
+/** `openat(dirfd, path, flags, mode)`; only `AT_FDCWD` and absolute paths are modelled. */
+export function sysOpenat(task: Task, dirfd: bigint, path: string, flags: bigint, _mode: bigint): SysResult {
+  if (s32(dirfd) !== AT.FDCWD && !path.startsWith('/')) return BigInt(-Errno.EBADF);
+  if (!path.startsWith('/')) return BigInt(-Errno.ENOENT);
+  const file = task.vfs.open(path, Number(flags & 0xffffffffn));
+  if (typeof file === 'number') return BigInt(file);
+  const fd = task.files.install(file);
+  if (fd < 0) file.put();
+  return BigInt(fd);
+}
+
+/** `close(fd)`. */
+export function sysClose(task: Task, fd: bigint): SysResult {
+  return BigInt(task.files.close(s32(fd)));
+}
+
+/** `dup(fd)`. */
+export function sysDup(task: Task, fd: bigint): SysResult {
+  const n = s32(fd);
+  return BigInt(n < 0 ? -Errno.EBADF : task.files.dup(n));
+}
+
+/** `unlinkat(dirfd, path, flags)`. */
+export function sysUnlinkat(task: Task, _dirfd: bigint, path: string, flags: bigint): SysResult {
+  if (flags & ~BigInt(AT.REMOVEDIR)) return BigInt(-Errno.EINVAL);
+  return BigInt(task.vfs.unlink(path));
+}
+
+/** `ftruncate(fd, length)`. */
+export function sysFtruncate(task: Task, fd: bigint, length: bigint): SysResult {
+  return BigInt(task.vfs.ftruncate(task.files, s32(fd), BigInt.asIntN(64, length)));
+}
+
+/** `pwrite64` of `length` bytes of one value (the trace's `fill`). */
+export function sysFill(task: Task, fd: bigint, offset: bigint, length: bigint, value: bigint): SysResult {
+  const n = s32(fd);
+  if (n < 0) return BigInt(-Errno.EBADF);
+  const len = BigInt.asIntN(64, length);
+  if (len < 0n) return BigInt(-Errno.EINVAL);
+  const r = task.vfs.fill(task.files, n, BigInt.asIntN(64, offset), len, Number(value & 0xffn));
+  return BigInt(r);
+}
+
+/** `pread64` of one byte (the trace's `fpeek`): the byte, `'EOF'`, or `-errno`. */
+export function sysFpeek(task: Task, fd: bigint, offset: bigint): SysResult | 'EOF' {
+  const n = s32(fd);
+  if (n < 0) return BigInt(-Errno.EBADF);
+  const r = task.vfs.fpeek(task.files, n, BigInt.asIntN(64, offset));
+  return r === 'EOF' ? 'EOF' : BigInt(r);
+}

@@ -1,0 +1,39 @@
+/**
+ * What a program observes without a system call: loads and stores through the
+ * MMU (`peek`/`poke`), `Rss:` from smaps, and the huge page pool counters.
+ */
+
+import { procMaps, userAccess, vmaRssKb, type AccessResult, type MapsEntry } from '@mmsim/mm-core';
+import type { Task } from './task.js';
+
+/** Read one byte as a user-mode load. */
+export function peek(task: Task, address: bigint): AccessResult {
+  return userAccess(task.mm, address & ((1n << 64n) - 1n));
+}
+
+/** Write one byte as a user-mode store. */
+export function poke(task: Task, address: bigint, value: number): AccessResult {
+  return userAccess(task.mm, address & ((1n << 64n) - 1n), value & 0xff);
+}
+
+/** `Rss:` in kB of the VMA holding `address`, or null when none holds it. */
+export function rss(task: Task, address: bigint): number | null {
+  const vpn = Number(address >> 12n);
+  const vma = task.mm.vmas.lookup(vpn);
+  return vma ? vmaRssKb(task.mm, vma) : null;
+}
+
+/** The huge page pool of a size in kB: `total free rsvd surp`, or null if there is no such pool. */
+export function hugepages(task: Task, sizeKb: number): { total: number; free: number; rsvd: number; surp: number } | null {
+  const h = task.vfs.hugetlb.hstateForKb(sizeKb);
+  return h ? { total: h.total, free: h.free, rsvd: h.resv, surp: h.surplus } : null;
+}
+
+/** `/proc/PID/maps` entries, `[vsyscall]` last (the gate area is not a VMA). */
+export function maps(task: Task, withVsyscall: boolean): MapsEntry[] {
+  const entries = procMaps(task.mm);
+  if (withVsyscall) {
+    entries.push({ start: 0xffffffffff600000n, end: 0xffffffffff601000n, perms: '--xp', offset: 0n, dev: '00:00', inode: 0, name: '[vsyscall]' });
+  }
+  return entries;
+}

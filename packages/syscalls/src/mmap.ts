@@ -1,0 +1,115 @@
+/**
+ * The mmap entries: the x86-64 `mmap` system call, `ksys_mmap_pgoff` (the
+ * seed article's `sys_mmap_pgoff`) and `vm_mmap_pgoff`, and `munmap`.
+ * @see arch/x86/kernel/sys_x86_64.c SYSCALL_DEFINE6(mmap)
+ * @see mm/mmap.c ksys_mmap_pgoff, mm/util.c vm_mmap_pgoff, mm/mmap.c __vm_munmap
+ */
+
+import { Errno, MAP, formatFlags, MAP_NAMES, PROT_NAMES, traced, u32 } from '@mmsim/base';
+import { doMmap, doMunmap, mmPopulate, type VmFile } from '@mmsim/mm-core';
+import { HugetlbInode } from '@mmsim/fs';
+import { pagesToResult, type SysResult, type Task } from './task.js';
+
+const U64 = (1n << 64n) - 1n;
+
+/** `SYSCALL_DEFINE6(mmap)` on x86-64: reject an unaligned offset first, then `ksys_mmap_pgoff`. */
+export function sysMmap(task: Task, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint, off: bigint): SysResult {
+  return traced(
+    task.mm.kernel.tracer,
+    'sys_mmap',
+    () => `addr=0x${addr.toString(16)}, len=0x${len.toString(16)}, prot=${formatFlags(PROT_NAMES, u32(prot))}, flags=${formatFlags(MAP_NAMES, u32(flags))}, fd=${Number(BigInt.asIntN(32, fd))}, off=0x${off.toString(16)}`,
+    () => {
+      if (off & 0xfffn) return BigInt(-Errno.EINVAL);
+      return ksysMmapPgoff(task, addr, len, prot, flags, fd, off >> 12n);
+    },
+    formatSys,
+  );
+}
+
+/**
+ * `ksys_mmap_pgoff`: look the descriptor up (EBADF), align a hugetlbfs file's
+ * length, refuse MAP_HUGETLB elsewhere; for anonymous MAP_HUGETLB pick the
+ * pool from the MAP_HUGE_SHIFT bits and set up an `anon_hugepage` file.
+ */
+export function ksysMmapPgoff(task: Task, addr: bigint, len: bigint, prot: bigint, flagsArg: bigint, fdArg: bigint, pgoff: bigint): SysResult {
+  return traced(
+    task.mm.kernel.tracer,
+    'ksys_mmap_pgoff',
+    () => `addr=0x${addr.toString(16)}, len=0x${len.toString(16)}, prot=0x${prot.toString(16)}, flags=0x${flagsArg.toString(16)}, fd=${Number(BigInt.asIntN(32, fdArg))}, pgoff=0x${pgoff.toString(16)}`,
+    (): SysResult => {
+      const flags = u32(flagsArg);
+      let file: VmFile | null = null;
+      if (!(flags & MAP.ANONYMOUS)) {
+        const fd = u32(fdArg);
+        const open = fd <= 0x7fffffff ? task.files.fget(fd) : undefined;
+        if (!open || open.pathOnly) {
+          open?.put();
+          return BigInt(-Errno.EBADF);
+        }
+        file = open;
+        const order = open.ops.hugePageOrder;
+        if (order !== undefined) {
+          const huge = BigInt(1 << order) << 12n;
+          len = (len + huge - 1n) & ~(huge - 1n) & U64;
+        } else if (flags & MAP.HUGETLB) {
+          open.put();
+          return BigInt(-Errno.EINVAL);
+        }
+      } else if (flags & MAP.HUGETLB) {
+        const sizeLog = (flags >>> MAP.HUGE_SHIFT) & MAP.HUGE_MASK;
+        const h = task.vfs.hugetlb.hstateForSizeLog(sizeLog);
+        if (!h) return BigInt(-Errno.EINVAL);
+        const huge = BigInt(h.pages) << 12n;
+        len = (len + huge - 1n) & ~(huge - 1n) & U64;
+        const created = task.vfs.hugetlb.fileSetup(len, sizeLog);
+        if (typeof created === 'number') return BigInt(created);
+        file = created;
+      }
+      const result = vmMmapPgoff(task, file, addr, len, u32(prot), flags, pgoff);
+      file?.put();
+      return result;
+    },
+    formatSys,
+  );
+}
+
+/** `vm_mmap_pgoff`: `do_mmap` under the mmap lock, then populate if asked (errors ignored). */
+export function vmMmapPgoff(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint): SysResult {
+  return traced(
+    task.mm.kernel.tracer,
+    'vm_mmap_pgoff',
+    () => `file=${file ? file.path() : 'NULL'}, addr=0x${addr.toString(16)}, len=0x${len.toString(16)}`,
+    () => {
+      const { result, populate } = doMmap(task.mm, file, addr, len, prot, flags, pgoff);
+      if (result >= 0 && populate) mmPopulate(task.mm, result, result + populate, true);
+      return pagesToResult(result);
+    },
+    formatSys,
+  );
+}
+
+/** `munmap` → `__vm_munmap`: validate the raw range, then unmap. */
+export function sysMunmap(task: Task, addr: bigint, len: bigint): SysResult {
+  return traced(
+    task.mm.kernel.tracer,
+    'sys_munmap',
+    () => `addr=0x${addr.toString(16)}, len=0x${len.toString(16)}`,
+    () => {
+      const taskSize = BigInt(task.mm.taskSize) << 12n;
+      if (addr & 0xfffn || addr > taskSize || len > taskSize - addr) return BigInt(-Errno.EINVAL);
+      const alignedLen = (len + 0xfffn) & ~0xfffn;
+      if (alignedLen === 0n) return BigInt(-Errno.EINVAL);
+      const start = Number(addr >> 12n);
+      return BigInt(doMunmap(task.mm, start, start + Number(alignedLen >> 12n)));
+    },
+    formatSys,
+  );
+}
+
+/** Format a raw result for the call graph. */
+export function formatSys(r: SysResult): string {
+  if (r < 0n && r >= -4095n) return `-${Object.entries(Errno).find(([, v]) => v === Number(-r))?.[0] ?? Number(-r)}`;
+  return '0x' + r.toString(16);
+}
+
+export { HugetlbInode };

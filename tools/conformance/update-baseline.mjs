@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Rewrites tools/conformance/known-divergences.json from a fresh replay of every
+// golden trace. The list may only shrink: a step that is not already listed
+// is reported and the file is left unchanged (fix the model instead), unless
+// --init is given to create the first baseline.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { basename, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
+import { replayTrace } from '@mmsim/machine';
+import { compareResults, parseTrace } from '@mmsim/trace';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const out = resolve(root, 'tools/conformance/known-divergences.json');
+const dirs = [resolve(root, '../shared/conformance'), resolve(root, 'conformance')];
+const init = process.argv.includes('--init');
+const old = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+const next = {};
+let grew = 0;
+let m = 0;
+let t = 0;
+for (const dir of dirs) {
+  if (!existsSync(dir)) continue;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.trace')).sort()) {
+    const file = resolve(dir, f);
+    const trace = parseTrace(readFileSync(file, 'utf8'), file);
+    const cmp = compareResults(trace, replayTrace(trace).results);
+    m += cmp.matched;
+    t += cmp.total;
+    const lines = cmp.divergences.map((d) => d.pos.line);
+    const known = new Set(old[basename(f)] ?? []);
+    const added = lines.filter((l) => !known.has(l));
+    if (added.length && !init) {
+      grew += added.length;
+      console.error(`${f}: ${added.length} new divergent steps (lines ${added.slice(0, 10).join(', ')}${added.length > 10 ? ', …' : ''})`);
+    }
+    if (lines.length) next[basename(f)] = lines;
+  }
+}
+console.log(`matched ${m} of ${t} steps`);
+if (grew) {
+  console.error('baseline not written: it may only shrink');
+  process.exit(1);
+}
+writeFileSync(out, JSON.stringify(next, null, 1) + '\n');
+console.log(`wrote ${out}`);
