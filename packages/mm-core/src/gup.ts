@@ -33,7 +33,7 @@ export function mmPopulate(mm: MmStruct, start: number, end: number, ignoreError
 function populateVmaRange(mm: MmStruct, start: number, end: number): number {
   const vma = mm.vmas.lookup(start);
   if (!vma) return -Errno.ENOMEM;
-  if (vma.flags & (VM.IO | VM.PFNMAP)) return 0;
+  if (vma.flags & (VM.IO | VM.PFNMAP) || vma.flags & VM.LOCKONFAULT) return 0;
   if (!(vma.flags & VM_ACCESS_FLAGS)) return -Errno.EFAULT;
   const write = (vma.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
   const step = vma.ops?.hugeOrder ? 1 << vma.ops.hugeOrder : 1;

@@ -25,3 +25,8 @@ export * from './mmap.js';
 export * from './munmap.js';
 export * from './proc.js';
 export * from './gup.js';
+export * from './mprotect.js';
+export * from './madvise.js';
+export * from './mlock.js';
+export * from './brk.js';
+export * from './mremap.js';

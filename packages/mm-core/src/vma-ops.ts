@@ -108,11 +108,11 @@ function absorb(mm: MmStruct, vma: Vma): void {
  * `vma_merge_new_range`: try to place a new range `[c.start, c.end)` by
  * extending a neighbour. Returns the VMA that now covers it, or null.
  */
-export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate): Vma | null {
+export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate, justExpand = false): Vma | null {
   if (c.flags & VM_SPECIAL) return null;
   const prev = mm.vmas.prevOf(c.start);
   const after = mm.vmas.findVma(c.start);
-  const next = after && after.start >= c.end ? after : undefined;
+  const next = !justExpand && after && after.start >= c.end ? after : undefined;
   const left = canMergeLeft(prev, c);
   const right = canMergeRight(next, c, prev, left);
   if (left && right) {
@@ -123,11 +123,13 @@ export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate): Vma | null {
   }
   if (left) {
     prev.end = c.end;
+    if (!prev.anonVma && c.anonVma) prev.anonVma = c.anonVma;
     return prev;
   }
   if (right) {
     next.start = c.start;
     next.pgoff = c.pgoff;
+    if (!next.anonVma && c.anonVma) next.anonVma = c.anonVma;
     return next;
   }
   return null;

@@ -9,3 +9,4 @@ export * from './task.js';
 export * from './mmap.js';
 export * from './files.js';
 export * from './memory.js';
+export * from './mm-calls.js';

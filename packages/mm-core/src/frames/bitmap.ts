@@ -127,7 +127,6 @@ export class BitmapAllocator implements FrameAllocator {
         for (let j = c; j < c + span; j++) {
           if (this.chunkFree[j] !== BITMAP_CHUNK_FRAMES) {
             ok = false;
-            c = Math.floor(j / span) * span; // the next candidate starts after j's group
             break;
           }
         }

@@ -1,0 +1,152 @@
+/**
+ * `madvise`: advice that changes VMA flags (splitting and merging like
+ * mprotect), `MADV_DONTNEED` zapping pages, `MADV_FREE`, and the walk that
+ * carries on past holes and reports `ENOMEM` at the end.
+ * @see mm/madvise.c do_madvise, madvise_walk_vmas, madvise_vma_behavior
+ */
+
+import { Errno, MADV, traced } from '@mmsim/base';
+import type { MmStruct } from './mm.js';
+import { zapRange } from './rmap.js';
+import type { Vma } from './vma.js';
+import { vmaModifyFlags } from './vma-ops.js';
+import { VM, VM_SPECIAL } from './vm-flags.js';
+
+/** Advice values this kernel accepts (`madvise_behavior_valid`, with THP, KSM and swap built in). */
+const VALID = new Set<number>([
+  MADV.NORMAL, MADV.RANDOM, MADV.SEQUENTIAL, MADV.WILLNEED, MADV.DONTNEED, MADV.FREE, MADV.REMOVE,
+  MADV.DONTFORK, MADV.DOFORK, MADV.MERGEABLE, MADV.UNMERGEABLE, MADV.HUGEPAGE, MADV.NOHUGEPAGE,
+  MADV.DONTDUMP, MADV.DODUMP, MADV.WIPEONFORK, MADV.KEEPONFORK, MADV.COLD, MADV.PAGEOUT,
+  MADV.POPULATE_READ, MADV.POPULATE_WRITE, MADV.DONTNEED_LOCKED, MADV.COLLAPSE,
+  MADV.GUARD_INSTALL, MADV.GUARD_REMOVE,
+]);
+
+/** `madvise_dontneed_free` for one VMA piece. */
+function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice: number): number {
+  if (!(vma.flags & VM.HUGETLB)) {
+    let forbidden = VM.PFNMAP;
+    if (advice !== MADV.DONTNEED_LOCKED) forbidden |= VM.LOCKED;
+    if (vma.flags & forbidden) return -Errno.EINVAL;
+  } else {
+    if (advice !== MADV.DONTNEED && advice !== MADV.DONTNEED_LOCKED) return -Errno.EINVAL;
+    const hp = 1 << (vma.ops?.hugeOrder ?? 0);
+    if (start & (hp - 1)) return -Errno.EINVAL;
+    end -= end & (hp - 1);
+  }
+  if (start >= end) return 0;
+  if (advice === MADV.FREE) {
+    if (!vma.isAnonymous) return -Errno.EINVAL;
+    return 0; // lazily freeable: without memory pressure nothing changes
+  }
+  zapRange(mm, start, end);
+  return 0;
+}
+
+/** `madvise_vma_behavior` for one VMA piece `[start, end)`. */
+function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice: number): number {
+  let newFlags = vma.flags;
+  switch (advice) {
+    case MADV.DONTNEED:
+    case MADV.DONTNEED_LOCKED:
+    case MADV.FREE:
+      return dontneedFree(mm, vma, start, end, advice);
+    case MADV.WILLNEED:
+    case MADV.COLD:
+    case MADV.PAGEOUT:
+      return 0;
+    case MADV.REMOVE:
+      if (vma.flags & VM.LOCKED) return -Errno.EINVAL;
+      if (!vma.file || !(vma.flags & VM.SHARED)) return -Errno.EINVAL;
+      return 0;
+    case MADV.NORMAL:
+      newFlags &= ~(VM.RAND_READ | VM.SEQ_READ);
+      break;
+    case MADV.SEQUENTIAL:
+      newFlags = (newFlags & ~VM.RAND_READ) | VM.SEQ_READ;
+      break;
+    case MADV.RANDOM:
+      newFlags = (newFlags & ~VM.SEQ_READ) | VM.RAND_READ;
+      break;
+    case MADV.DONTFORK:
+      newFlags |= VM.DONTCOPY;
+      break;
+    case MADV.DOFORK:
+      if (vma.flags & VM.IO) return -Errno.EINVAL;
+      newFlags &= ~VM.DONTCOPY;
+      break;
+    case MADV.WIPEONFORK:
+      if (vma.file || vma.flags & VM.SHARED) return -Errno.EINVAL;
+      newFlags |= VM.WIPEONFORK;
+      break;
+    case MADV.KEEPONFORK:
+      if (vma.flags & VM.DROPPABLE) return -Errno.EINVAL;
+      newFlags &= ~VM.WIPEONFORK;
+      break;
+    case MADV.DONTDUMP:
+      newFlags |= VM.DONTDUMP;
+      break;
+    case MADV.DODUMP:
+      if (!(vma.flags & VM.HUGETLB) && newFlags & VM_SPECIAL) return -Errno.EINVAL;
+      newFlags &= ~VM.DONTDUMP;
+      break;
+    case MADV.HUGEPAGE:
+      newFlags = (newFlags & ~VM.NOHUGEPAGE) | VM.HUGEPAGE;
+      break;
+    case MADV.NOHUGEPAGE:
+      newFlags = (newFlags & ~VM.HUGEPAGE) | VM.NOHUGEPAGE;
+      break;
+    case MADV.MERGEABLE:
+      if (vma.flags & (VM.SHARED | VM.MAYSHARE | VM_SPECIAL | VM.HUGETLB | VM.DROPPABLE)) return 0;
+      newFlags |= VM.MERGEABLE;
+      break;
+    case MADV.UNMERGEABLE:
+      newFlags &= ~VM.MERGEABLE;
+      break;
+    default:
+      return 0;
+  }
+  if (newFlags === vma.flags) return 0;
+  const r = vmaModifyFlags(mm, vma, start, end, newFlags);
+  if (typeof r === 'number') return r === -Errno.ENOMEM ? -Errno.EAGAIN : r;
+  r.flags = newFlags;
+  return 0;
+}
+
+/** `do_madvise` with the raw arguments: 0 or `-errno`. */
+export function doMadvise(mm: MmStruct, startArg: bigint, lenArg: bigint, adviceArg: bigint): number {
+  return traced(
+    mm.kernel.tracer,
+    'do_madvise',
+    () => `start=0x${startArg.toString(16)}, len=0x${lenArg.toString(16)}, behavior=${adviceArg}`,
+    () => {
+      const advice = Number(BigInt.asIntN(32, adviceArg));
+      if (!VALID.has(advice)) return -Errno.EINVAL;
+      if (startArg & 0xfffn) return -Errno.EINVAL;
+      const len = (lenArg + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+      if (lenArg !== 0n && len === 0n) return -Errno.EINVAL;
+      const endBytes = startArg + len;
+      if (endBytes > (1n << 64n) - 1n) return -Errno.EINVAL;
+      if (len === 0n) return 0;
+      if (advice === MADV.POPULATE_READ || advice === MADV.POPULATE_WRITE) return 0;
+      let start = Number(startArg >> 12n);
+      const end = Number(endBytes >> 12n);
+      let unmapped = 0;
+      let vma = mm.vmas.findVma(start);
+      for (;;) {
+        if (!vma) return -Errno.ENOMEM;
+        if (start < vma.start) {
+          unmapped = -Errno.ENOMEM;
+          start = vma.start;
+          if (start >= end) break;
+        }
+        const tmp = Math.min(vma.end, end);
+        const err = vmaBehavior(mm, vma, start, tmp, advice);
+        if (err) return err;
+        start = tmp;
+        if (start >= end) break;
+        vma = mm.vmas.findVma(start);
+      }
+      return unmapped;
+    },
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * `mlock`/`munlock`: set or clear `VM_LOCKED` over a range (stopping at the
+ * first hole), within `RLIMIT_MEMLOCK`, then fault the range in.
+ * @see mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup
+ */
+
+import { Errno, traced } from '@mmsim/base';
+import { canDoMlock } from './accounting.js';
+import { rlimitPages } from './config.js';
+import { mmPopulate } from './gup.js';
+import type { MmStruct } from './mm.js';
+import type { Vma } from './vma.js';
+import { vmaModifyFlags } from './vma-ops.js';
+import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
+
+/** `vma_supports_mlock`. */
+function supportsMlock(vma: Vma): boolean {
+  return !(vma.flags & (VM_SPECIAL | VM.HUGETLB | VM.DROPPABLE));
+}
+
+/** `mlock_fixup`. */
+function mlockFixup(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): number {
+  const oldFlags = vma.flags;
+  if (newFlags === oldFlags || !supportsMlock(vma)) return 0;
+  const r = vmaModifyFlags(mm, vma, start, end, newFlags);
+  if (typeof r === 'number') return r;
+  let pages = end - start;
+  if (!(newFlags & VM.LOCKED)) pages = -pages;
+  else if (oldFlags & VM.LOCKED) pages = 0;
+  mm.lockedVm += pages;
+  r.flags = newFlags;
+  return 0;
+}
+
+/** `apply_vma_lock_flags`. */
+function applyVmaLockFlags(mm: MmStruct, start: number, end: number, flags: number): number {
+  if (end === start) return 0;
+  let vma = mm.vmas.lookup(start);
+  if (!vma) return -Errno.ENOMEM;
+  let tmp = vma.start;
+  let nstart = start;
+  for (const v of mm.vmas.overlapping(start, end)) {
+    vma = v;
+    if (vma.start !== tmp) return -Errno.ENOMEM;
+    const newFlags = (vma.flags & ~VM_LOCKED_MASK) | flags;
+    tmp = Math.min(vma.end, end);
+    const err = mlockFixup(mm, vma, nstart, tmp, newFlags);
+    if (err) return err;
+    nstart = tmp;
+  }
+  return tmp < end ? -Errno.ENOMEM : 0;
+}
+
+/** Decode `start`/`len` as mlock does: round the start down and the length up to pages. */
+function lockRange(start: bigint, len: bigint): { s: number; e: number } | number {
+  const aligned = (len + (start & 0xfffn) + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+  const s = start & ~0xfffn;
+  if (s + aligned > 1n << 64n) return -Errno.EINVAL;
+  return { s: Number(s >> 12n), e: Number((s + aligned) >> 12n) };
+}
+
+/** `do_mlock` (`mlock`, `mlock2`): 0 or `-errno`. */
+export function doMlock(mm: MmStruct, start: bigint, len: bigint, flags = VM.LOCKED): number {
+  return traced(
+    mm.kernel.tracer,
+    'do_mlock',
+    () => `start=0x${start.toString(16)}, len=0x${len.toString(16)}`,
+    () => {
+      if (!canDoMlock(mm)) return -Errno.EPERM;
+      const range = lockRange(start, len);
+      if (typeof range === 'number') return range;
+      const { s, e } = range;
+      const limit = rlimitPages(mm.limits.rlimitMemlock);
+      let locked = e - s + mm.lockedVm;
+      if (locked > limit && !mm.limits.privileged) {
+        for (const vma of mm.vmas.overlapping(s, e)) {
+          if (vma.flags & VM.LOCKED) locked -= Math.min(vma.end, e) - Math.max(vma.start, s);
+        }
+      }
+      if (!(locked <= limit || mm.limits.privileged)) return -Errno.ENOMEM;
+      const err = applyVmaLockFlags(mm, s, e, flags);
+      if (err) return err;
+      const pop = mmPopulate(mm, s, e, false);
+      if (pop === -Errno.EFAULT) return -Errno.ENOMEM;
+      if (pop === -Errno.ENOMEM) return -Errno.EAGAIN;
+      return pop;
+    },
+  );
+}
+
+/** `munlock`: 0 or `-errno`. */
+export function doMunlock(mm: MmStruct, start: bigint, len: bigint): number {
+  return traced(
+    mm.kernel.tracer,
+    'munlock',
+    () => `start=0x${start.toString(16)}, len=0x${len.toString(16)}`,
+    () => {
+      const range = lockRange(start, len);
+      if (typeof range === 'number') return range;
+      return applyVmaLockFlags(mm, range.s, range.e, 0);
+    },
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * Changing protections: `do_mprotect_pkey` walks the VMAs of the range (not
+ * atomically: earlier VMAs stay changed when a later one fails) and
+ * `mprotect_fixup` merges or splits, re-accounts, and rewrites the entries.
+ * @see mm/mprotect.c do_mprotect_pkey, mprotect_fixup, change_protection
+ */
+
+import { Errno, PROT, traced } from '@mmsim/base';
+import { PteBits } from '@mmsim/arch';
+import { mayExpandVm, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
+import { vmaPageBits } from './fault.js';
+import { mmPopulate } from './gup.js';
+import type { MmStruct } from './mm.js';
+import { calcVmProtBits } from './mmap.js';
+import { PageKind } from './page.js';
+import type { Vma } from './vma.js';
+import { vmaModifyFlags } from './vma-ops.js';
+import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
+
+/**
+ * `change_protection`: rewrite the entries of `[start, end)` for the VMA's new
+ * flags. Private entries stay read-only unless they map an anonymous page
+ * (so copy-on-write still happens); Accessed/Dirty are kept.
+ */
+export function changeProtection(mm: MmStruct, vma: Vma, start: number, end: number): void {
+  const base = vmaPageBits(mm, vma.flags);
+  const shared = (vma.flags & VM.SHARED) !== 0;
+  const writable = (vma.flags & VM.WRITE) !== 0;
+  const updates: Array<[number, number]> = [];
+  mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => {
+    let bits = base | (leaf.bits & (PteBits.ACCESSED | PteBits.DIRTY | PteBits.SPECIAL));
+    const desc = mm.kernel.page(leaf.pfn);
+    const exclusiveAnon =
+      desc !== undefined && (desc.kind === PageKind.ANON || (desc.kind === PageKind.HUGETLB && desc.inode === undefined));
+    if (writable && !shared && exclusiveAnon && leaf.bits & PteBits.DIRTY) bits |= PteBits.WRITE;
+    else if (!shared || !writable || leaf.pfn === mm.kernel.zeroPfn) bits &= ~PteBits.WRITE;
+    updates.push([vpn, bits]);
+  });
+  for (const [vpn, bits] of updates) mm.pageTable.setBits(vpn, bits);
+}
+
+/** `mprotect_fixup`: 0 or `-errno`; `vma` covers `[start, end)` on entry. */
+export function mprotectFixup(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): number {
+  const oldFlags = vma.flags;
+  if (newFlags === oldFlags) return 0;
+  const pages = end - start;
+  let charged = 0;
+  if (newFlags & VM.WRITE) {
+    if (!mayExpandVm(mm, newFlags, pages) && mayExpandVm(mm, oldFlags, pages)) return -Errno.ENOMEM;
+    if (!(oldFlags & (VM.ACCOUNT | VM.WRITE | VM.HUGETLB | VM.SHARED | VM.NORESERVE))) {
+      charged = pages;
+      if (vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
+      newFlags |= VM.ACCOUNT;
+    }
+  } else if (oldFlags & VM.ACCOUNT && vma.isAnonymous && !vma.anonVma) {
+    newFlags &= ~VM.ACCOUNT;
+  }
+  const modified = vmaModifyFlags(mm, vma, start, end, newFlags);
+  if (typeof modified === 'number') {
+    if (charged) vmUnacctMemory(mm, charged);
+    return modified;
+  }
+  modified.flags = newFlags;
+  changeProtection(mm, modified, start, end);
+  if (oldFlags & VM.ACCOUNT && !(newFlags & VM.ACCOUNT)) vmUnacctMemory(mm, pages);
+  if ((oldFlags & (VM.WRITE | VM.SHARED | VM.LOCKED)) === VM.LOCKED && newFlags & VM.WRITE) {
+    mmPopulate(mm, start, end, true);
+  }
+  mm.statAccount(oldFlags, -pages);
+  mm.statAccount(newFlags, pages);
+  return 0;
+}
+
+/** `do_mprotect_pkey` with the raw u64 arguments. */
+export function doMprotect(mm: MmStruct, start: bigint, len: bigint, protArg: bigint): number {
+  return traced(
+    mm.kernel.tracer,
+    'do_mprotect_pkey',
+    () => `start=0x${start.toString(16)}, len=0x${len.toString(16)}, prot=0x${protArg.toString(16)}`,
+    () => {
+      const grows = protArg & BigInt(PROT.GROWSDOWN | PROT.GROWSUP);
+      let prot = protArg & ~grows;
+      if (grows === BigInt(PROT.GROWSDOWN | PROT.GROWSUP)) return -Errno.EINVAL;
+      if (start & 0xfffn) return -Errno.EINVAL;
+      if (len === 0n) return 0;
+      const aligned = (len + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+      const endBytes = start + aligned;
+      if (aligned === 0n || endBytes <= start || endBytes > 1n << 64n) return -Errno.ENOMEM;
+      if (prot & ~BigInt(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) return -Errno.EINVAL;
+      const reqprot = Number(prot);
+      let nstart = Number(start >> 12n);
+      const end = endBytes >= 1n << 64n ? Infinity : Number(endBytes >> 12n);
+      let vma = mm.vmas.findVma(nstart);
+      if (!vma || vma.start >= end) return -Errno.ENOMEM;
+      if (grows & BigInt(PROT.GROWSDOWN)) {
+        nstart = vma.start;
+        if (!(vma.flags & VM.GROWSDOWN)) return -Errno.EINVAL;
+      } else if (vma.start > nstart) {
+        return -Errno.ENOMEM;
+      }
+      void prot;
+      let tmp = vma.start;
+      for (const v of mm.vmas.overlapping(nstart, end)) {
+        vma = v;
+        if (vma.start !== tmp) return -Errno.ENOMEM;
+        let newFlags = calcVmProtBits(reqprot) | (vma.flags & ~VM_ACCESS_FLAGS);
+        if ((newFlags & ~(newFlags >> 4)) & VM_ACCESS_FLAGS) return -Errno.EACCES;
+        tmp = Math.min(vma.end, end);
+        const from = Math.max(nstart, vma.start);
+        const err = mprotectFixup(mm, vma, from, tmp, newFlags);
+        if (err) return err;
+        newFlags = 0;
+        nstart = tmp;
+      }
+      if (tmp < end) return -Errno.ENOMEM;
+      return 0;
+    },
+  );
+}

@@ -1,0 +1,309 @@
+/**
+ * `mremap`: shrink in place, grow in place, or move (`MREMAP_MAYMOVE`,
+ * `MREMAP_FIXED`, `MREMAP_DONTUNMAP`), including the 6.17+ multi-VMA move.
+ * @see mm/mremap.c do_mremap, check_mremap_params, check_prep_vma,
+ *      mremap_at, mremap_to, move_vma, copy_vma (mm/vma.c), remap_move
+ */
+
+import { Errno, MREMAP, traced } from '@mmsim/base';
+import { mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
+import { mmPopulate } from './gup.js';
+import type { MmStruct } from './mm.js';
+import { doMunmap } from './munmap.js';
+import { getUnmappedArea } from './unmapped-area.js';
+import type { Vma } from './vma.js';
+import { vmaMergeNewRange } from './vma-ops.js';
+import { VM, VM_LOCKED_MASK } from './vm-flags.js';
+
+const MAP_SHARED = 0x01;
+const MAP_FIXED = 0x10;
+const U64 = (1n << 64n) - 1n;
+
+/** The state of one mremap request, in pages (`struct vma_remap_struct`). */
+interface Remap {
+  addr: number;
+  oldLen: number;
+  newLen: number;
+  flags: number;
+  newAddr: number;
+  vma: Vma | undefined;
+  delta: number;
+  charged: number;
+  populateExpand: boolean;
+}
+
+const impliesNewAddr = (r: Remap): boolean => (r.flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) !== 0;
+
+/** `do_mremap` with the raw arguments: the new address (bytes) or `-errno`. */
+export function doMremap(mm: MmStruct, addrArg: bigint, oldLenArg: bigint, newLenArg: bigint, flagsArg: bigint, newAddrArg: bigint): bigint {
+  return traced(
+    mm.kernel.tracer,
+    'do_mremap',
+    () => `addr=0x${addrArg.toString(16)}, old_len=0x${oldLenArg.toString(16)}, new_len=0x${newLenArg.toString(16)}, flags=0x${flagsArg.toString(16)}, new_addr=0x${newAddrArg.toString(16)}`,
+    () => {
+      const r = mremapBytes(mm, addrArg, oldLenArg, newLenArg, flagsArg, newAddrArg);
+      return typeof r === 'number' ? BigInt(r) : r;
+    },
+    (r) => (r < 0n ? `-${Object.entries(Errno).find(([, v]) => v === Number(-r))?.[0]}` : '0x' + r.toString(16)),
+  );
+}
+
+function mremapBytes(mm: MmStruct, addrArg: bigint, oldLenArg: bigint, newLenArg: bigint, flagsArg: bigint, newAddrArg: bigint): bigint | number {
+  const taskSize = BigInt(mm.taskSize) << 12n;
+  const oldLen = (oldLenArg + 0xfffn) & ~0xfffn & U64;
+  const newLen = (newLenArg + 0xfffn) & ~0xfffn & U64;
+  if (flagsArg & ~BigInt(MREMAP.MAYMOVE | MREMAP.FIXED | MREMAP.DONTUNMAP)) return -Errno.EINVAL;
+  const flags = Number(flagsArg);
+  if (addrArg & 0xfffn) return -Errno.EINVAL;
+  if (newLen === 0n) return -Errno.EINVAL;
+  if (newLen > taskSize) return -Errno.EINVAL;
+  if (flags & (MREMAP.FIXED | MREMAP.DONTUNMAP)) {
+    if (newAddrArg > taskSize - newLen) return -Errno.EINVAL;
+    if (newAddrArg & 0xfffn) return -Errno.EINVAL;
+    if (!(flags & MREMAP.MAYMOVE)) return -Errno.EINVAL;
+    if (flags & MREMAP.DONTUNMAP && oldLen !== newLen) return -Errno.EINVAL;
+    if (addrArg < newAddrArg + newLen && newAddrArg < addrArg + oldLen) return -Errno.EINVAL;
+    if (mm.mapCount + 2 >= mm.kernel.config.maxMapCount - 3) return -Errno.ENOMEM;
+  }
+  if (addrArg + oldLen > U64 + 1n) return -Errno.EFAULT;
+  const r: Remap = {
+    addr: Number(addrArg >> 12n),
+    oldLen: Number(oldLen >> 12n),
+    newLen: Number(newLen >> 12n),
+    flags,
+    newAddr: Number(newAddrArg >> 12n),
+    vma: undefined,
+    delta: 0,
+    charged: 0,
+    populateExpand: false,
+  };
+  let result: number;
+  if (flags & MREMAP.FIXED && r.oldLen === r.newLen) {
+    result = remapMove(mm, r);
+  } else {
+    r.vma = mm.vmas.lookup(r.addr);
+    if (!r.vma) return -Errno.EFAULT;
+    const err = checkPrepVma(mm, r);
+    if (err) return err;
+    result = impliesNewAddr(r) ? mremapTo(mm, r) : mremapAt(mm, r);
+  }
+  if (result >= 0 && r.populateExpand && r.newLen > r.oldLen) {
+    mmPopulate(mm, result + r.oldLen, result + r.newLen, true);
+  }
+  return result < 0 ? result : BigInt(result) << 12n;
+}
+
+/** `check_prep_vma`: hugetlb alignment, growth limits, crossing VMA boundaries. */
+function checkPrepVma(mm: MmStruct, r: Remap): number {
+  const vma = r.vma!;
+  if (vma.flags & VM.HUGETLB) {
+    const hp = 1 << (vma.ops?.hugeOrder ?? 0);
+    r.oldLen = Math.ceil(r.oldLen / hp) * hp;
+    r.newLen = Math.ceil(r.newLen / hp) * hp;
+    if (r.addr & (hp - 1)) return -Errno.EINVAL;
+    if (r.newAddr & (hp - 1)) return -Errno.EINVAL;
+    if (r.newLen > r.oldLen) return -Errno.EINVAL;
+  }
+  r.delta = Math.abs(r.newLen - r.oldLen);
+  if (!impliesNewAddr(r)) r.newAddr = r.addr;
+  const expand = r.newLen > r.oldLen;
+  if (!expand && !impliesNewAddr(r)) return 0;
+  if (r.oldLen === 0 && !(vma.flags & (VM.SHARED | VM.MAYSHARE))) return -Errno.EINVAL;
+  if (r.flags & MREMAP.DONTUNMAP && vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return -Errno.EINVAL;
+  if (r.oldLen > vma.end - r.addr) return -Errno.EFAULT;
+  if (r.newLen === r.oldLen) return 0;
+  if (vma.flags & VM.LOCKED) r.populateExpand = true;
+  if (vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return -Errno.EFAULT;
+  if (!mlockFutureOk(mm, vma.flags, r.delta)) return -Errno.EAGAIN;
+  if (!mayExpandVm(mm, vma.flags, r.delta)) return -Errno.ENOMEM;
+  return 0;
+}
+
+/** `mremap_at`: no new address was asked for. */
+function mremapAt(mm: MmStruct, r: Remap): number {
+  if (r.newLen === r.oldLen) return r.addr;
+  if (r.newLen < r.oldLen) {
+    const err = doMunmap(mm, r.addr + r.newLen, r.addr + r.oldLen);
+    return err ? err : r.addr;
+  }
+  return expandVma(mm, r);
+}
+
+/** `vma_expandable`: nothing in the way and still inside TASK_SIZE. */
+function vmaExpandable(mm: MmStruct, vma: Vma, delta: number): boolean {
+  const end = vma.end + delta;
+  if (mm.vmas.intersects(vma.end, end)) return false;
+  return end <= mm.taskSize;
+}
+
+/** `expand_vma`: grow in place if the range ends the VMA and the space is free, else move (MAYMOVE). */
+function expandVma(mm: MmStruct, r: Remap): number {
+  const vma = r.vma!;
+  if (vma.end - r.addr === r.oldLen && vmaExpandable(mm, vma, r.delta)) {
+    if (vma.flags & VM.ACCOUNT && vmEnoughMemory(mm, r.delta)) return -Errno.ENOMEM;
+    const merged = vmaMergeNewRange(mm, {
+      start: vma.end,
+      end: vma.end + r.delta,
+      flags: vma.flags,
+      file: vma.file,
+      pgoff: vma.pgoff + vma.pages,
+      anonVma: vma.anonVma,
+      middle: null,
+    });
+    if (!merged) {
+      if (vma.flags & VM.ACCOUNT) vmUnacctMemory(mm, r.delta);
+      return -Errno.ENOMEM;
+    }
+    mm.statAccount(merged.flags, r.delta);
+    if (merged.flags & VM.LOCKED) mm.lockedVm += r.delta;
+    return r.addr;
+  }
+  if (!(r.flags & MREMAP.MAYMOVE)) return -Errno.ENOMEM;
+  const err = setNewAddr(mm, r);
+  if (err) return err;
+  return moveVma(mm, r);
+}
+
+/** `vrm_set_new_addr`: place the destination (a search, or the fixed address). */
+function setNewAddr(mm: MmStruct, r: Remap): number {
+  const vma = r.vma!;
+  const pgoff = vma.pgoff + (r.addr - vma.start);
+  let mapFlags = 0;
+  if (r.flags & MREMAP.FIXED) mapFlags |= MAP_FIXED;
+  if (vma.flags & VM.MAYSHARE) mapFlags |= MAP_SHARED;
+  const hint = impliesNewAddr(r) ? BigInt(r.newAddr) << 12n : 0n;
+  const res = getUnmappedArea(mm, vma.file, hint, r.newLen, pgoff, mapFlags);
+  if (res < 0) return res;
+  r.newAddr = res;
+  return 0;
+}
+
+/** `mremap_to`: MREMAP_FIXED / MREMAP_DONTUNMAP. */
+function mremapTo(mm: MmStruct, r: Remap): number {
+  if (r.flags & MREMAP.FIXED) {
+    const err = doMunmap(mm, r.newAddr, r.newAddr + r.newLen);
+    if (err) return err;
+    r.vma = mm.vmas.lookup(r.addr);
+    if (!r.vma) return -Errno.EFAULT;
+  }
+  if (r.newLen < r.oldLen) {
+    const err = doMunmap(mm, r.addr + r.newLen, r.addr + r.oldLen);
+    if (err) return err;
+    r.oldLen = r.newLen;
+    r.vma = mm.vmas.lookup(r.addr);
+    if (!r.vma) return -Errno.EFAULT;
+  }
+  if (r.flags & MREMAP.DONTUNMAP && !mayExpandVm(mm, r.vma!.flags, r.oldLen)) return -Errno.ENOMEM;
+  const err = setNewAddr(mm, r);
+  if (err) return err;
+  return moveVma(mm, r);
+}
+
+/** `copy_vma`: the destination VMA, by merging with a neighbour or as a copy. */
+function copyVma(mm: MmStruct, vma: Vma, addr: number, len: number, pgoff: number): Vma {
+  if (vma.isAnonymous && !vma.anonVma) pgoff = addr;
+  const merged = vmaMergeNewRange(mm, {
+    start: addr,
+    end: addr + len,
+    flags: vma.flags,
+    file: vma.file,
+    pgoff,
+    anonVma: vma.anonVma,
+    middle: null,
+  });
+  if (merged) return merged;
+  const copy = vma.dup();
+  copy.start = addr;
+  copy.end = addr + len;
+  copy.pgoff = pgoff;
+  copy.ops?.open?.(copy);
+  mm.vmas.insert(copy);
+  return copy;
+}
+
+/** `move_page_tables`: move the entries of `[from, from+len)` to `to`. */
+function movePageTables(mm: MmStruct, from: number, to: number, len: number): void {
+  const pt = mm.pageTable;
+  const leaves: Array<[number, number, number, number]> = [];
+  pt.forEachLeaf(from, from + len, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.order, leaf.bits]));
+  for (const [vpn] of leaves) pt.unmap(vpn);
+  for (const [vpn, pfn, order, bits] of leaves) pt.map(vpn - from + to, pfn, order, bits);
+}
+
+/** `move_vma`: copy the VMA to `r.newAddr`, move its pages, then unmap (or empty, for DONTUNMAP) the source. */
+function moveVma(mm: MmStruct, r: Remap): number {
+  let vma = r.vma!;
+  if (mm.mapCount >= mm.kernel.config.maxMapCount - 3) return -Errno.ENOMEM;
+  if (vma.ops?.maySplit) {
+    let err = 0;
+    if (vma.start !== r.addr) err = vma.ops.maySplit(vma, r.addr);
+    if (!err && vma.end !== r.addr + r.oldLen) err = vma.ops.maySplit(vma, r.addr + r.oldLen);
+    if (err) return err;
+  }
+  if (vma.flags & VM.ACCOUNT) {
+    let charged = 0;
+    if (r.flags & MREMAP.DONTUNMAP) charged = r.newLen;
+    else if (r.oldLen < r.newLen) charged = r.delta;
+    if (charged && vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
+    r.charged = charged;
+  }
+  const pgoff = vma.pgoff + (r.addr - vma.start);
+  const vmaStart = vma.start;
+  const newVma = copyVma(mm, vma, r.newAddr, r.newLen, pgoff);
+  if (vmaStart >= newVma.start && vmaStart < newVma.end) vma = newVma;
+  movePageTables(mm, r.addr, r.newAddr, r.oldLen);
+  mm.statAccount(newVma.flags, r.newLen);
+  if (newVma.flags & VM.LOCKED) mm.lockedVm += r.newLen;
+  if (r.flags & MREMAP.DONTUNMAP) {
+    const whole = r.addr === vma.start && r.addr + r.oldLen === vma.end;
+    vma.flags &= ~(VM_LOCKED_MASK | VM.ACCOUNT);
+    if (newVma !== vma && whole) vma.anonVma = null;
+    return r.newAddr;
+  }
+  const accountable = (vma.flags & VM.ACCOUNT) !== 0;
+  const oldStart = vma.start;
+  const oldEnd = vma.end;
+  if (accountable) vma.flags &= ~VM.ACCOUNT;
+  const err = doMunmap(mm, r.addr, r.addr + r.oldLen);
+  if (err) {
+    mm.kernel.committedAs += r.oldLen;
+    return r.newAddr;
+  }
+  if (accountable) {
+    if (oldStart < r.addr) {
+      const prev = mm.vmas.lookup(r.addr - 1);
+      if (prev) prev.flags |= VM.ACCOUNT;
+    }
+    if (oldEnd > r.addr + r.oldLen) {
+      const next = mm.vmas.lookup(r.addr + r.oldLen);
+      if (next) next.flags |= VM.ACCOUNT;
+    }
+  }
+  return r.newAddr;
+}
+
+/** `remap_move` (6.17+): MREMAP_FIXED without resizing, across every VMA of the range. */
+function remapMove(mm: MmStruct, r: Remap): number {
+  const start = r.addr;
+  const end = r.addr + r.oldLen;
+  let target = r.newAddr;
+  let res = -Errno.EFAULT;
+  let seen = false;
+  let lastEnd = 0;
+  for (const vma of mm.vmas.overlapping(start, end)) {
+    if (!mm.vmas.all().includes(vma)) continue;
+    const addr = Math.max(vma.start, start);
+    const len = Math.min(end, vma.end) - addr;
+    if (!seen && start < vma.start) return -Errno.EFAULT;
+    const offset = seen ? vma.start - lastEnd : 0;
+    lastEnd = vma.end;
+    const piece: Remap = { ...r, vma, addr, newAddr: target + offset, oldLen: len, newLen: len };
+    let out = checkPrepVma(mm, piece);
+    if (!out) out = mremapTo(mm, piece);
+    if (out < 0) return out;
+    if (!seen) res = out;
+    seen = true;
+    target = out + piece.newLen;
+  }
+  return res;
+}
