@@ -65,7 +65,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   }
 
   lookup(index: number): number {
-    const head = this.cache.get(index >> this.hstate.order);
+    const head = this.cache.get(Math.floor(index / this.hstate.pages));
     return head === undefined ? -1 : head + (index & (this.hstate.pages - 1));
   }
 
@@ -92,13 +92,12 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   truncate(size: bigint): number {
     const hpBytes = BigInt(this.hstate.pages) << 12n;
     if (size % hpBytes !== 0n) return -Errno.EINVAL;
-    const old = this.isize;
+    // hugetlb_vmtruncate runs for every size change, growing included: it
+    // unmaps and frees pages past the new end and drops their reservations.
     this.isize = size;
-    if (size < old) {
-      const from = Number(size / hpBytes);
-      this.mappings.unmapFrom(this, from << this.hstate.order);
-      this.removePages(from);
-    }
+    const from = Number(size / hpBytes);
+    this.mappings.unmapFrom(this, from * this.hstate.pages);
+    this.removePages(from);
     return 0;
   }
 
@@ -130,7 +129,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
 
 /** The huge index of `vpn` in a hugetlb VMA (`vma_hugecache_offset`). */
 function hugeIndex(vma: Vma, vpn: number, order: number): number {
-  return (vma.pgoff + (vpn - vma.start)) >> order;
+  return Math.floor((vma.pgoff + (vpn - vma.start)) / 2 ** order);
 }
 
 /** `hugetlb_vm_ops` for one pool. */
@@ -153,6 +152,14 @@ function hugetlbVmOps(h: Hstate): VmOperations {
       for (const idx of resv.consumed) if (idx >= start && idx < end) consumed++;
       h.unreserve(end - start - consumed);
       resv.refs--;
+    },
+    zapHugePage(vma: Vma, vpn: number, pfn: number): void {
+      // A private page freed while its VMA still owns a reservation map gets the reservation back.
+      const resv = vma.privateData as PrivateResv | undefined;
+      const desc = h.kernel.page(pfn);
+      if (!resv || !desc || desc.inode !== undefined || h.surplus !== 0 || desc.mapcount !== 1) return;
+      resv.consumed.delete(hugeIndex(vma, vpn, h.order));
+      h.resv++;
     },
     hugeFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
       return hugetlbFault(h, mm, vma, vpn, write);
@@ -302,7 +309,7 @@ function hugetlbfsFileMmap(h: Hstate, file: VmFile, vma: Vma): number {
       if (vma.pgoff >= 2 ** 51) return -Errno.EINVAL;
       if (vma.pgoff & (h.pages - 1)) return -Errno.EINVAL;
       const lenBytes = BigInt(vma.pages + vma.pgoff) << 12n;
-      const from = vma.pgoff >> h.order;
+      const from = Math.floor(vma.pgoff / h.pages);
       const to = Number(lenBytes >> BigInt(12 + h.order));
       if (!hugetlbReservePages(h, inode, from, to, vma, vma.flags)) return -Errno.ENOMEM;
       if (vma.flags & VM.WRITE && inode.size() < lenBytes) inode.setSize(lenBytes);

@@ -30,6 +30,7 @@ export class MappingRegistry {
         mm.pageTable.forEachLeaf(start, vma.end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
         for (const [vpn, pfn] of leaves) {
           mm.pageTable.unmap(vpn);
+          vma.ops?.zapHugePage?.(vma, vpn, pfn);
           putMappedPage(mm, pfn, 1);
         }
       }

@@ -126,9 +126,9 @@ export class Vfs {
 
   /** `pwrite` of `length` bytes of `value` at `offset` (the trace's `fill`). */
   fill(files: FdTable, fd: number, offset: bigint, length: bigint, value: number): bigint | number {
+    if (offset < 0n) return -Errno.EINVAL;
     const file = files.peek(fd);
     if (!file || !file.writable || file.pathOnly) return -Errno.EBADF;
-    if (offset < 0n) return -Errno.EINVAL;
     if (file.inode.type === 'dir') return -Errno.EISDIR;
     if (file.inode.type === 'fifo') return -Errno.ESPIPE;
     const io = file.inode.io();
@@ -138,9 +138,9 @@ export class Vfs {
 
   /** `pread` of one byte (the trace's `fpeek`). */
   fpeek(files: FdTable, fd: number, offset: bigint): number | 'EOF' {
+    if (offset < 0n) return -Errno.EINVAL;
     const file = files.peek(fd);
     if (!file || !file.readable || file.pathOnly) return -Errno.EBADF;
-    if (offset < 0n) return -Errno.EINVAL;
     if (file.inode.type === 'dir') return -Errno.EISDIR;
     if (file.inode.type === 'fifo') return -Errno.ESPIPE;
     const io = file.inode.io();

@@ -38,7 +38,7 @@ function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice
     if (!vma.isAnonymous) return -Errno.EINVAL;
     return 0; // lazily freeable: without memory pressure nothing changes
   }
-  zapRange(mm, start, end);
+  zapRange(mm, start, end, vma);
   return 0;
 }
 

@@ -95,8 +95,10 @@ export function doMprotect(mm: MmStruct, start: bigint, len: bigint, protArg: bi
       if (grows & BigInt(PROT.GROWSDOWN)) {
         nstart = vma.start;
         if (!(vma.flags & VM.GROWSDOWN)) return -Errno.EINVAL;
-      } else if (vma.start > nstart) {
-        return -Errno.ENOMEM;
+      } else {
+        if (vma.start > nstart) return -Errno.ENOMEM;
+        // PROT_GROWSUP needs a VM_GROWSUP VMA, which x86 does not have.
+        if (grows & BigInt(PROT.GROWSUP)) return -Errno.EINVAL;
       }
       void prot;
       let tmp = vma.start;

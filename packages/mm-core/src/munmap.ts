@@ -54,7 +54,7 @@ export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boole
   if (vmas.length === 0) return;
   let accounted = 0;
   for (const vma of vmas) {
-    zapRange(mm, vma.start, vma.end);
+    zapRange(mm, vma.start, vma.end, vma);
     mm.statAccount(vma.flags, -vma.pages);
     if (vma.flags & VM.LOCKED) mm.lockedVm -= vma.pages;
     if (vma.flags & VM.ACCOUNT) accounted += vma.pages;

@@ -6,6 +6,7 @@
 
 import type { MmStruct } from './mm.js';
 import { PageKind } from './page.js';
+import type { Vma } from './vma.js';
 
 /** Called by hugetlbfs to release hugetlb pages whose last mapping went away. */
 export interface HugetlbPageRelease {
@@ -24,14 +25,19 @@ export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
   else if (desc.kind === PageKind.HUGETLB && desc.inode === undefined) k.releaseHugetlbPage(k.memmap.headOf(pfn));
 }
 
-/** `zap_page_range_single`: remove every translation in `[start, end)` and drop the pages. */
-export function zapRange(mm: MmStruct, start: number, end: number): void {
+/**
+ * `zap_page_range_single` / `unmap_page_range`: remove every translation in
+ * `[start, end)` of `vma` and drop the pages (letting hugetlb restore the
+ * reservation of a private page, `__unmap_hugepage_range`).
+ */
+export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): void {
   const pt = mm.pageTable;
-  const leaves: Array<[number, number, number]> = [];
-  pt.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.order]));
-  for (const [vpn, pfn, order] of leaves) {
+  const leaves: Array<[number, number]> = [];
+  pt.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
+  for (const [vpn, pfn] of leaves) {
     pt.unmap(vpn);
-    putMappedPage(mm, pfn, order === 0 ? 1 : 1);
+    vma?.ops?.zapHugePage?.(vma, vpn, pfn);
+    putMappedPage(mm, pfn, 1);
   }
 }
 

@@ -37,6 +37,8 @@ export interface VmOperations {
   cachedPage?(vma: Vma, pgoff: number): number;
   /** Take over the whole fault (hugetlb: `hugetlb_fault`). Returns a {@link VmFault} value. */
   hugeFault?(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number;
+  /** Called as a huge page at `vpn` is unmapped from `vma`, before its mapping is dropped (hugetlb reservation restore). */
+  zapHugePage?(vma: Vma, vpn: number, pfn: number): void;
   /** `->open`: a VMA was duplicated (split). */
   open?(vma: Vma): void;
   /** `->close`: a VMA is going away. */

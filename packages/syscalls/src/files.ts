@@ -43,9 +43,9 @@ export function sysFtruncate(task: Task, fd: bigint, length: bigint): SysResult 
 /** `pwrite64` of `length` bytes of one value (the trace's `fill`). */
 export function sysFill(task: Task, fd: bigint, offset: bigint, length: bigint, value: bigint): SysResult {
   const n = s32(fd);
-  if (n < 0) return BigInt(-Errno.EBADF);
   const len = BigInt.asIntN(64, length);
-  if (len < 0n) return BigInt(-Errno.EINVAL);
+  if (BigInt.asIntN(64, offset) < 0n || len < 0n) return BigInt(-Errno.EINVAL);
+  if (n < 0) return BigInt(-Errno.EBADF);
   const r = task.vfs.fill(task.files, n, BigInt.asIntN(64, offset), len, Number(value & 0xffn));
   return BigInt(r);
 }
@@ -53,6 +53,7 @@ export function sysFill(task: Task, fd: bigint, offset: bigint, length: bigint, 
 /** `pread64` of one byte (the trace's `fpeek`): the byte, `'EOF'`, or `-errno`. */
 export function sysFpeek(task: Task, fd: bigint, offset: bigint): SysResult | 'EOF' {
   const n = s32(fd);
+  if (BigInt.asIntN(64, offset) < 0n) return BigInt(-Errno.EINVAL);
   if (n < 0) return BigInt(-Errno.EBADF);
   const r = task.vfs.fpeek(task.files, n, BigInt.asIntN(64, offset));
   return r === 'EOF' ? 'EOF' : BigInt(r);
