@@ -75,10 +75,10 @@ export function makeDevices(
   m.set('/dev/null', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, NULL_IO));
   m.set('/dev/random', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, ZERO_IO));
   m.set('/dev/urandom', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, ZERO_IO));
-  for (const dir of ['/', '/dev', '/dev/shm', '/proc', '/proc/sys', '/proc/sys/vm', '/tmp', '/mnt']) {
+  for (const dir of ['/', '/dev', '/dev/shm', '/proc', '/proc/sys', '/proc/sys/vm', '/tmp', '/mnt', '/sys', '/sys/kernel', '/sys/kernel/mm', '/sys/kernel/mm/hugepages']) {
     m.set(dir, new SpecialInode(nextIno(), '00:02', 'dir', NO_MMAP));
   }
-  for (const f of ['max_map_count', 'mmap_min_addr', 'overcommit_memory', 'overcommit_ratio', 'nr_hugepages', 'nr_overcommit_hugepages']) {
+  for (const f of ['max_map_count', 'mmap_min_addr', 'overcommit_memory', 'overcommit_ratio']) {
     m.set(`/proc/sys/vm/${f}`, new SpecialInode(nextIno(), '00:16', 'reg', NO_MMAP_REGULAR, NULL_IO));
   }
   return m;

@@ -96,15 +96,20 @@ export class Hstate {
       this.total++;
       this.enqueue(pfn);
     }
-    let minCount = this.resv + this.total - this.free;
-    minCount = Math.max(count, minCount);
+    let persistentFree = this.free;
+    if (this.free > this.persistent()) persistentFree = this.free > this.surplus ? this.free - this.surplus : 0;
+    const minCount = Math.max(count, this.resv + this.persistent() - persistentFree);
     while (this.persistent() > minCount && this.free > 0) {
       const pfn = this.dequeue();
       this.total--;
       this.freeFrames(pfn);
     }
-    while (count < this.persistent()) this.surplus++;
+    while (count < this.persistent() && this.surplus < this.total) this.surplus++;
+    this.maxHugePages = this.persistent();
   }
+
+  /** `max_huge_pages`: what `/proc/sys/vm/nr_hugepages` reads back (the persistent pool size after the last resize). */
+  maxHugePages = 0;
 
   /** `persistent_huge_pages`: total minus surplus. */
   persistent(): number {

@@ -363,6 +363,11 @@ export class Hugetlb {
     };
   }
 
+  /** The default pool (`default_hstate`, 2 MiB on x86-64). */
+  defaultHstate(): Hstate | undefined {
+    return this.hstates.get(this.defaultOrder);
+  }
+
   /** The pool for a page size given as `MAP_HUGE_SHIFT` log2 (0: the default), or undefined (`hstate_sizelog`). */
   hstateForSizeLog(log: number): Hstate | undefined {
     if (log === 0) return this.hstates.get(this.defaultOrder);

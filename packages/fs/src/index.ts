@@ -11,5 +11,6 @@ export * from './mappings.js';
 export * from './tmpfs.js';
 export * from './hstate.js';
 export * from './hugetlbfs.js';
+export * from './hugetlb-sysfs.js';
 export * from './devices.js';
 export * from './vfs-namespace.js';

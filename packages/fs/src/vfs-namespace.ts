@@ -9,6 +9,7 @@ import type { MmKernel, MmStruct, Vma } from '@mmsim/mm-core';
 import { makeDevices, pipeInode } from './devices.js';
 import type { FdTable } from './fdtable.js';
 import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
+import { hugetlbFiles } from './hugetlb-sysfs.js';
 import { MappingRegistry } from './mappings.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
@@ -42,6 +43,8 @@ export class Vfs {
       shmemZeroSetup(mm, vma, () => this.shmemSb.createFile(this.inodes.take()) as ShmemInode);
     kernel.shmemZeroSetup = zeroSetup;
     this.devices = makeDevices(() => this.inodes.take(), zeroSetup);
+    for (const [path, inode] of hugetlbFiles(this.hugetlb, () => this.inodes.take())) this.devices.set(path, inode);
+    for (const h of this.hugetlb.hstates.values()) this.devices.set(`/sys/kernel/mm/hugepages/hugepages-${h.sizeKb}kB`, this.devices.get('/sys')!);
   }
 
   /** Mount a filesystem (`@mount FSTYPE PATH opts`). Throws on an unknown type (a setup error, not a syscall). */

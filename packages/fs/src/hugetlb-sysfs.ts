@@ -1,0 +1,123 @@
+/**
+ * The huge page tunables and counters as files: `/proc/sys/vm/nr_hugepages`,
+ * `/proc/sys/vm/nr_overcommit_hugepages` (the default pool) and
+ * `/sys/kernel/mm/hugepages/hugepages-<N>kB/*`, readable with `fpeek` and
+ * writable with `fill` (a one-digit-repeated number such as `"5"` or `"55"`),
+ * plus the `HugePages_*` lines of `/proc/meminfo`.
+ * @see mm/hugetlb_sysctl.c, mm/hugetlb_sysfs.c, mm/hugetlb.c hugetlb_report_meminfo
+ */
+
+import { Errno } from '@mmsim/base';
+import type { FileOps } from '@mmsim/mm-core';
+import type { Hstate } from './hstate.js';
+import type { Hugetlb } from './hugetlbfs.js';
+import { Inode, type InodeIo } from './vfs.js';
+
+const NO_MMAP: FileOps = { mmap: null, regularSizeLimit: true };
+
+/** A text file whose content is computed on read and parsed on write (a sysctl or sysfs attribute). */
+export class ValueInode extends Inode implements InodeIo {
+  constructor(
+    ino: number,
+    dev: string,
+    private readonly read: () => string,
+    private readonly write: ((value: bigint) => number) | undefined,
+  ) {
+    super(ino, dev, 'reg');
+  }
+  size(): bigint {
+    return 0n;
+  }
+  fileOps(): FileOps {
+    return NO_MMAP;
+  }
+  io(): InodeIo {
+    return this;
+  }
+  protected evict(): void {}
+
+  readByte(offset: bigint): number | 'EOF' {
+    const text = this.read();
+    return offset < BigInt(text.length) ? text.charCodeAt(Number(offset)) : 'EOF';
+  }
+
+  /** A write at offset 0 of `length` copies of one byte: parsed as a decimal number. */
+  writeFill(offset: bigint, length: bigint, value: number): bigint | number {
+    if (!this.write) return -Errno.EACCES;
+    if (offset !== 0n) return length; // sysctl_writes_strict: writes past the start are ignored
+    if (length > 64n) return -Errno.EINVAL;
+    const text = String.fromCharCode(value).repeat(Number(length)).trim();
+    if (!/^\d+$/.test(text)) return -Errno.EINVAL;
+    const err = this.write(BigInt(text));
+    return err < 0 ? err : length;
+  }
+
+  truncate(): number {
+    return 0;
+  }
+}
+
+/** `hugetlb_report_meminfo`: the hugetlb lines of /proc/meminfo. */
+export function hugetlbMeminfo(hugetlb: Hugetlb): string {
+  let totalKb = 0;
+  let lines = '';
+  const def = hugetlb.defaultHstate();
+  for (const h of hugetlb.hstates.values()) {
+    totalKb += h.sizeKb * h.total;
+    if (h === def) {
+      const n = (v: number): string => String(v).padStart(5);
+      lines +=
+        `HugePages_Total:   ${n(h.total)}\n` +
+        `HugePages_Free:    ${n(h.free)}\n` +
+        `HugePages_Rsvd:    ${n(h.resv)}\n` +
+        `HugePages_Surp:    ${n(h.surplus)}\n` +
+        `Hugepagesize:   ${String(h.sizeKb).padStart(8)} kB\n`;
+    }
+  }
+  return lines + `Hugetlb:        ${String(totalKb).padStart(8)} kB\n`;
+}
+
+/** The values of `/sys/kernel/mm/hugepages/hugepages-<N>kB/`, by file name. */
+export function hugepagesSysfs(h: Hstate): Record<string, number> {
+  return {
+    nr_hugepages: h.total,
+    nr_hugepages_mempolicy: h.total,
+    free_hugepages: h.free,
+    resv_hugepages: h.resv,
+    surplus_hugepages: h.surplus,
+    nr_overcommit_hugepages: h.overcommit,
+  };
+}
+
+/** `nr_hugepages` store: resize the persistent pool. */
+function storeNr(h: Hstate, value: bigint): number {
+  if (value > 0xffffffffn) return -Errno.EINVAL;
+  h.setMaxHugePages(Number(value));
+  return 0;
+}
+
+/** `nr_overcommit_hugepages` store (refused for gigantic pages, which cannot be surplus). */
+function storeOvercommit(h: Hstate, value: bigint): number {
+  if (h.gigantic) return -Errno.EINVAL;
+  if (value > 0xffffffffn) return -Errno.EINVAL;
+  h.overcommit = Number(value);
+  return 0;
+}
+
+/** The files by path. */
+export function hugetlbFiles(hugetlb: Hugetlb, nextIno: () => number): Map<string, Inode> {
+  const files = new Map<string, Inode>();
+  const def = hugetlb.defaultHstate();
+  if (def) {
+    files.set('/proc/sys/vm/nr_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.maxHugePages}\n`, (v) => storeNr(def, v)));
+    files.set('/proc/sys/vm/nr_overcommit_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.overcommit}\n`, (v) => storeOvercommit(def, v)));
+  }
+  for (const h of hugetlb.hstates.values()) {
+    const dir = `/sys/kernel/mm/hugepages/hugepages-${h.sizeKb}kB`;
+    for (const name of Object.keys(hugepagesSysfs(h))) {
+      const writer = name === 'nr_hugepages' || name === 'nr_hugepages_mempolicy' ? (v: bigint) => storeNr(h, v) : name === 'nr_overcommit_hugepages' ? (v: bigint) => storeOvercommit(h, v) : undefined;
+      files.set(`${dir}/${name}`, new ValueInode(nextIno(), '00:17', () => `${hugepagesSysfs(h)[name]}\n`, writer));
+    }
+  }
+  return files;
+}
