@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runReplay, UsageError } from './replay-command.js';
+import { runRecord } from './record-command.js';
 
 const program = new Command();
 program.name('mmsim').description('A faithful model of Linux memory management around mmap').exitOverride();
@@ -13,13 +14,35 @@ program
   .option('--check', 'compare with the recorded results; exit 1 on any divergence')
   .option('--explain', 'print the modelled kernel functions each step went through')
   .option('--out-dir <dir>', 'write each replayed trace to DIR/<file name>')
-  .argument('<files...>', 'trace files')
-  .action((files: string[], opts: { check?: boolean; explain?: boolean; outDir?: string }) => {
+  .option('--header <trace>', 'starting state (header of this trace) for raw strace logs')
+  .argument('<files...>', 'trace files, or raw `strace -e trace=%memory` logs')
+  .action((files: string[], opts: { check?: boolean; explain?: boolean; outDir?: string; header?: string }) => {
     process.exitCode = runReplay(files, opts, {
       out: (t) => process.stdout.write(t + '\n'),
       err: (t) => process.stderr.write(t + '\n'),
     });
   });
+
+program
+  .command('record')
+  .description('record a golden trace: run a scenario\'s calls on this Linux x86-64 host (as root) and print them with the kernel\'s results')
+  .argument('[scenario]', 'scenario trace (results may be ?; a golden trace works too)')
+  .option('-o, --output <file>', 'write the golden trace to FILE (default: stdout)')
+  .option('--compare <golden>', 'compare the recording with GOLDEN; exit 1 on any divergence')
+  .option('--scenario-of', 'print the scenario of the trace (every result ?, @maps steps empty) and exit; touches nothing')
+  .option('--restore', 'only restore host settings left by an interrupted recording')
+  .option('--timeout <seconds>', 'time limit for the executor', '600')
+  .action(
+    (
+      scenario: string | undefined,
+      opts: { output?: string; compare?: string; scenarioOf?: boolean; restore?: boolean; timeout?: string },
+    ) => {
+      process.exitCode = runRecord(scenario, opts, {
+        out: (t) => process.stdout.write(t + '\n'),
+        err: (t) => process.stderr.write(t + '\n'),
+      });
+    },
+  );
 
 try {
   program.parse();

@@ -7,13 +7,18 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatCallGraph } from '@mmsim/base';
 import { replayTrace } from '@mmsim/machine';
-import { compareResults, formatStep, parseTrace, printTrace, TraceSyntaxError, type Trace } from '@mmsim/trace';
+import { compareResults, formatStep, parseStraceLog, parseTrace, printTrace, TraceSyntaxError, type Trace } from '@mmsim/trace';
 
 /** Options of the replay command. */
 export interface ReplayCommandOptions {
   readonly check?: boolean;
   readonly explain?: boolean;
   readonly outDir?: string;
+  /**
+   * A trace whose header (`@config`, `@mount`, `@fd`, `@brk`, `@maps`) is the
+   * starting state for raw strace logs given as FILE.
+   */
+  readonly header?: string;
 }
 
 /** Where output goes (so tests can capture it). */
@@ -32,8 +37,12 @@ export class UsageError extends Error {
   }
 }
 
-/** Read and parse a trace file, turning every problem into `FILE:LINE: reason`. */
-export function loadTrace(file: string): Trace {
+/**
+ * Read and parse a trace file — or a raw `strace -e trace=%memory` log, whose
+ * steps then run from `header`'s starting state — turning every problem into
+ * `FILE:LINE: reason`.
+ */
+export function loadTrace(file: string, header?: Trace): Trace {
   let st;
   try {
     st = statSync(file);
@@ -49,6 +58,10 @@ export function loadTrace(file: string): Trace {
     throw new UsageError(`${file}:0: cannot read: ${(e as Error).message}`, 2);
   }
   try {
+    if (!text.startsWith('# mmsim-trace') && looksLikeStrace(text)) {
+      const log = parseStraceLog(text, file);
+      return header ? { ...log.trace, header: header.header, headerComments: header.headerComments } : log.trace;
+    }
     return parseTrace(text, file);
   } catch (e) {
     if (e instanceof TraceSyntaxError) throw new UsageError(e.message, 2);
@@ -56,13 +69,31 @@ export function loadTrace(file: string): Trace {
   }
 }
 
+/** A raw strace log: its first call-looking line is `name(` with an optional pid or timestamp prefix. */
+function looksLikeStrace(text: string): boolean {
+  const first = text.split('\n', 20).find((l) => l.trim() !== '');
+  return first !== undefined && /^(\[pid +\d+\] *|\d+ +)?([\d:.]+ +)?[a-z_0-9]+\(/.test(first);
+}
+
 /** Run the replay command over `files`; returns the exit code. */
 export function runReplay(files: readonly string[], options: ReplayCommandOptions, io: Output): number {
   let exit = 0;
+  let header: Trace | undefined;
+  if (options.header) {
+    try {
+      header = loadTrace(options.header);
+    } catch (e) {
+      if (e instanceof UsageError) {
+        io.err(e.message);
+        return e.exitCode;
+      }
+      throw e;
+    }
+  }
   for (const file of files) {
     let trace: Trace;
     try {
-      trace = loadTrace(file);
+      trace = loadTrace(file, header);
     } catch (e) {
       if (e instanceof UsageError) {
         io.err(e.message);

@@ -97,15 +97,43 @@ export function runCall(m: Machine, step: CallStep, vsyscall: boolean): TraceRes
   }
 }
 
-/** The model's `/proc/PID/maps` as trace maps lines. */
-export function currentMaps(m: Machine, vsyscall: boolean): MapsLine[] {
+/**
+ * Numbers files in order of first appearance, as the recorder does for golden
+ * traces (`00:00` and 1, 2, 3… in the device and inode columns), so a replay
+ * that agrees with the kernel prints a golden trace back byte for byte.
+ */
+export class MapsNumbering {
+  private readonly ids = new Map<string, bigint>();
+  private next = 1n;
+
+  /** Give the file `dev:ino` the number `id` (the initial maps' numbers). */
+  seed(dev: string, ino: number, id: bigint): void {
+    this.ids.set(`${dev}:${ino}`, id);
+    if (id >= this.next) this.next = id + 1n;
+  }
+
+  /** The number of `dev:ino`, assigning the next one on first sight. */
+  number(dev: string, ino: number): bigint {
+    if (ino === 0) return 0n;
+    const key = `${dev}:${ino}`;
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.next++;
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+}
+
+/** The model's `/proc/PID/maps` as trace maps lines (files numbered by `numbering` when given). */
+export function currentMaps(m: Machine, vsyscall: boolean, numbering?: MapsNumbering): MapsLine[] {
   return sys.maps(m, vsyscall).map((e) => ({
     start: e.start,
     end: e.end,
     perms: e.perms,
     offset: e.offset,
-    dev: e.dev,
-    inode: BigInt(e.inode),
+    dev: numbering ? '00:00' : e.dev,
+    inode: numbering ? numbering.number(e.dev, e.inode) : BigInt(e.inode),
     name: e.name,
   }));
 }
@@ -116,10 +144,16 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayRe
   const { machine, vsyscall } = bootFromHeader(trace.header, { ...options, tracer: tracer ?? options.tracer });
   const results = new Map<TraceStep, StepOutcome>();
   const graphs = new Map<TraceStep, TraceNode[]>();
+  const numbering = new MapsNumbering();
+  const initial = sys.maps(machine, vsyscall);
+  trace.header.maps.forEach((line, i) => {
+    const e = initial[i];
+    if (e && e.inode !== 0 && e.start === line.start) numbering.seed(e.dev, e.inode, line.inode);
+  });
   for (const item of trace.body) {
     if (item.kind === 'comment') continue;
     if (item.kind === 'maps') {
-      results.set(item, currentMaps(machine, vsyscall));
+      results.set(item, currentMaps(machine, vsyscall, numbering));
     } else {
       let result: TraceResult;
       try {

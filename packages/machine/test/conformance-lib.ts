@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { replayTrace } from '../src/index.js';
-import { compareResults, parseTrace } from '@mmsim/trace';
+import { compareResults, parseTrace, printTrace } from '@mmsim/trace';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The repository root. */
@@ -37,10 +37,14 @@ export interface FileScore {
   /** Lines of divergent steps. */
   readonly divergentLines: number[];
   readonly report: string[];
+  /** The file as read, and the replay printed back (identical when the model agrees). */
+  readonly text: string;
+  readonly printed: string;
 }
 
 export function scoreFile(file: string): FileScore {
-  const trace = parseTrace(readFileSync(file, 'utf8'), file);
+  const text = readFileSync(file, 'utf8');
+  const trace = parseTrace(text, file);
   const replay = replayTrace(trace);
   const cmp = compareResults(trace, replay.results);
   return {
@@ -48,5 +52,7 @@ export function scoreFile(file: string): FileScore {
     total: cmp.total,
     divergentLines: cmp.divergences.map((d) => d.pos.line),
     report: cmp.divergences.map((d) => `${d.pos.line}: ${d.step}\n  expected: ${d.expected}\n  model:    ${d.actual}`),
+    text,
+    printed: printTrace(trace, replay.results),
   };
 }

@@ -25,6 +25,8 @@ describe('golden traces', () => {
       const known = new Set(name.startsWith('seed-') ? [] : (baseline[name] ?? []));
       const fresh = score.divergentLines.filter((l) => !known.has(l));
       expect(fresh, `new divergences in ${name}:\n${score.report.filter((r) => fresh.includes(Number(r.split(':')[0]))).join('\n')}`).toEqual([]);
+      // A replay that agrees with the kernel prints the golden trace back byte for byte.
+      if (score.divergentLines.length === 0) expect(score.printed).toBe(score.text);
     });
   }
 
