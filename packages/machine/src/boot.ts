@@ -6,9 +6,13 @@
 
 import { errnoName, type Tracer } from '@mmsim/base';
 import {
+  PageKind,
   VM,
   Vma,
+  VmFault,
   type FileOps,
+  type MmKernel,
+  type PageCacheView,
   type FrameAllocatorFactory,
   type KernelConfig,
   type VmOperations,
@@ -43,13 +47,40 @@ export function kernelConfigFromTrace(c: TraceConfig): Partial<KernelConfig> {
   };
 }
 
-/** The program image the recorder ran from: a read-only regular file that can be mapped privately. */
-class ImageInode extends Inode implements InodeIo {
-  constructor(ino: number) {
+/**
+ * The program image the recorder ran from: a read-only regular file that can
+ * be mapped privately. Its bytes are not known to the model: its pages read
+ * as zeros, but they exist (no SIGBUS) and count in Rss like page-cache pages.
+ */
+class ImageInode extends Inode implements InodeIo, PageCacheView {
+  private readonly cache = new Map<number, number>();
+  constructor(
+    ino: number,
+    private readonly kernel: MmKernel,
+  ) {
     super(ino, '00:00', 'reg');
   }
   size(): bigint {
     return 1n << 40n;
+  }
+  override get pageCache(): PageCacheView {
+    return this;
+  }
+  lookup(index: number): number {
+    return this.cache.get(index) ?? -1;
+  }
+  /** The page-cache page of `index`, created on first use. */
+  page(index: number): number {
+    let pfn = this.cache.get(index);
+    if (pfn === undefined) {
+      pfn = this.kernel.allocPages(PageKind.FILE, 0);
+      if (pfn < 0) return -VmFault.OOM;
+      const desc = this.kernel.page(pfn)!;
+      desc.inode = this;
+      desc.index = index;
+      this.cache.set(index, pfn);
+    }
+    return pfn;
   }
   fileOps(): FileOps {
     return { mmap: (_f, vma) => ((vma.ops = IMAGE_VM_OPS), 0), regularSizeLimit: true };
@@ -69,16 +100,32 @@ class ImageInode extends Inode implements InodeIo {
   protected evict(): void {}
 }
 
-/** Program-image pages: read faults get a fresh zero-filled page-cache page (content is not modelled). */
-const IMAGE_VM_OPS: VmOperations = {};
+/** Program-image pages: faults find (or create) the image's page-cache page. */
+const IMAGE_VM_OPS: VmOperations = {
+  fault: (vma, pgoff) => (vma.file!.inode as ImageInode).page(pgoff),
+  cachedPage: (vma, pgoff) => (vma.file!.inode as ImageInode).lookup(pgoff),
+};
 
-/** Special mappings (`_install_special_mapping`): never split, never merged, vvar pages unbacked. */
-function specialOps(name: string): VmOperations {
+/**
+ * Special mappings (`_install_special_mapping`): never split, never merged;
+ * vvar pages have no backing page (SIGBUS), vdso pages read as zeros here.
+ */
+function specialOps(name: string, kernel: MmKernel): VmOperations {
+  const pages = new Map<number, number>();
   return {
     name,
     special: true,
     maySplit: () => -22,
     unbackedPages: name === '[vvar]' || name === '[vvar_vclock]' ? () => true : undefined,
+    fault: (_vma, pgoff) => {
+      let pfn = pages.get(pgoff);
+      if (pfn === undefined) {
+        pfn = kernel.allocPages(PageKind.FILE, 0);
+        if (pfn < 0) return -VmFault.OOM;
+        pages.set(pgoff, pfn);
+      }
+      return pfn;
+    },
   };
 }
 
@@ -147,14 +194,14 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
     if (line.name.startsWith('/')) {
       let file = images.get(line.name);
       if (!file) {
-        file = new OpenFile(new ImageInode(vfs.inodes.take()), line.name, true, false);
+        file = new OpenFile(new ImageInode(vfs.inodes.take(), machine.kernel), line.name, true, false);
         images.set(line.name, file);
       }
       file.get();
       if (flags & VM.SHARED) flags &= ~(VM.SHARED | VM.MAYWRITE);
       vma = new Vma(start, end, flags & ~VM.ACCOUNT | (flags & VM.WRITE ? VM.ACCOUNT : 0), Number(line.offset >> 12n), file, IMAGE_VM_OPS);
     } else if (line.name.startsWith('[v')) {
-      vma = new Vma(start, end, (flags & ~VM.ACCOUNT) | VM.DONTEXPAND, 0, null, specialOps(line.name));
+      vma = new Vma(start, end, (flags & ~VM.ACCOUNT) | VM.DONTEXPAND, 0, null, specialOps(line.name, machine.kernel));
     } else {
       if (line.name === '[stack]') {
         flags |= VM.GROWSDOWN;
