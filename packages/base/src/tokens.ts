@@ -16,5 +16,3 @@ export const FILESYSTEM_TYPES: InjectionToken<unknown> = Symbol.for('mmsim.files
 export const TRACER: InjectionToken<unknown> = Symbol.for('mmsim.tracer');
 /** The machine's kernel parameters (`KernelConfig` from `@mmsim/mm-core`). */
 export const KERNEL_CONFIG: InjectionToken<unknown> = Symbol.for('mmsim.kernelConfig');
-/** The machine's physical memory (`PhysicalMemory` from `@mmsim/mm-core`). */
-export const PHYSICAL_MEMORY: InjectionToken<unknown> = Symbol.for('mmsim.physicalMemory');

@@ -23,7 +23,9 @@ export interface ReplayCommandOptions {
 
 /** Where output goes (so tests can capture it). */
 export interface Output {
+  /** Write one line of normal output (stdout). */
   out(text: string): void;
+  /** Write one line of error output (stderr). */
   err(text: string): void;
 }
 

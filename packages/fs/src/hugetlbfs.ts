@@ -6,7 +6,7 @@
  * @see fs/hugetlbfs/inode.c, mm/hugetlb.c, Documentation/mm/hugetlbfs_reserv.rst
  */
 
-import { Errno, traced } from '@mmsim/base';
+import { Errno, formatPageResult, traced } from '@mmsim/base';
 import {
   mmGetUnmappedArea,
   PageKind,
@@ -32,6 +32,15 @@ const MAP_FIXED = 0x10;
 class PrivateResv {
   readonly consumed = new Set<number>();
   refs = 1;
+}
+
+/**
+ * The private reservation map a hugetlb VMA owns (`HPAGE_RESV_OWNER`), as a
+ * read-only view: the huge indices whose reservation was consumed. Undefined
+ * for shared or `MAP_NORESERVE` VMAs. For invariant checks.
+ */
+export function hugetlbPrivateReservation(vma: Vma): { readonly consumed: ReadonlySet<number> } | undefined {
+  return vma.privateData instanceof PrivateResv ? vma.privateData : undefined;
 }
 
 /** A hugetlbfs inode: size, huge page cache, and the shared reservation map. */
@@ -290,6 +299,7 @@ export function hugetlbFileOps(h: Hstate): FileOps {
           const addr0 = addr ? ((addr + hpBytes - 1n) & ~(hpBytes - 1n)) & ((1n << 64n) - 1n) : 0n;
           return mmGetUnmappedArea(mm, Number(addr0 >> 12n), length, pgoff, flags, h.pages - 1);
         },
+        formatPageResult,
       ),
   };
   fileOpsCache.set(h, ops);

@@ -58,6 +58,7 @@ export class MmStruct {
       rlimitStack: limits.rlimitStack,
       legacy: k.config.legacyLayout,
       randomize: k.config.randomize,
+      random: seededRandom(k.config.seed),
       features: k.features,
     });
   }
@@ -84,4 +85,19 @@ export class MmStruct {
 /** `is_data_mapping`: private writable, not a stack. */
 export function isDataMapping(flags: number): boolean {
   return (flags & (VM.WRITE | VM.SHARED | VM_STACK)) === VM.WRITE;
+}
+
+/**
+ * A deterministic source of randomness for ASLR (`aslr=1` traces carry a
+ * `seed`): the same seed gives the same layout (mulberry32).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

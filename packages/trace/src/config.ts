@@ -38,8 +38,9 @@ export const DEFAULT_CONFIG: TraceConfig = Object.freeze({
   la57: 0,
 });
 
-type Value = TraceConfig[keyof TraceConfig];
-type KeyParser = (text: string, pos: SourcePos, key: string) => Value;
+/** Any typed `@config` value. */
+export type ConfigValue = TraceConfig[keyof TraceConfig];
+type KeyParser = (text: string, pos: SourcePos, key: string) => ConfigValue;
 
 const count: KeyParser = (text, pos, key) => parseSafeInteger(text, pos, `@config ${key}`);
 const address: KeyParser = (text, pos, key) => {
@@ -52,7 +53,7 @@ const oneOf =
   (text, pos, key) => {
     const found = allowed.find((a) => String(a) === text);
     if (found === undefined) fail(pos, `bad @config ${key}=${text}: expected ${allowed.join(', ')}`);
-    return found as Value;
+    return found as ConfigValue;
   };
 const flag = oneOf(0, 1);
 const pageSize: KeyParser = (text, pos, key) => {
@@ -100,7 +101,7 @@ function isConfigKey(key: string): key is keyof TraceConfig {
  * Check one `@config` entry and return its typed value. Throws a
  * {@link TraceSyntaxError} at `pos` for an unknown key or a bad value.
  */
-export function parseConfigValue(key: string, text: string, pos: SourcePos): Value {
+export function parseConfigValue(key: string, text: string, pos: SourcePos): ConfigValue {
   if (!isConfigKey(key)) fail(pos, `unknown @config key ${quote(key)}`);
   if (text === '') fail(pos, `@config ${key} has no value`);
   return PARSERS[key](text, pos, key);
@@ -111,7 +112,7 @@ export function parseConfigValue(key: string, text: string, pos: SourcePos): Val
  * {@link parseConfigValue}), filling in {@link DEFAULT_CONFIG} for missing keys.
  */
 export function buildConfig(entries: ReadonlyArray<readonly [string, string]>, pos: SourcePos): TraceConfig {
-  const config: Record<string, Value> = { ...DEFAULT_CONFIG };
+  const config: Record<string, ConfigValue> = { ...DEFAULT_CONFIG };
   for (const [key, text] of entries) config[key] = parseConfigValue(key, text, pos);
   return config as unknown as TraceConfig;
 }
