@@ -32,10 +32,11 @@ program
   .option('--scenario-of', 'print the scenario of the trace (every result ?, @maps steps empty) and exit; touches nothing')
   .option('--restore', 'only restore host settings left by an interrupted recording')
   .option('--timeout <seconds>', 'time limit for the executor', '600')
+  .option('--keep-pkeys', 'leave protection keys alone (PROT_EXEC-only memory is then unreadable on PKU CPUs)')
   .action(
     (
       scenario: string | undefined,
-      opts: { output?: string; compare?: string; scenarioOf?: boolean; restore?: boolean; timeout?: string },
+      opts: { output?: string; compare?: string; scenarioOf?: boolean; restore?: boolean; timeout?: string; keepPkeys?: boolean },
     ) => {
       process.exitCode = runRecord(scenario, opts, {
         out: (t) => process.stdout.write(t + '\n'),

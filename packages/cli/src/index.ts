@@ -3,3 +3,4 @@
  * @packageDocumentation
  */
 export * from './replay-command.js';
+export * from './record-command.js';
