@@ -78,6 +78,7 @@ export function makeDevices(
   for (const dir of ['/', '/dev', '/dev/shm', '/proc', '/proc/sys', '/proc/sys/vm', '/tmp', '/mnt', '/sys', '/sys/kernel', '/sys/kernel/mm', '/sys/kernel/mm/hugepages']) {
     m.set(dir, new SpecialInode(nextIno(), '00:02', 'dir', NO_MMAP));
   }
+  for (const inode of m.values()) inode.mode = inode.type === 'dir' ? 0o755 : 0o666;
   for (const f of ['max_map_count', 'mmap_min_addr', 'overcommit_memory', 'overcommit_ratio']) {
     m.set(`/proc/sys/vm/${f}`, new SpecialInode(nextIno(), '00:16', 'reg', NO_MMAP_REGULAR, NULL_IO));
   }

@@ -208,4 +208,9 @@ export class Hstate {
   inUse(): number {
     return this.total - this.free;
   }
+
+  /** The head frames on the free list (read-only view, for invariant checks). */
+  freeListPfns(): readonly number[] {
+    return this.freeList;
+  }
 }

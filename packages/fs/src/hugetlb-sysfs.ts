@@ -24,6 +24,7 @@ export class ValueInode extends Inode implements InodeIo {
     private readonly write: ((value: bigint) => number) | undefined,
   ) {
     super(ino, dev, 'reg');
+    this.mode = write ? 0o644 : 0o444;
   }
   size(): bigint {
     return 0n;

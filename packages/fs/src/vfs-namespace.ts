@@ -14,6 +14,9 @@ import { MappingRegistry } from './mappings.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
 
+/** The process's umask (the recorder runs with the usual 022). */
+const UMASK = 0o022;
+
 /** A mount point. */
 interface Mount {
   readonly path: string;
@@ -55,6 +58,13 @@ export class Vfs {
     this.mounts.push({ path: path.replace(/\/+$/, ''), sb: type.mount(this.kernel, options, dev), files: new Map() });
   }
 
+  /** Every file linked in a mount, as `[path, inode]` (for invariant checks and test clean-up). */
+  linkedFiles(): Array<[string, Inode]> {
+    const out: Array<[string, Inode]> = [];
+    for (const m of this.mounts) for (const [name, inode] of m.files) out.push([`${m.path}/${name}`, inode]);
+    return out;
+  }
+
   private mountOf(path: string): { mount: Mount; name: string } | undefined {
     for (const m of this.mounts) {
       if (path.startsWith(m.path + '/')) {
@@ -70,36 +80,51 @@ export class Vfs {
     return new OpenFile(pipeInode(this.inodes.take()), 'pipe:[0]', !write, write);
   }
 
-  /** `openat(AT_FDCWD, path, flags, mode)`: an open file or `-errno`. */
-  open(path: string, flags: number): OpenFile | number {
+  /**
+   * `openat(AT_FDCWD, path, flags, mode)`: an open file or `-errno`, with
+   * `do_open`'s order: EEXIST, EISDIR, then `may_open`'s permission check
+   * (skipped for a file this call created). Without CAP_DAC_OVERRIDE the
+   * owner's permission bits decide (the process is uid 0 and owns every file).
+   */
+  open(path: string, flags: number, mode = 0o600): OpenFile | number {
     const acc = flags & O.ACCMODE;
-    const readable = acc === O.RDONLY || acc === O.RDWR;
-    const writable = acc === O.WRONLY || acc === O.RDWR;
     if (acc === 3) return -Errno.EINVAL;
+    const pathOnly = (flags & O.PATH) === O.PATH;
+    const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
+    const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
+    const mayWrite = writable || (!pathOnly && (flags & O.TRUNC) !== 0);
     const norm = path.replace(/\/+$/, '') || '/';
     const dev = this.devices.get(norm);
     const isMountRoot = this.mounts.some((m) => m.path === norm);
+    let inode: Inode | undefined;
+    let created = false;
     if (dev || isMountRoot) {
-      const inode = dev ?? this.devices.get('/')!;
+      inode = dev ?? this.devices.get('/')!;
       if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
-      if (inode.type === 'dir' && (writable || flags & O.CREAT)) return -Errno.EISDIR;
-      return new OpenFile(inode, norm, readable, writable, (flags & O.PATH) === O.PATH);
-    }
-    const where = this.mountOf(norm);
-    if (!where || where.name.includes('/') || where.name === '') return -Errno.ENOENT;
-    let inode = where.mount.files.get(where.name);
-    if (inode) {
-      if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
+      if (inode.type === 'dir' && flags & O.CREAT) return -Errno.EISDIR;
     } else {
-      if (!(flags & O.CREAT)) return -Errno.ENOENT;
-      inode = where.mount.sb.createFile(this.inodes.take());
-      where.mount.files.set(where.name, inode);
+      const where = this.mountOf(norm);
+      if (!where || where.name.includes('/') || where.name === '') return -Errno.ENOENT;
+      inode = where.mount.files.get(where.name);
+      if (inode) {
+        if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
+      } else {
+        if (!(flags & O.CREAT)) return -Errno.ENOENT;
+        inode = where.mount.sb.createFile(this.inodes.take());
+        inode.mode = mode & 0o7777 & ~UMASK;
+        where.mount.files.set(where.name, inode);
+        created = true;
+      }
     }
-    if (flags & O.TRUNC && writable) {
+    if (inode.type === 'dir' && mayWrite) return -Errno.EISDIR;
+    if (!created && !pathOnly && !this.kernel.config.privileged) {
+      if ((readable && !(inode.mode & 0o400)) || (mayWrite && !(inode.mode & 0o200))) return -Errno.EACCES;
+    }
+    if (flags & O.TRUNC && !created && mayWrite && inode.type === 'reg') {
       const err = inode.io()?.truncate(0n) ?? 0;
       if (err) return err;
     }
-    return new OpenFile(inode, norm, readable, writable, (flags & O.PATH) === O.PATH);
+    return new OpenFile(inode, norm, readable, writable, pathOnly);
   }
 
   /** `unlinkat(AT_FDCWD, path, 0)`: 0 or `-errno`. */

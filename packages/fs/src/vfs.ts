@@ -29,6 +29,8 @@ export abstract class Inode implements VmInode {
   nlink = 1;
   /** Open files and mappings referring to the inode (`i_count`-like). */
   users = 0;
+  /** Permission bits (`i_mode & 07777`); every file here is owned by uid 0, the process's uid. */
+  mode = 0o644;
   private evicted = false;
 
   constructor(

@@ -39,14 +39,19 @@ function applyVmaLockFlags(mm: MmStruct, start: number, end: number, flags: numb
   if (!vma) return -Errno.ENOMEM;
   let tmp = vma.start;
   let nstart = start;
-  for (const v of mm.vmas.overlapping(start, end)) {
-    vma = v;
+  for (;;) {
     if (vma.start !== tmp) return -Errno.ENOMEM;
     const newFlags = (vma.flags & ~VM_LOCKED_MASK) | flags;
-    tmp = Math.min(vma.end, end);
-    const err = mlockFixup(mm, vma, nstart, tmp, newFlags);
+    const stop = Math.min(vma.end, end);
+    const err = mlockFixup(mm, vma, nstart, stop, newFlags);
     if (err) return err;
+    // Continue from the end of the VMA now covering nstart (vma_iter_end).
+    tmp = mm.vmas.lookup(nstart)?.end ?? stop;
     nstart = tmp;
+    if (tmp >= end) break;
+    const next = mm.vmas.findVma(tmp);
+    if (!next || next.start >= end) break;
+    vma = next;
   }
   return tmp < end ? -Errno.ENOMEM : 0;
 }

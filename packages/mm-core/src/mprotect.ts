@@ -101,18 +101,23 @@ export function doMprotect(mm: MmStruct, start: bigint, len: bigint, protArg: bi
         if (grows & BigInt(PROT.GROWSUP)) return -Errno.EINVAL;
       }
       void prot;
+      // Walk the VMAs as Linux's VMA iterator does: after each fixup continue
+      // from the end of the VMA that now covers the range (it may have merged).
       let tmp = vma.start;
-      for (const v of mm.vmas.overlapping(nstart, end)) {
-        vma = v;
+      for (;;) {
         if (vma.start !== tmp) return -Errno.ENOMEM;
-        let newFlags = calcVmProtBits(reqprot) | (vma.flags & ~VM_ACCESS_FLAGS);
+        const newFlags = calcVmProtBits(reqprot) | (vma.flags & ~VM_ACCESS_FLAGS);
         if ((newFlags & ~(newFlags >> 4)) & VM_ACCESS_FLAGS) return -Errno.EACCES;
-        tmp = Math.min(vma.end, end);
+        const stop = Math.min(vma.end, end);
         const from = Math.max(nstart, vma.start);
-        const err = mprotectFixup(mm, vma, from, tmp, newFlags);
+        const err = mprotectFixup(mm, vma, from, stop, newFlags);
         if (err) return err;
-        newFlags = 0;
+        tmp = mm.vmas.lookup(from)?.end ?? stop;
         nstart = tmp;
+        if (tmp >= end) break;
+        const next = mm.vmas.findVma(tmp);
+        if (!next || next.start >= end) break;
+        vma = next;
       }
       if (tmp < end) return -Errno.ENOMEM;
       return 0;

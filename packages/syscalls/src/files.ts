@@ -8,10 +8,10 @@ import { AT, Errno, s32 } from '@mmsim/base';
 import type { SysResult, Task } from './task.js';
 
 /** `openat(dirfd, path, flags, mode)`; only `AT_FDCWD` and absolute paths are modelled. */
-export function sysOpenat(task: Task, dirfd: bigint, path: string, flags: bigint, _mode: bigint): SysResult {
+export function sysOpenat(task: Task, dirfd: bigint, path: string, flags: bigint, mode: bigint): SysResult {
   if (s32(dirfd) !== AT.FDCWD && !path.startsWith('/')) return BigInt(-Errno.EBADF);
   if (!path.startsWith('/')) return BigInt(-Errno.ENOENT);
-  const file = task.vfs.open(path, Number(flags & 0xffffffffn));
+  const file = task.vfs.open(path, Number(flags & 0xffffffffn), Number(mode & 0o7777n));
   if (typeof file === 'number') return BigInt(file);
   const fd = task.files.install(file);
   if (fd < 0) file.put();
