@@ -10,7 +10,6 @@ import type { FileOps, MmStruct, Vma, VmFile } from '@mmsim/mm-core';
 import { Inode, type InodeIo, type InodeType } from './vfs.js';
 
 const NO_MMAP: FileOps = { mmap: null, regularSizeLimit: false };
-const NO_MMAP_REGULAR: FileOps = { mmap: null, regularSizeLimit: true };
 
 /** A character device, FIFO, directory or procfs file: no page cache. */
 export class SpecialInode extends Inode {
@@ -79,9 +78,6 @@ export function makeDevices(
     m.set(dir, new SpecialInode(nextIno(), '00:02', 'dir', NO_MMAP));
   }
   for (const inode of m.values()) inode.mode = inode.type === 'dir' ? 0o755 : 0o666;
-  for (const f of ['max_map_count', 'mmap_min_addr', 'overcommit_memory', 'overcommit_ratio']) {
-    m.set(`/proc/sys/vm/${f}`, new SpecialInode(nextIno(), '00:16', 'reg', NO_MMAP_REGULAR, NULL_IO));
-  }
   return m;
 }
 

@@ -8,7 +8,7 @@
  */
 
 import { Errno } from '@mmsim/base';
-import type { FileOps } from '@mmsim/mm-core';
+import type { FileOps, MmKernel } from '@mmsim/mm-core';
 import type { Hstate } from './hstate.js';
 import type { Hugetlb } from './hugetlbfs.js';
 import { Inode, type InodeIo } from './vfs.js';
@@ -22,6 +22,8 @@ export class ValueInode extends Inode implements InodeIo {
     dev: string,
     private readonly read: () => string,
     private readonly write: ((value: bigint) => number) | undefined,
+    /** A sysctl (`proc_dointvec` and friends): reads and writes past offset 0 do nothing. */
+    private readonly sysctl = false,
   ) {
     super(ino, dev, 'reg');
     this.mode = write ? 0o644 : 0o444;
@@ -38,6 +40,7 @@ export class ValueInode extends Inode implements InodeIo {
   protected evict(): void {}
 
   readByte(offset: bigint): number | 'EOF' {
+    if (this.sysctl && offset !== 0n) return 'EOF';
     const text = this.read();
     return offset < BigInt(text.length) ? text.charCodeAt(Number(offset)) : 'EOF';
   }
@@ -45,7 +48,7 @@ export class ValueInode extends Inode implements InodeIo {
   /** A write at offset 0 of `length` copies of one byte: parsed as a decimal number. */
   writeFill(offset: bigint, length: bigint, value: number): bigint | number {
     if (!this.write) return -Errno.EACCES;
-    if (offset !== 0n) return length; // sysctl_writes_strict: writes past the start are ignored
+    if (offset !== 0n && this.sysctl) return 0n; // sysctl_writes_strict: a write past the start is ignored
     if (length > 64n) return -Errno.EINVAL;
     const text = String.fromCharCode(value).repeat(Number(length)).trim();
     if (!/^\d+$/.test(text)) return -Errno.EINVAL;
@@ -105,13 +108,47 @@ function storeOvercommit(h: Hstate, value: bigint): number {
   return 0;
 }
 
+/**
+ * The other `/proc/sys/vm` tunables the model reads, as files: reads give the
+ * value, writes change it (`mmap_min_addr` needs CAP_SYS_RAWIO).
+ * @see kernel/sysctl.c, mm/util.c overcommit_policy_handler, security/min_addr.c
+ */
+export function vmSysctlFiles(kernel: MmKernel, nextIno: () => number): Map<string, Inode> {
+  const files = new Map<string, Inode>();
+  const c = kernel.config;
+  const int = (v: bigint): number | undefined => (v <= 0x7fffffffn ? Number(v) : undefined);
+  files.set('/proc/sys/vm/max_map_count', new ValueInode(nextIno(), '00:16', () => `${c.maxMapCount}\n`, (v) => {
+    const n = int(v);
+    if (n === undefined) return -Errno.EINVAL;
+    kernel.setSysctl('maxMapCount', n);
+    return 0;
+  }, true));
+  files.set('/proc/sys/vm/mmap_min_addr', new ValueInode(nextIno(), '00:16', () => `${c.mmapMinAddr}\n`, (v) => {
+    if (!c.privileged) return -Errno.EPERM;
+    kernel.setSysctl('mmapMinAddr', v);
+    return 0;
+  }, true));
+  files.set('/proc/sys/vm/overcommit_memory', new ValueInode(nextIno(), '00:16', () => `${c.overcommitMemory}\n`, (v) => {
+    if (v > 2n) return -Errno.EINVAL;
+    kernel.setSysctl('overcommitMemory', Number(v) as 0 | 1 | 2);
+    return 0;
+  }, true));
+  files.set('/proc/sys/vm/overcommit_ratio', new ValueInode(nextIno(), '00:16', () => `${c.overcommitRatio}\n`, (v) => {
+    const n = int(v);
+    if (n === undefined) return -Errno.EINVAL;
+    kernel.setSysctl('overcommitRatio', n);
+    return 0;
+  }, true));
+  return files;
+}
+
 /** The files by path. */
 export function hugetlbFiles(hugetlb: Hugetlb, nextIno: () => number): Map<string, Inode> {
   const files = new Map<string, Inode>();
   const def = hugetlb.defaultHstate();
   if (def) {
-    files.set('/proc/sys/vm/nr_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.maxHugePages}\n`, (v) => storeNr(def, v)));
-    files.set('/proc/sys/vm/nr_overcommit_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.overcommit}\n`, (v) => storeOvercommit(def, v)));
+    files.set('/proc/sys/vm/nr_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.maxHugePages}\n`, (v) => storeNr(def, v), true));
+    files.set('/proc/sys/vm/nr_overcommit_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.overcommit}\n`, (v) => storeOvercommit(def, v), true));
   }
   for (const h of hugetlb.hstates.values()) {
     const dir = `/sys/kernel/mm/hugepages/hugepages-${h.sizeKb}kB`;

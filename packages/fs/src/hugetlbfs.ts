@@ -110,11 +110,36 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     return 0;
   }
 
-  /** `remove_inode_hugepages` + `hugetlb_unreserve_pages` for huge indices `≥ from`. */
-  private removePages(from: number): void {
+  /**
+   * `hugetlbfs_punch_hole`: zero the partial huge pages at the edges, unmap
+   * the whole ones from every mapping (private copies too) and free them.
+   */
+  punchHole(offset: bigint, len: bigint): number {
+    const hp = BigInt(this.hstate.pages) << 12n;
+    const holeStart = ((offset + hp - 1n) / hp) * hp;
+    const holeEnd = ((offset + len) / hp) * hp;
+    const zero = (from: bigint, to: bigint): void => {
+      for (let pos = from; pos < to; ) {
+        const pfn = this.lookup(Number(pos >> 12n));
+        const chunk = 4096n - (pos & 0xfffn) < to - pos ? 4096n - (pos & 0xfffn) : to - pos;
+        if (pfn >= 0) this.hstate.kernel.phys.fill(pfn, Number(pos & 0xfffn), Number(chunk), 0);
+        pos += chunk;
+      }
+    };
+    if (offset < holeStart) zero(offset, offset + len < holeStart ? offset + len : holeStart);
+    if (holeEnd > holeStart) {
+      this.mappings.unmapFrom(this, Number(holeStart >> 12n), Number(holeEnd >> 12n));
+    }
+    if (offset + len > holeEnd && offset + len > holeStart) zero(holeEnd, offset + len);
+    if (holeEnd > holeStart) this.removePages(Number(holeStart / hp), Number(holeEnd / hp));
+    return 0;
+  }
+
+  /** `remove_inode_hugepages` + `hugetlb_unreserve_pages` for huge indices in `[from, to)`. */
+  private removePages(from: number, to = Infinity): void {
     let freed = 0;
     for (const [idx, pfn] of [...this.cache]) {
-      if (idx < from) continue;
+      if (idx < from || idx >= to) continue;
       this.cache.delete(idx);
       const desc = this.hstate.kernel.page(pfn);
       if (desc) desc.inode = undefined;
@@ -123,7 +148,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     }
     let chg = 0;
     for (const idx of [...this.resvMap]) {
-      if (idx >= from) {
+      if (idx >= from && idx < to) {
         this.resvMap.delete(idx);
         chg++;
       }
@@ -214,6 +239,12 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     desc!.mapcount--;
     return mapHuge(h, mm, vma, base, copy, true);
   }
+  // hugetlb_fault calls huge_pte_alloc first: without page-table memory the
+  // fault fails (VM_FAULT_OOM) before a page leaves the pool. A placeholder
+  // leaf allocates the tables (unmapping it keeps them); a private page
+  // taken before a failed map leaked, with its reservation.
+  if (!mm.pageTable.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
+  mm.pageTable.unmap(base);
   const sizeIdx = Number(inode.size() >> BigInt(12 + h.order));
   const cached = inode.cache.get(idx);
   if (shared) {
@@ -284,6 +315,7 @@ export function hugetlbFileOps(h: Hstate): FileOps {
     hugePageOrder: h.order,
     regularSizeLimit: true,
     mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, file, vma),
+    punchHole: (file: VmFile, offset: bigint, len: bigint) => (file.inode as HugetlbInode).punchHole(offset, len),
     getUnmappedArea: (mm, _file, addr, length, pgoff, flags) =>
       traced(
         h.kernel.tracer,

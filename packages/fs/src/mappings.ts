@@ -4,7 +4,7 @@
  * @see mm/truncate.c truncate_pagecache, mm/memory.c unmap_mapping_range
  */
 
-import { putMappedPage, type MmStruct, type VmInode } from '@mmsim/mm-core';
+import { PageKind, putMappedPage, type MmStruct, type VmInode } from '@mmsim/mm-core';
 
 /** The address spaces that may map files of this machine (one process today). */
 export class MappingRegistry {
@@ -16,19 +16,22 @@ export class MappingRegistry {
   }
 
   /**
-   * `unmap_mapping_range(mapping, from, ..., even_cows=1)`: remove every
-   * translation of file pages `≥ fromIndex`, including private COW copies.
+   * `unmap_mapping_range`: remove every translation of file pages in
+   * `[fromIndex, toIndex)`; with `evenCows` also the private copies made from them.
    */
-  unmapFrom(inode: VmInode, fromIndex: number): void {
+  unmapFrom(inode: VmInode, fromIndex: number, toIndex = Infinity, evenCows = true): void {
     for (const mm of this.spaces) {
       for (const vma of mm.vmas.all()) {
         if (!vma.file || vma.file.inode !== inode) continue;
         const lastIndex = vma.pgoffOf(vma.end);
-        if (lastIndex <= fromIndex) continue;
+        if (lastIndex <= fromIndex || vma.pgoff >= toIndex) continue;
         const start = Math.max(vma.start, vma.start + (fromIndex - vma.pgoff));
+        const end = toIndex === Infinity ? vma.end : Math.min(vma.end, vma.start + (toIndex - vma.pgoff));
         const leaves: Array<[number, number]> = [];
-        mm.pageTable.forEachLeaf(start, vma.end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
+        mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
         for (const [vpn, pfn] of leaves) {
+          // Without even_cows, private copies (anonymous pages) stay mapped.
+          if (!evenCows && mm.kernel.page(pfn)?.kind === PageKind.ANON) continue;
           mm.pageTable.unmap(vpn);
           vma.ops?.zapHugePage?.(vma, vpn, pfn);
           putMappedPage(mm, pfn, 1);
@@ -36,4 +39,5 @@ export class MappingRegistry {
       }
     }
   }
+
 }

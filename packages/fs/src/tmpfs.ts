@@ -130,6 +130,33 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     return 0;
   }
 
+  /**
+   * `shmem_fallocate(PUNCH_HOLE)`: unmap the whole pages of the hole from every
+   * mapping (private copies stay), free them, and zero the partial edges.
+   */
+  punchHole(offset: bigint, len: bigint): number {
+    const end = offset + len;
+    const first = Number((offset + 4095n) >> 12n);
+    const last = Number(end >> 12n); // exclusive
+    if (last > first) {
+      this.mappings.unmapFrom(this, first, last, false);
+      for (const [index, pfn] of [...this.cache]) {
+        if (index >= first && index < last) {
+          this.cache.delete(index);
+          this.dropPage(pfn);
+        }
+      }
+    }
+    const zero = (from: bigint, to: bigint): void => {
+      if (to <= from) return;
+      const pfn = this.cache.get(Number(from >> 12n));
+      if (pfn !== undefined) this.kernel.phys.fill(pfn, Number(from & 0xfffn), Number(to - from), 0);
+    };
+    if (offset & 0xfffn) zero(offset, end < ((offset + 4095n) & ~0xfffn) ? end : (offset + 4095n) & ~0xfffn);
+    if (end & 0xfffn && end >> 12n >= BigInt(first)) zero(end & ~0xfffn, end);
+    return 0;
+  }
+
   private dropPage(pfn: number): void {
     const desc = this.kernel.page(pfn);
     if (!desc) return;
@@ -165,6 +192,7 @@ export const SHMEM_FILE_OPS: FileOps = {
     vma.ops = SHMEM_VM_OPS;
     return 0;
   },
+  punchHole: (file, offset, len) => (file.inode as ShmemInode).punchHole(offset, len),
   regularSizeLimit: true,
 };
 

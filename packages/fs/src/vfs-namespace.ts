@@ -9,7 +9,7 @@ import type { MmKernel, MmStruct, Vma } from '@mmsim/mm-core';
 import { makeDevices, pipeInode } from './devices.js';
 import type { FdTable } from './fdtable.js';
 import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
-import { hugetlbFiles } from './hugetlb-sysfs.js';
+import { hugetlbFiles, vmSysctlFiles } from './hugetlb-sysfs.js';
 import { MappingRegistry } from './mappings.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
@@ -47,6 +47,7 @@ export class Vfs {
     kernel.shmemZeroSetup = zeroSetup;
     this.devices = makeDevices(() => this.inodes.take(), zeroSetup);
     for (const [path, inode] of hugetlbFiles(this.hugetlb, () => this.inodes.take())) this.devices.set(path, inode);
+    for (const [path, inode] of vmSysctlFiles(kernel, () => this.inodes.take())) this.devices.set(path, inode);
     for (const h of this.hugetlb.hstates.values()) this.devices.set(`/sys/kernel/mm/hugepages/hugepages-${h.sizeKb}kB`, this.devices.get('/sys')!);
   }
 

@@ -13,9 +13,9 @@ import { VM } from './vm-flags.js';
 export function mayExpandVm(mm: MmStruct, flags: number, pages: number): boolean {
   if (mm.totalVm + pages > rlimitPages(mm.limits.rlimitAs)) return false;
   if (isDataMapping(flags) && mm.dataVm + pages > rlimitPages(mm.limits.rlimitData)) {
-    // The Valgrind workaround: a soft limit of 0 with a larger hard limit is allowed.
-    // Traces give soft limits only; the hard limit is taken as unlimited.
-    if (mm.limits.rlimitData === 0n) return true;
+    // Linux lets a soft limit of 0 pass when the hard limit is higher (a
+    // Valgrind workaround). Traces give one value per rlimit and the recorder
+    // sets the hard limit to it, so that exception never applies here.
     return false;
   }
   return true;

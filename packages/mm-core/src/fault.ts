@@ -71,7 +71,10 @@ export function expandDownwards(mm: MmStruct, vma: Vma, vpn: number): number {
   if (vpn >= vma.start) return 0;
   const size = vma.end - vpn;
   const grow = vma.start - vpn;
-  if (grow > vma.pgoff) return 0;
+  // Linux: error = -ENOMEM unless grow <= vm_pgoff (a grows-down VMA moved high
+  // by mremap keeps its small pgoff). Returning 0 here let the fault handler
+  // look up a VMA that does not cover the address.
+  if (grow > vma.pgoff) return -Errno.ENOMEM;
   if (!mayExpandVm(mm, vma.flags, grow)) return -Errno.ENOMEM;
   if (size > rlimitPages(mm.limits.rlimitStack)) return -Errno.ENOMEM;
   if (!mlockFutureOk(mm, vma.flags, grow)) return -Errno.ENOMEM;
@@ -79,6 +82,7 @@ export function expandDownwards(mm: MmStruct, vma: Vma, vpn: number): number {
   if (vma.flags & VM.LOCKED) mm.lockedVm += grow;
   mm.statAccount(vma.flags, grow);
   vma.start = vpn;
+  mm.vmas.updated(vma);
   vma.pgoff -= grow;
   return 0;
 }
@@ -103,7 +107,14 @@ function mapAnonBlock(mm: MmStruct, vma: Vma, vpn: number, pfn: number, order: n
   const bits = vmaPageBits(mm, vma.flags) | PteBits.ACCESSED | PteBits.DIRTY | (vma.flags & VM.WRITE ? PteBits.WRITE : 0);
   const n = 1 << order;
   for (let i = 0; i < n; i++) {
-    if (!mm.pageTable.map(vpn + i, pfn + i, 0, bits)) return false;
+    if (!mm.pageTable.map(vpn + i, pfn + i, 0, bits)) {
+      // No memory for a page table: Linux allocates the table before the
+      // page (VM_FAULT_OOM, nothing taken). Undo what was mapped and free
+      // the fresh block, or it leaks.
+      for (let j = 0; j < i; j++) mm.pageTable.unmap(vpn + j);
+      mm.kernel.freePages(pfn);
+      return false;
+    }
   }
   mm.kernel.page(pfn)!.mapcount += n;
   return true;
@@ -209,6 +220,7 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
 
 /** `handle_mm_fault` for a 4 KiB-granular access at `vpn`. Returns a {@link VmFault} value. */
 export function handleMmFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
+  if (mm.guards.size !== 0 && mm.guards.has(vpn)) return VmFault.SIGSEGV; // a guard marker
   if (vma.ops?.hugeFault) return vma.ops.hugeFault(mm, vma, vpn, write);
   const leaf = mm.pageTable.lookup(vpn);
   if (!leaf) {
@@ -238,7 +250,8 @@ export function doUserAddrFault(mm: MmStruct, vpn: number, write: boolean): Faul
         if (expandDownwards(mm, vma, vpn) !== 0) return 'SIGSEGV';
         vma = mm.vmas.lookup(vpn)!;
       }
-      if (write ? !(vma.flags & VM.WRITE) : !(vma.flags & VM_ACCESS_FLAGS)) return 'SIGSEGV';
+      const accessError = mm.kernel.arch.accessError; // arch access_error; x86's rule by default
+      if (accessError ? accessError(vma.flags & VM_ACCESS_FLAGS, write) : write ? !(vma.flags & VM.WRITE) : !(vma.flags & VM_ACCESS_FLAGS)) return 'SIGSEGV';
       const r = handleMmFault(mm, vma, vpn, write);
       if (r & VmFault.SIGBUS) return 'SIGBUS';
       if (r & VmFault.SIGSEGV) return 'SIGSEGV';

@@ -42,6 +42,12 @@ export interface FileOps {
   readonly getUnmappedArea?: (mm: MmStruct, file: VmFile, addr: bigint, length: number, pgoff: number, flags: number) => number;
   /** `is_file_hugepages`: the huge page order of a hugetlbfs file. */
   readonly hugePageOrder?: number;
+  /**
+   * `->fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)`: free the pages of
+   * `[offset, offset+len)` (unmapping them everywhere first); 0 or `-errno`.
+   * Absent: the filesystem cannot punch holes (`EOPNOTSUPP`).
+   */
+  readonly punchHole?: (file: VmFile, offset: bigint, len: bigint) => number;
   /** `FOP_UNSIGNED_OFFSET`: skip `file_mmap_ok`'s size check. */
   readonly unsignedOffset?: boolean;
   /** `FOP_MMAP_SYNC`: accepts `MAP_SYNC` (DAX). */

@@ -35,23 +35,33 @@ export class MmKernel {
   /** `total_swap_pages`. */
   readonly totalSwapPages: number;
   /** The working `mmap_min_addr` (max of the DAC sysctl and the LSM value), in bytes. */
-  readonly mmapMinAddr: bigint;
+  get mmapMinAddr(): bigint {
+    const c = this.config;
+    return c.mmapMinAddr > c.lsmMmapMinAddr ? c.mmapMinAddr : c.lsmMmapMinAddr;
+  }
+  /** The tunables; sysctl writes change them at run time ({@link setSysctl}). */
+  readonly config: KernelConfig;
 
   constructor(
     readonly arch: Architecture,
-    readonly config: KernelConfig,
+    config: KernelConfig,
     readonly frames: FrameAllocator,
     readonly tracer: Tracer,
   ) {
+    this.config = { ...config };
     this.features = { la57: config.la57, gbpages: config.gbpages };
     this.phys = new PhysicalMemory(1 << arch.pageShift);
     this.totalRamPages = Math.floor(config.memTotalKb / 4);
     this.totalSwapPages = Math.floor(config.swapTotalKb / 4);
-    this.mmapMinAddr = config.mmapMinAddr > config.lsmMmapMinAddr ? config.mmapMinAddr : config.lsmMmapMinAddr;
     const zero = frames.alloc(0);
     if (zero < 0) throw new Error('mmsim: no memory for the zero page');
     this.zeroPfn = zero;
     this.memmap.add(zero, { kind: PageKind.ZERO, order: 0, inode: undefined, index: 0, mapcount: 0 });
+  }
+
+  /** Change a `/proc/sys/vm` tunable, as a write to the sysctl file does. */
+  setSysctl<K extends 'maxMapCount' | 'mmapMinAddr' | 'overcommitMemory' | 'overcommitRatio'>(key: K, value: KernelConfig[K]): void {
+    (this.config as { -readonly [P in keyof KernelConfig]: KernelConfig[P] })[key] = value;
   }
 
   /** The working `mmap_min_addr` in pages, rounded up (`PAGE_ALIGN(mmap_min_addr)`). */

@@ -54,9 +54,26 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
     case MADV.COLD:
     case MADV.PAGEOUT:
       return 0;
-    case MADV.REMOVE:
+    case MADV.REMOVE: {
+      // madvise_remove: a hole punched in the file behind a shared writable mapping.
       if (vma.flags & VM.LOCKED) return -Errno.EINVAL;
-      if (!vma.file || !(vma.flags & VM.SHARED)) return -Errno.EINVAL;
+      if (!vma.file) return -Errno.EINVAL;
+      if ((vma.flags & (VM.SHARED | VM.MAYWRITE)) !== (VM.SHARED | VM.MAYWRITE)) return -Errno.EACCES;
+      if (!vma.file.writable) return -Errno.EBADF;
+      const punch = vma.file.ops.punchHole;
+      if (!punch) return -Errno.EOPNOTSUPP;
+      const offset = (BigInt(start - vma.start) + BigInt(vma.pgoff)) << 12n;
+      return punch(vma.file, offset, BigInt(end - start) << 12n);
+    }
+    case MADV.GUARD_INSTALL:
+      // madvise_guard_install: zap what is there, then mark every page.
+      if (vma.flags & (VM_SPECIAL | VM.HUGETLB | VM.LOCKED)) return -Errno.EINVAL;
+      zapRange(mm, start, end, vma);
+      for (let v = start; v < end; v++) mm.guards.add(v);
+      return 0;
+    case MADV.GUARD_REMOVE:
+      if (vma.flags & (VM_SPECIAL | VM.HUGETLB)) return -Errno.EINVAL;
+      mm.clearGuards(start, end);
       return 0;
     case MADV.NORMAL:
       newFlags &= ~(VM.RAND_READ | VM.SEQ_READ);

@@ -41,6 +41,17 @@ export class MmStruct {
   startStack = 0;
   /** `def_flags` (VM_LOCKED after `mlockall(MCL_FUTURE)`). */
   defFlags = 0;
+  /**
+   * Guard markers (`MADV_GUARD_INSTALL`, Linux's `PTE_MARKER_GUARD`): pages
+   * whose access raises SIGSEGV until removed; they survive MADV_DONTNEED.
+   */
+  readonly guards = new Set<number>();
+
+  /** Drop the guard markers of `[start, end)` (unmapped or removed). */
+  clearGuards(start: number, end: number): void {
+    if (this.guards.size === 0) return;
+    for (const vpn of [...this.guards]) if (vpn >= start && vpn < end) this.guards.delete(vpn);
+  }
 
   constructor(
     readonly kernel: MmKernel,

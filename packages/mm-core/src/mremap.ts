@@ -221,6 +221,26 @@ function copyVma(mm: MmStruct, vma: Vma, addr: number, len: number, pgoff: numbe
   return copy;
 }
 
+/**
+ * Allocate the page tables that {@link movePageTables} will need at `to`, by
+ * mapping and dropping a placeholder for every leaf of `[from, from+len)`
+ * (unmapping keeps the tables). False, and the new empty tables freed, when
+ * memory runs out.
+ */
+function prepareTables(mm: MmStruct, from: number, to: number, len: number): boolean {
+  const pt = mm.pageTable;
+  const leaves: Array<[number, number, number]> = [];
+  pt.forEachLeaf(from, from + len, (vpn, leaf) => leaves.push([vpn, leaf.order, leaf.bits]));
+  for (const [vpn, order, bits] of leaves) {
+    if (!pt.map(vpn - from + to, 0, order, bits)) {
+      pt.freeEmptyTables(to, to + len);
+      return false;
+    }
+    pt.unmap(vpn - from + to);
+  }
+  return true;
+}
+
 /** `move_page_tables`: move the entries of `[from, from+len)` to `to`. */
 function movePageTables(mm: MmStruct, from: number, to: number, len: number): void {
   const pt = mm.pageTable;
@@ -228,6 +248,12 @@ function movePageTables(mm: MmStruct, from: number, to: number, len: number): vo
   pt.forEachLeaf(from, from + len, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.order, leaf.bits]));
   for (const [vpn] of leaves) pt.unmap(vpn);
   for (const [vpn, pfn, order, bits] of leaves) pt.map(vpn - from + to, pfn, order, bits);
+  // Guard markers travel with the page tables.
+  if (mm.guards.size !== 0) {
+    const moved = [...mm.guards].filter((v) => v >= from && v < from + len);
+    for (const v of moved) mm.guards.delete(v);
+    for (const v of moved) mm.guards.add(v - from + to);
+  }
 }
 
 /** `move_vma`: copy the VMA to `r.newAddr`, move its pages, then unmap (or empty, for DONTUNMAP) the source. */
@@ -247,16 +273,33 @@ function moveVma(mm: MmStruct, r: Remap): number {
     if (charged && vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
     r.charged = charged;
   }
+  // move_page_tables allocates the destination tables as it goes; short of
+  // memory it moves everything back and mremap fails with ENOMEM, the source
+  // untouched. Allocate them before anything changes (a failed map in
+  // movePageTables lost the pages it had just unmapped).
+  if (!prepareTables(mm, r.addr, r.newAddr, r.oldLen)) {
+    if (r.charged) vmUnacctMemory(mm, r.charged);
+    return -Errno.ENOMEM;
+  }
   const pgoff = vma.pgoff + (r.addr - vma.start);
   const vmaStart = vma.start;
   const newVma = copyVma(mm, vma, r.newAddr, r.newLen, pgoff);
   if (vmaStart >= newVma.start && vmaStart < newVma.end) vma = newVma;
   movePageTables(mm, r.addr, r.newAddr, r.oldLen);
+  // clear_vma_resv_huge_pages (copy_vma_and_data): a private hugetlb VMA's
+  // reservation map now belongs to the copy. The source VMA — all of it, not
+  // only the part that moved — forgets it, so unmapping the source does not
+  // hand the reservations back a second time (HugePages_Rsvd went negative).
+  if (vma.flags & VM.HUGETLB) vma.privateData = undefined;
   mm.statAccount(newVma.flags, r.newLen);
   if (newVma.flags & VM.LOCKED) mm.lockedVm += r.newLen;
   if (r.flags & MREMAP.DONTUNMAP) {
     const whole = r.addr === vma.start && r.addr + r.oldLen === vma.end;
-    vma.flags &= ~(VM_LOCKED_MASK | VM.ACCOUNT);
+    // dontunmap_complete clears only VM_LOCKED_MASK: the source keeps
+    // VM_ACCOUNT and its charge, released when it is unmapped ("mm/mremap:
+    // correctly account old mapping after MREMAP_DONTUNMAP remap", stable fix
+    // for 6.17's move_vma refactor; clearing it leaked committed_as).
+    vma.flags &= ~VM_LOCKED_MASK;
     if (newVma !== vma && whole) vma.anonVma = null;
     return r.newAddr;
   }

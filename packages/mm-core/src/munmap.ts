@@ -55,6 +55,7 @@ export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boole
   let accounted = 0;
   for (const vma of vmas) {
     zapRange(mm, vma.start, vma.end, vma);
+    mm.clearGuards(vma.start, vma.end);
     mm.statAccount(vma.flags, -vma.pages);
     if (vma.flags & VM.LOCKED) mm.lockedVm -= vma.pages;
     if (vma.flags & VM.ACCOUNT) accounted += vma.pages;
@@ -71,6 +72,9 @@ export function doMunmap(mm: MmStruct, start: number, end: number): number {
     'do_vmi_munmap',
     () => `start=0x${(start * 4096).toString(16)}, end=0x${(end * 4096).toString(16)}`,
     () => {
+      // do_vmi_munmap: an empty range is EINVAL (mremap with old_len 0 of a
+      // shared mapping reaches here with one; the source then simply stays).
+      if (end <= start) return -Errno.EINVAL;
       const gathered = gatherRange(mm, start, end, false);
       if (typeof gathered === 'number') return gathered;
       detachRange(mm, gathered.vmas, true);
