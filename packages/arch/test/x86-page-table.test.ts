@@ -31,6 +31,9 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
     const vpn = 0x7fff_f7ff_f; // 0x7ffff7fff000
     expect(pt.map(vpn, 0x4242, 0, RW)).toBe(true);
     expect(pt.tablePages()).toBe(levels);
+    expect(pt.tablePagesAt('PTE')).toBe(1);
+    expect(pt.tablePagesAt('P4D')).toBe(levels === 5 ? 1 : 0);
+    expect(pt.pgtablesBytes()).toBe(3 * 4096); // PUD + PMD + PTE
     expect(frames.live.size).toBe(levels);
     expect(pt.lookup(vpn)).toEqual({ pfn: 0x4242, order: 0, bits: RW });
     expect(pt.lookup(vpn + 1)).toBeNull();
@@ -156,37 +159,49 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
     // Cluster vpns so tables are shared, with some far away.
     const vpnArb = fc.oneof(
       fc.integer({ min: 0, max: 4095 }),
+      fc.integer({ min: 0, max: 2 ** 19 }),
       fc.integer({ min: 0, max: 3 }).map((i) => i * 2 ** 27 + 0x1ff),
       fc.integer({ min: 0, max: top - 1 }),
     );
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('map' as const), vpn: vpnArb, order: fc.constantFrom(0, 0, 0, 9), pfn: fc.integer({ min: 0, max: 2 ** 20 }) }),
+      fc.record({
+        kind: fc.constant('map' as const),
+        vpn: vpnArb,
+        order: fc.constantFrom(0, 0, 0, 9, 9, 18),
+        pfn: fc.integer({ min: 0, max: 2 ** 30 }),
+        bits: fc.constantFrom(RW, RO, RO | EXEC, PROTNONE | ACCESSED, RW | DIRTY),
+      }),
       fc.record({ kind: fc.constant('unmap' as const), vpn: vpnArb }),
+      fc.record({ kind: fc.constant('lookup' as const), vpn: vpnArb }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
         const frames = new TestFrames();
         const pt = new X86PageTable(frames, levels);
-        const model = new Map<number, { pfn: number; order: number; bits: number }>(); // key: leaf start
+        const model = new Map<number, PteView>(); // leaf start → leaf
         const covering = (vpn: number): number | undefined => {
-          if (model.has(vpn)) return model.get(vpn)!.order === 0 ? vpn : undefined;
-          const huge = vpn - (vpn % 512);
-          return model.get(huge)?.order === 9 ? huge : undefined;
+          for (const order of [0, 9, 18]) {
+            const start = vpn - (vpn % 2 ** order);
+            if (model.get(start)?.order === order) return start;
+          }
+          return undefined;
         };
         for (const o of ops) {
           if (o.kind === 'map') {
             const size = 2 ** o.order;
             const vpn = o.vpn - (o.vpn % size);
             const pfn = o.pfn - (o.pfn % size);
-            const inHuge = o.order === 0 && model.get(vpn - (vpn % 512))?.order === 9;
-            const pteBelow = o.order === 9 && [...model.keys()].some((k) => k >= vpn && k < vpn + 512 && model.get(k)!.order === 0);
-            if (inHuge || pteBelow) {
-              expect(() => pt.map(vpn, pfn, o.order, RW)).toThrow();
+            // Linux never maps over a leaf of another size without splitting or collapsing first.
+            const conflict = [...model].some(([k, l]) => k < vpn + size && vpn < k + 2 ** l.order && l.order !== o.order);
+            if (conflict) {
+              const before = pt.tablePages();
+              expect(() => pt.map(vpn, pfn, o.order, o.bits)).toThrow();
+              expect(pt.tablePages()).toBe(before);
               continue;
             }
-            expect(pt.map(vpn, pfn, o.order, RW)).toBe(true);
-            model.set(vpn, { pfn, order: o.order, bits: RW });
-          } else {
+            expect(pt.map(vpn, pfn, o.order, o.bits)).toBe(true);
+            model.set(vpn, { pfn, order: o.order, bits: o.bits });
+          } else if (o.kind === 'unmap') {
             const key = covering(o.vpn);
             const got = pt.unmap(o.vpn);
             if (key === undefined) expect(got).toBeNull();
@@ -194,6 +209,10 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
               expect(got).toEqual(model.get(key));
               model.delete(key);
             }
+          } else {
+            const key = covering(o.vpn);
+            expect(pt.lookup(o.vpn)).toEqual(key === undefined ? null : model.get(key));
+            if (key !== undefined) expect(pt.pfnAt(o.vpn)).toBe(model.get(key)!.pfn + (o.vpn - key));
           }
           if (frames.live.size !== pt.tablePages()) return false;
         }
@@ -206,8 +225,26 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
         expect(frames.live.size).toBe(1);
         return true;
       }),
-      { numRuns: 150 },
+      { numRuns: 200 },
     );
+  });
+
+  it('never answers from a stale walk cache after tables are freed', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    pt.map(0x10, 1, 0, RO);
+    expect(pt.pfnAt(0x11)).toBe(-1); // caches the PTE table of 0x0..0x1ff
+    pt.unmap(0x10);
+    pt.freeEmptyTables(0, 0x200);
+    pt.map(0x0, 0x200, 9, RO); // a 2 MiB leaf now covers the old PTE table's range
+    expect(pt.lookup(0x10)).toEqual({ pfn: 0x200, order: 9, bits: RO });
+    expect(pt.pfnAt(0x11)).toBe(0x211);
+    // The same when map() itself replaces an empty PTE table by a huge leaf.
+    pt.map(0x405, 2, 0, RO);
+    pt.unmap(0x405);
+    expect(pt.pfnAt(0x405)).toBe(-1);
+    pt.map(0x400, 0x600, 9, RO);
+    expect(pt.pfnAt(0x405)).toBe(0x605);
   });
 });
 

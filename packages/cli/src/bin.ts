@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { runReplay, UsageError } from './replay-command.js';
 import { runRecord } from './record-command.js';
+import { runPagetable } from './pagetable-command.js';
 
 const program = new Command();
 program.name('mmsim').description('A faithful model of Linux memory management around mmap').exitOverride();
@@ -44,6 +45,21 @@ program
       });
     },
   );
+
+program
+  .command('pagetable')
+  .description('replay a trace, then print the page-table tree for an address (or every VMA): each level\'s index, entry and bits, and the pagemap view')
+  .argument('<trace>', 'trace file')
+  .option('--addr <address>', 'the virtual address to walk (0x hex or decimal); default: every VMA, summarised')
+  .option('--at-step <n>', 'stop after the Nth step (1-based; 0 = the header\'s state)')
+  .option('--at-line <line>', 'stop after the step on this line (as --check names it)')
+  .option('--max-leaves <k>', 'leaves shown per VMA in the summary', '8')
+  .action((trace: string, opts: { addr?: string; atStep?: string; atLine?: string; maxLeaves?: string }) => {
+    process.exitCode = runPagetable(trace, opts, {
+      out: (t) => process.stdout.write(t + '\n'),
+      err: (t) => process.stderr.write(t + '\n'),
+    });
+  });
 
 try {
   program.parse();

@@ -4,3 +4,4 @@
  */
 export * from './replay-command.js';
 export * from './record-command.js';
+export * from './pagetable-command.js';

@@ -7,3 +7,5 @@
 export * from './machine.js';
 export * from './boot.js';
 export * from './replay.js';
+export * from './inspect.js';
+export * from './invariants.js';

@@ -25,10 +25,12 @@ export function readBaseline(): Baseline {
 
 export function traceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.trace'))
-    .sort()
-    .map((f) => join(dir, f));
+  // Subfolders too (conformance/la57/…), each folder's traces sorted, folders after files.
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [
+    ...entries.filter((e) => e.isFile() && e.name.endsWith('.trace')).map((e) => join(dir, e.name)),
+    ...entries.filter((e) => e.isDirectory()).flatMap((e) => traceFiles(join(dir, e.name))),
+  ];
 }
 
 export interface FileScore {

@@ -59,4 +59,15 @@ export interface Architecture {
   protectionBits(prot: VmProtection): number;
   /** Decode a leaf into the architecture's own words, for inspection tools. */
   describeLeaf(leaf: PteView): string;
+  /**
+   * `access_error`: true if a user access to a VMA whose `VM_READ (1) |
+   * VM_WRITE (2) | VM_EXEC (4)` bits are `vmFlags` is refused before the
+   * fault is handled (SIGSEGV). Optional: without it, generic mm applies
+   * x86's rule — a write needs `VM_WRITE`, a read any of the three (x86 cannot
+   * map a page executable but unreadable). RISC-V refuses a read of an
+   * execute-only VMA.
+   * @see arch/x86/mm/fault.c access_error
+   * @see arch/riscv/mm/fault.c access_error
+   */
+  accessError?(vmFlags: number, write: boolean): boolean;
 }

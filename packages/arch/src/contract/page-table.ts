@@ -39,6 +39,27 @@ export interface PteView {
   readonly bits: number;
 }
 
+/**
+ * One step of a software walk of the page-table tree, as inspection tools
+ * show it (`mmsim pagetable`, the `walk` of {@link PageTable}): the entry the
+ * hardware reads at one level, from the top level down to a leaf or an empty
+ * entry.
+ */
+export interface PageTableWalkStep {
+  /** The level's name in the architecture's words (`PGD`, `P4D`, `PUD`, `PMD`, `PTE`). */
+  readonly level: string;
+  /** The entry's index in its table. */
+  readonly index: number;
+  /** The frame of the table holding the entry. */
+  readonly tablePfn: number;
+  /** The raw entry as the hardware sees it (64 bits on the 64-bit architectures). */
+  readonly entry: bigint;
+  /** `table` (points to the next level), `leaf` (maps a page), or `none` (empty). */
+  readonly kind: 'table' | 'leaf' | 'none';
+  /** The entry's flag names in the architecture's words (`PRESENT|RW|USER`, `V|R|W|U|A|D`). */
+  readonly flags: string;
+}
+
 /** Where page-table pages come from: the machine's frame allocator, one frame each. */
 export interface PageTableFrameSource {
   /** A zeroed frame for a page-table page, or -1 when memory is exhausted. */
@@ -76,6 +97,12 @@ export interface PageTable {
   freeEmptyTables(startVpn: number, endVpn: number): void;
   /** Number of page-table pages currently allocated (the top level included). */
   tablePages(): number;
+  /**
+   * The hardware walk for `vpn` as an inspection tool sees it: one step per
+   * level visited, down to a leaf or an empty entry (nothing for a vpn outside
+   * the tree). Optional: generic mm code never needs it.
+   */
+  walk?(vpn: number): PageTableWalkStep[];
 }
 
 /** The kind of access the MMU is asked to perform. */

@@ -24,6 +24,7 @@ export * from './layout.js';
 export * from './mmu.js';
 export * from './page-table.js';
 export * from './pgprot.js';
+export * from './tlb.js';
 
 /** 2 MiB pages, mapped by a PMD leaf (`HPAGE_SHIFT` = `PMD_SHIFT` = 21). */
 export const X86_HUGE_2M: HugePageSize = Object.freeze({ shift: 21, order: 9, level: 'PMD' });

@@ -12,6 +12,7 @@ import type { ArchMmu } from '../contract/arch.js';
 import {
   X86_PAGE_ACCESSED,
   X86_PAGE_DIRTY,
+  X86_PAGE_GLOBAL,
   X86_PAGE_NX_HI,
   X86_PAGE_PRESENT,
   X86_PAGE_RW,
@@ -19,6 +20,7 @@ import {
   x86EntryPfn,
 } from './entry-bits.js';
 import { X86PageTable } from './page-table.js';
+import { X86_TLB_DIRTY, X86_TLB_EXEC, X86_TLB_GLOBAL, X86_TLB_USER, X86_TLB_WRITE } from './tlb.js';
 
 /** `X86_PF_PROT`: 0 = not-present page, 1 = protection violation. @see arch/x86/include/asm/trap_pf.h */
 export const X86_PF_PROT = 1 << 0;
@@ -66,17 +68,41 @@ function userHalfLimit(levels: number): number {
   return levels === 5 ? USER_HALF_5LEVEL : USER_HALF_4LEVEL;
 }
 
+/** The TLB rights an access needs: user, plus write and dirty for a write, plus exec for a fetch. */
+const NEEDED_RIGHTS = [X86_TLB_USER, X86_TLB_USER | X86_TLB_WRITE | X86_TLB_DIRTY, X86_TLB_USER | X86_TLB_EXEC] as const;
+
 /**
- * The allocation-free hardware walk for a user-mode access: the 4 KiB frame
- * (≥ 0) on success, after setting `_PAGE_ACCESSED` (and `_PAGE_DIRTY` for a
- * write) in the leaf; otherwise `-1 - errorCode`, or {@link X86_TRANSLATE_GP}
- * for a non-canonical address. After a success, `table.locOrder` is the leaf's
- * order. Upper-level entries are always `_PAGE_TABLE` (P RW U A D, no NX), so
- * the leaf alone decides the access rights.
- * @see Intel SDM vol. 3A §4.6
+ * The allocation-free MMU for a user-mode access: the 4 KiB frame (≥ 0) on
+ * success, otherwise `-1 - errorCode`, or {@link X86_TRANSLATE_GP} for a
+ * non-canonical address. After a success, `table.locOrder` is the leaf's
+ * order.
+ *
+ * The current CPU's TLB ({@link X86PageTable.tlb}) is consulted first: a hit
+ * that grants the access answers without a walk. A hit that does not (a write
+ * to an entry cached without Dirty, or rights the entry lacks) drops the entry
+ * and walks, as the hardware does. The walk sets `_PAGE_ACCESSED` (and
+ * `_PAGE_DIRTY` for a write) in the leaf and fills the TLB. Upper-level
+ * entries are always `_PAGE_TABLE` (P RW U A D, no NX), so the leaf alone
+ * decides the access rights.
+ * @see Intel SDM vol. 3A §4.6 (access rights), §4.8 (A/D), §4.10 (TLBs)
  */
 export function x86Translate(table: X86PageTable, vpn: number, access: AccessKind): number {
   if (!(vpn >= 0 && vpn < userHalfLimit(table.levels))) return X86_TRANSLATE_GP;
+  const tlb = table.tlb;
+  if (tlb !== null) {
+    const cpu = tlb.current;
+    const i = vpn & cpu.mask;
+    if (cpu.tags[i] === vpn) {
+      const need = NEEDED_RIGHTS[access];
+      if ((cpu.rights[i]! & need) === need) {
+        tlb.stats.hits++;
+        table.locOrder = cpu.orders[i]!;
+        return cpu.pfns[i]!;
+      }
+      cpu.tags[i] = -1; // walk again: to set Dirty, or to fault (which invalidates the entry)
+    }
+    tlb.stats.misses++;
+  }
   const code = access === AccessKind.WRITE ? X86_PF_USER | X86_PF_WRITE : access === AccessKind.EXEC ? X86_PF_USER | X86_PF_INSTR : X86_PF_USER;
   const t = table.locate(vpn);
   if (t === null) return -1 - code;
@@ -94,8 +120,19 @@ export function x86Translate(table: X86PageTable, vpn: number, access: AccessKin
     if ((lo & X86_PAGE_ACCESSED) === 0) e[k] = lo | X86_PAGE_ACCESSED;
   }
   const order = table.locOrder;
-  const pfn = x86EntryPfn(lo, hi, order);
-  return order === 0 ? pfn : pfn + (vpn & ((1 << order) - 1));
+  const base = x86EntryPfn(lo, hi, order);
+  const pfn = order === 0 ? base : base + (vpn & ((1 << order) - 1));
+  if (tlb !== null) {
+    const now = e[k]!;
+    const rights =
+      X86_TLB_USER |
+      (now & X86_PAGE_RW ? X86_TLB_WRITE : 0) |
+      (now & X86_PAGE_DIRTY ? X86_TLB_DIRTY : 0) |
+      (now & X86_PAGE_GLOBAL ? X86_TLB_GLOBAL : 0) |
+      (hi & X86_PAGE_NX_HI ? 0 : X86_TLB_EXEC);
+    tlb.fill(vpn, pfn, order, rights);
+  }
+  return pfn;
 }
 
 const ERROR_RESULTS = new Map<number, Translation>();

@@ -13,7 +13,7 @@
  */
 
 import { PteBits } from '../contract/page-table.js';
-import type { PageTable, PageTableFrameSource, PteView } from '../contract/page-table.js';
+import type { PageTable, PageTableFrameSource, PageTableWalkStep, PteView } from '../contract/page-table.js';
 import {
   X86_MAX_PFN,
   X86_PAGE_PRESENT,
@@ -26,6 +26,7 @@ import {
   x86EntryPfn,
   x86EntryToBigint,
 } from './entry-bits.js';
+import { X86Tlb } from './tlb.js';
 
 /** Entries per table (`PTRS_PER_PTE`, `PTRS_PER_PMD`, ...). */
 export const X86_PTRS_PER_TABLE = 512;
@@ -59,21 +60,12 @@ export class X86TablePage {
   ) {}
 }
 
-/** One step of a page-table walk, for inspection tools. */
-export interface X86WalkStep {
-  /** `PGD`, `P4D`, `PUD`, `PMD` or `PTE`. */
-  readonly level: string;
-  /** The entry's index in its table. */
-  readonly index: number;
-  /** The frame of the table holding the entry. */
-  readonly tablePfn: number;
-  /** The raw 64-bit entry. */
-  readonly entry: bigint;
-  /** `table` (points to the next level), `leaf` (maps a page), or `none` (empty). */
-  readonly kind: 'table' | 'leaf' | 'none';
-  /** Flag names of the entry (`PRESENT|RW|USER|ACCESSED|DIRTY`). */
-  readonly flags: string;
-}
+/**
+ * One step of a page-table walk, for inspection tools: `level` is `PGD`,
+ * `P4D`, `PUD`, `PMD` or `PTE`, `entry` the raw 64-bit entry and `flags` its
+ * `_PAGE_*` names (`PRESENT|RW|USER|ACCESSED|DIRTY`).
+ */
+export interface X86WalkStep extends PageTableWalkStep {}
 
 /** The raw halves of the `_PAGE_TABLE` entry pointing at table frame `pfn`. @see pmd_populate */
 function tableEntryLo(pfn: number): number {
@@ -107,7 +99,16 @@ export class X86PageTable implements PageTable {
   /** First vpn beyond the tree (2^(9 × levels)). */
   private readonly limit: number;
   private pages = 1;
+  /** Table pages per depth. */
+  private readonly pagesAt: Int32Array;
   private destroyed = false;
+
+  /**
+   * The TLBs of the CPUs this address space runs on, or null for none. The
+   * MMU ({@link x86Translate}) consults it before walking; every change of a
+   * present leaf below flushes the leaf's range from it (`flush_tlb_range`).
+   */
+  readonly tlb: X86Tlb | null;
 
   /**
    * First vpn of the PTE table the last walk ended in (-Infinity if none): a
@@ -127,9 +128,10 @@ export class X86PageTable implements PageTable {
    * it (the contract has no failure result for page-table creation).
    * @see arch/x86/mm/pgtable.c pgd_alloc
    */
-  constructor(frames: PageTableFrameSource, levels: number = 4) {
+  constructor(frames: PageTableFrameSource, levels: number = 4, tlb: X86Tlb | null = new X86Tlb()) {
     if (levels !== 4 && levels !== 5) throw new RangeError(`x86-64 paging has 4 or 5 levels, not ${levels}`);
     this.levels = levels;
+    this.tlb = tlb;
     this.frames = frames;
     const scales: number[] = [];
     const orders: number[] = [];
@@ -142,6 +144,8 @@ export class X86PageTable implements PageTable {
     this.orders = orders;
     this.names = levels === 5 ? NAMES_5 : NAMES_4;
     this.limit = 2 ** (9 * levels);
+    this.pagesAt = new Int32Array(levels);
+    this.pagesAt[0] = 1;
     const pfn = frames.allocTableFrame();
     if (pfn < 0) throw new Error('pgd_alloc: no frame for the top-level page table');
     this.root = new X86TablePage(pfn, 0, null, 0);
@@ -232,6 +236,7 @@ export class X86PageTable implements PageTable {
    * maps pages (Linux splits or collapses first).
    */
   map(vpn: number, pfn: number, order: number, bits: number): boolean {
+    if (this.destroyed) throw new Error('map: the page table was destroyed');
     if (order !== 0 && order !== 9 && order !== 18) throw new RangeError(`x86-64 leaves have order 0, 9 or 18, not ${order}`);
     const size = 1 << order;
     if (!Number.isInteger(vpn) || vpn < 0 || vpn >= this.limit || vpn % size !== 0) {
@@ -267,6 +272,7 @@ export class X86PageTable implements PageTable {
       (t.children ??= new Array<X86TablePage | undefined>(X86_PTRS_PER_TABLE))[i] = c;
       t.used++;
       this.pages++;
+      this.pagesAt[d + 1]!++;
       fresh ??= c;
       t = c;
     }
@@ -280,6 +286,7 @@ export class X86PageTable implements PageTable {
       this.removeTable(below);
     }
     if (t.entries[k] === 0 && t.entries[k + 1] === 0) t.used++;
+    else this.tlb?.flushRange(vpn, size); // a leaf is replaced: set_pte_at over a live entry, then flush
     t.entries[k] = x86EntryLo(pfn, order, bits);
     t.entries[k + 1] = x86EntryHi(pfn, order, bits);
     return true;
@@ -295,6 +302,7 @@ export class X86PageTable implements PageTable {
     const pfn = x86EntryPfn(t.entries[k]!, t.entries[k + 1]!, order);
     t.entries[k] = x86EntryLo(pfn, order, bits);
     t.entries[k + 1] = x86EntryHi(pfn, order, bits);
+    if (this.tlb !== null) this.tlb.flushRange(order === 0 ? vpn : vpn - (vpn & ((1 << order) - 1)), 1 << order);
   }
 
   /** `ptep_get_and_clear` / `pmdp_huge_get_and_clear` / `pudp_huge_get_and_clear`. Tables stay until {@link freeEmptyTables}. */
@@ -308,6 +316,10 @@ export class X86PageTable implements PageTable {
     t.entries[k] = 0;
     t.entries[k + 1] = 0;
     t.used--;
+    if (this.tlb !== null) {
+      const order = this.locOrder;
+      this.tlb.flushRange(order === 0 ? vpn : vpn - (vpn & ((1 << order) - 1)), 1 << order);
+    }
     return view;
   }
 
@@ -384,6 +396,7 @@ export class X86PageTable implements PageTable {
 
   /** Unlink table `c` from its parent and free it and everything below it (`pmd_free`, `pte_free`). */
   private removeTable(c: X86TablePage): void {
+    if (this.tlb !== null) this.tlb.flushRange(this.tableBase(c), this.scales[c.depth - 1]!);
     const p = c.parent!;
     const k = c.index << 1;
     p.entries[k] = 0;
@@ -393,6 +406,13 @@ export class X86PageTable implements PageTable {
     this.freeSubtree(c);
   }
 
+  /** First vpn a table page below the top translates. */
+  private tableBase(t: X86TablePage): number {
+    let base = 0;
+    for (let c = t; c.parent !== null; c = c.parent) base += c.index * this.scales[c.depth - 1]!;
+    return base;
+  }
+
   private freeSubtree(t: X86TablePage): void {
     this.cachedBase = -Infinity;
     this.cachedTable = null;
@@ -400,10 +420,27 @@ export class X86PageTable implements PageTable {
     if (children !== undefined) for (const c of children) if (c !== undefined) this.freeSubtree(c);
     this.frames.freeTableFrame(t.pfn);
     this.pages--;
+    this.pagesAt[t.depth]!--;
   }
 
+  /** Table pages in use, the top level included. */
   tablePages(): number {
     return this.pages;
+  }
+
+  /** Table pages in use at one level (`PGD`, `P4D`, `PUD`, `PMD`, `PTE`); 0 for a level this tree lacks. */
+  tablePagesAt(level: string): number {
+    const d = this.names.indexOf(level);
+    return d < 0 ? 0 : this.pagesAt[d]!;
+  }
+
+  /**
+   * `mm_pgtables_bytes`: the bytes of PUD, PMD and PTE tables (Linux counts
+   * neither the PGD nor P4D tables), shown as `VmPTE` in `/proc/PID/status`.
+   * @see include/linux/mm.h mm_pgtables_bytes, mm_inc_nr_ptes
+   */
+  pgtablesBytes(): number {
+    return (this.tablePagesAt('PUD') + this.tablePagesAt('PMD') + this.tablePagesAt('PTE')) * 4096;
   }
 
   /**
@@ -416,6 +453,7 @@ export class X86PageTable implements PageTable {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.tlb?.flushAllIncludingGlobal();
     this.freeSubtree(this.root);
     this.root.children = undefined;
     this.root.entries.fill(0);
