@@ -19,10 +19,19 @@ const next = {};
 let grew = 0;
 let m = 0;
 let t = 0;
+/** Every .trace below `dir`, subfolders included (as the conformance test reads them). */
+function traceFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [
+    ...entries.filter((e) => e.isFile() && e.name.endsWith('.trace')).map((e) => resolve(dir, e.name)),
+    ...entries.filter((e) => e.isDirectory()).flatMap((e) => traceFiles(resolve(dir, e.name))),
+  ];
+}
+
 for (const dir of dirs) {
-  if (!existsSync(dir)) continue;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.trace')).sort()) {
-    const file = resolve(dir, f);
+  for (const file of traceFiles(dir)) {
+    const f = basename(file);
     const trace = parseTrace(readFileSync(file, 'utf8'), file);
     const cmp = compareResults(trace, replayTrace(trace).results);
     m += cmp.matched;

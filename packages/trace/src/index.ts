@@ -13,7 +13,7 @@ export { MAX_LINE_LENGTH } from './lines.js';
 export { parseCallStep } from './step.js';
 export { parseResult, formatResult } from './result.js';
 export { parseMapsLine, formatMapsLine, MAPS_NAME_COLUMN } from './maps.js';
-export { DEFAULT_CONFIG, CONFIG_KEYS, parseConfigValue, buildConfig, defaultHeader } from './config.js';
+export { DEFAULT_CONFIG, CONFIG_KEYS, parseConfigValue, buildConfig, defaultHeader, type ConfigValue } from './config.js';
 export { CALL_SIGNATURES, isCallName, type ArgKind, type CallSignature, type ResultStyle } from './calls.js';
 export { parseArg } from './args.js';
 export { decodeCString } from './strings.js';
