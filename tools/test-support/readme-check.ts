@@ -3,6 +3,7 @@
 // since the test imports from ../src), and the README's imports name only
 // things the packages export.
 import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 
 const START = '// --- copied from README.md ---';
 const END = '// --- end of the copy ---';
@@ -50,4 +51,26 @@ export function exampleImports(code: string): Map<string, string[]> {
     out.set(m[3]!, [...(out.get(m[3]!) ?? []), ...names]);
   }
   return out;
+}
+
+/**
+ * The two checks every README example test makes: the README still shows
+ * `distinctiveLine` and exactly the test's copy of the code, and the
+ * README's imports name only things the packages export.
+ */
+export function readmeSyncTests(testUrl: string, distinctiveLine: string): void {
+  it('shows the code of this test', () => {
+    const readme = readReadme(testUrl);
+    expect(readme).toContain(distinctiveLine);
+    expect(codeLines(testCopy(testUrl))).toEqual(codeLines(readmeExample(readme)));
+  });
+
+  it('imports only names the packages export', async () => {
+    const imports = exampleImports(readmeExample(readReadme(testUrl)));
+    expect(imports.size).toBeGreaterThan(0);
+    for (const [specifier, names] of imports) {
+      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
+      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
+    }
+  });
 }

@@ -5,7 +5,7 @@ import { format } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { AccessKind, type ArchFeatures, type PageTableFrameSource } from '../src/index.js';
 import { x86_64 } from '@mmsim/arch/x86-64';
-import { codeLines, exampleImports, readmeExample, readReadme, testCopy } from './readme-check.js';
+import { readmeSyncTests } from '../../../tools/test-support/readme-check.js';
 
 describe('README.md', () => {
   it('the example runs and prints what the README says', () => {
@@ -48,18 +48,5 @@ describe('README.md', () => {
     }
   });
 
-  it('shows the code of this test', () => {
-    const readme = readReadme(import.meta.url);
-    expect(readme).toContain('console.log(x86_64.describeLeaf(table.lookup(vpn)!)); // pte 0x8000000001234025 pfn 0x1234 4K PRESENT|USER|ACCESSED|NX');
-    expect(codeLines(testCopy(import.meta.url))).toEqual(codeLines(readmeExample(readme)));
-  });
-
-  it('imports only names the packages export', async () => {
-    const imports = exampleImports(readmeExample(readReadme(import.meta.url)));
-    expect(imports.size).toBeGreaterThan(0);
-    for (const [specifier, names] of imports) {
-      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
-    }
-  });
+  readmeSyncTests(import.meta.url, 'console.log(x86_64.describeLeaf(table.lookup(vpn)!)); // pte 0x8000000001234025 pfn 0x1234 4K PRESENT|USER|ACCESSED|NX');
 });

@@ -4,7 +4,7 @@
 import { format } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { alignUp64, errnoMessage, Errno, formatCallGraph, formatFlags, MAP, MAP_NAMES, RecordingTracer, traced, u64 } from '../src/index.js';
-import { codeLines, exampleImports, readmeExample, readReadme, testCopy } from './readme-check.js';
+import { readmeSyncTests } from '../../../tools/test-support/readme-check.js';
 
 describe('README.md', () => {
   it('the example runs and prints what the README says', () => {
@@ -39,18 +39,5 @@ describe('README.md', () => {
     }
   });
 
-  it('shows the code of this test', () => {
-    const readme = readReadme(import.meta.url);
-    expect(readme).toContain('console.log(errnoMessage(Errno.ENOMEM)); // Cannot allocate memory');
-    expect(codeLines(testCopy(import.meta.url))).toEqual(codeLines(readmeExample(readme)));
-  });
-
-  it('imports only names the packages export', async () => {
-    const imports = exampleImports(readmeExample(readReadme(import.meta.url)));
-    expect(imports.size).toBeGreaterThan(0);
-    for (const [specifier, names] of imports) {
-      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
-    }
-  });
+  readmeSyncTests(import.meta.url, 'console.log(errnoMessage(Errno.ENOMEM)); // Cannot allocate memory');
 });

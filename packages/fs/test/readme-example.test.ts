@@ -7,7 +7,7 @@ import { x86_64 } from '@mmsim/arch/x86-64';
 import { Errno, errnoName, MAP, NOOP_TRACER, O, PROT } from '@mmsim/base';
 import { buddyAllocatorFactory, DEFAULT_KERNEL_CONFIG, doMmap, MmKernel, MmStruct, procMaps, userAccess } from '@mmsim/mm-core';
 import { FdTable, Vfs, type OpenFile } from '../src/index.js';
-import { codeLines, exampleImports, readmeExample, readReadme, testCopy } from './readme-check.js';
+import { readmeSyncTests } from '../../../tools/test-support/readme-check.js';
 
 describe('README.md', () => {
   it('the example runs and prints what the README says', () => {
@@ -64,18 +64,5 @@ describe('README.md', () => {
     }
   });
 
-  it('shows the code of this test', () => {
-    const readme = readReadme(import.meta.url);
-    expect(readme).toContain('const vfs = new Vfs(kernel); // tmpfs and hugetlbfs are built in, and /dev/zero, /dev/null, ...');
-    expect(codeLines(testCopy(import.meta.url))).toEqual(codeLines(readmeExample(readme)));
-  });
-
-  it('imports only names the packages export', async () => {
-    const imports = exampleImports(readmeExample(readReadme(import.meta.url)));
-    expect(imports.size).toBeGreaterThan(0);
-    for (const [specifier, names] of imports) {
-      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
-    }
-  });
+  readmeSyncTests(import.meta.url, 'const vfs = new Vfs(kernel); // tmpfs and hugetlbfs are built in, and /dev/zero, /dev/null, ...');
 });

@@ -8,7 +8,7 @@ import { createMachine, replayTrace } from '../src/index.js';
 import { bitmapAllocatorFactory } from '@mmsim/mm-core';
 import { peek, poke, sysMmap } from '@mmsim/syscalls';
 import { compareResults, parseTrace, type TraceStep } from '@mmsim/trace';
-import { codeLines, exampleImports, readmeExample, readReadme, testCopy } from './readme-check.js';
+import { readmeSyncTests } from '../../../tools/test-support/readme-check.js';
 
 describe('README.md', () => {
   it('the example runs and prints what the README says', () => {
@@ -69,18 +69,5 @@ describe('README.md', () => {
     }
   });
 
-  it('shows the code of this test', () => {
-    const readme = readReadme(import.meta.url);
-    expect(readme).toContain('console.log(`${matched} of ${total} steps match`); // 5 of 5 steps match');
-    expect(codeLines(testCopy(import.meta.url))).toEqual(codeLines(readmeExample(readme)));
-  });
-
-  it('imports only names the packages export', async () => {
-    const imports = exampleImports(readmeExample(readReadme(import.meta.url)));
-    expect(imports.size).toBeGreaterThan(0);
-    for (const [specifier, names] of imports) {
-      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
-    }
-  });
+  readmeSyncTests(import.meta.url, 'console.log(`${matched} of ${total} steps match`); // 5 of 5 steps match');
 });

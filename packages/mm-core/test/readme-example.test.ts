@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { x86_64 } from '@mmsim/arch/x86-64';
 import { MAP, NOOP_TRACER, PROT } from '@mmsim/base';
 import { bitmapAllocatorFactory, DEFAULT_KERNEL_CONFIG, doMmap, formatVmFlags, MmKernel, MmStruct, procMaps, userAccess, vmaRssKb } from '../src/index.js';
-import { codeLines, exampleImports, readmeExample, readReadme, testCopy } from './readme-check.js';
+import { readmeSyncTests } from '../../../tools/test-support/readme-check.js';
 
 describe('README.md', () => {
   it('the example runs and prints what the README says', () => {
@@ -55,18 +55,5 @@ describe('README.md', () => {
     }
   });
 
-  it('shows the code of this test', () => {
-    const readme = readReadme(import.meta.url);
-    expect(readme).toContain('console.log(userAccess(mm, addr + 0x1000n)); // { signal: null, value: 42 }');
-    expect(codeLines(testCopy(import.meta.url))).toEqual(codeLines(readmeExample(readme)));
-  });
-
-  it('imports only names the packages export', async () => {
-    const imports = exampleImports(readmeExample(readReadme(import.meta.url)));
-    expect(imports.size).toBeGreaterThan(0);
-    for (const [specifier, names] of imports) {
-      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
-    }
-  });
+  readmeSyncTests(import.meta.url, 'console.log(userAccess(mm, addr + 0x1000n)); // { signal: null, value: 42 }');
 });

@@ -8,7 +8,7 @@ import { formatCallGraph, MAP, PROT, RecordingTracer, u64 } from '@mmsim/base';
 import { buddyAllocatorFactory, DEFAULT_KERNEL_CONFIG, MmKernel, MmStruct } from '@mmsim/mm-core';
 import { FdTable, Vfs } from '@mmsim/fs';
 import { maps, peek, poke, sysMmap, sysMprotect, sysMunmap, type Task } from '../src/index.js';
-import { codeLines, exampleImports, readmeExample, readReadme, testCopy } from './readme-check.js';
+import { readmeSyncTests } from '../../../tools/test-support/readme-check.js';
 
 describe('README.md', () => {
   it('the example runs and prints what the README says', () => {
@@ -74,18 +74,5 @@ describe('README.md', () => {
     }
   });
 
-  it('shows the code of this test', () => {
-    const readme = readReadme(import.meta.url);
-    expect(readme).toContain('console.log(sysMmap(task, 0n, u64(-1), RW, ANON, -1n, 0n)); // -12n  (ENOMEM: PAGE_ALIGN wrapped to 0)');
-    expect(codeLines(testCopy(import.meta.url))).toEqual(codeLines(readmeExample(readme)));
-  });
-
-  it('imports only names the packages export', async () => {
-    const imports = exampleImports(readmeExample(readReadme(import.meta.url)));
-    expect(imports.size).toBeGreaterThan(0);
-    for (const [specifier, names] of imports) {
-      const mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
-      for (const name of names) expect(mod[name], `${specifier} exports ${name}`).toBeDefined();
-    }
-  });
+  readmeSyncTests(import.meta.url, 'console.log(sysMmap(task, 0n, u64(-1), RW, ANON, -1n, 0n)); // -12n  (ENOMEM: PAGE_ALIGN wrapped to 0)');
 });
