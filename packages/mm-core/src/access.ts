@@ -30,7 +30,7 @@ export function userAccess(mm: MmStruct, address: bigint, value?: number): Acces
       }
       return { signal: null, value: k.phys.read(t.pfn, offset) };
     }
-    const signal: FaultSignal = doUserAddrFault(mm, vpn, write);
+    const signal: FaultSignal = doUserAddrFault(mm, vpn, write, t.errorCode);
     if (signal) return { signal };
   }
   return { signal: 'SIGSEGV' };

@@ -234,14 +234,19 @@ export function handleMmFault(mm: MmStruct, vma: Vma, vpn: number, write: boolea
 }
 
 /**
- * `do_user_addr_fault`: resolve a user-mode fault at `vpn`. Returns the signal
- * the access raises, or null when it may be retried.
+ * `do_user_addr_fault`: resolve a user-mode fault at `vpn`, given the
+ * hardware's page-fault error code when the MMU produced one. Returns the
+ * signal the access raises, or null when it may be retried.
  */
-export function doUserAddrFault(mm: MmStruct, vpn: number, write: boolean): FaultSignal {
+export function doUserAddrFault(mm: MmStruct, vpn: number, write: boolean, errorCode?: number): FaultSignal {
   return traced(
     mm.kernel.tracer,
     'do_user_addr_fault',
-    () => `address=0x${(vpn * 4096).toString(16)}, ${write ? 'write' : 'read'}`,
+    () =>
+      `address=0x${(vpn * 4096).toString(16)}, ` +
+      (errorCode === undefined
+        ? write ? 'write' : 'read'
+        : `error_code=0x${errorCode.toString(16)} (${mm.kernel.arch.mmu.describeErrorCode(errorCode)})`),
     (): FaultSignal => {
       let vma = mm.vmas.findVma(vpn);
       if (!vma) return 'SIGSEGV';
