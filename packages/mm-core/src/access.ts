@@ -10,7 +10,9 @@ import { doUserAddrFault, type FaultSignal } from './fault.js';
 import type { MmStruct } from './mm.js';
 
 /** The outcome of one user access: the byte read (or 0 for a write), or a signal. */
-export type AccessResult = { readonly signal: 'SIGSEGV' | 'SIGBUS' } | { readonly signal: null; readonly value: number };
+export type AccessResult =
+  | { readonly signal: 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' }
+  | { readonly signal: null; readonly value: number };
 
 /** Read (`value` undefined) or write one byte at a user address. */
 export function userAccess(mm: MmStruct, address: bigint, value?: number): AccessResult {

@@ -17,8 +17,12 @@ import { PMD_PAGES, STACK_GUARD_GAP } from './unmapped-area.js';
 import { VmFault, type Vma } from './vma.js';
 import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
 
-/** What a user access ended in. */
-export type FaultSignal = 'SIGSEGV' | 'SIGBUS' | null;
+/**
+ * What a user access ended in. `SIGKILL` stands for Linux's out-of-memory
+ * path (`pagefault_out_of_memory`): with no frame for the fault, the OOM
+ * killer kills the faulting process, the only one a model machine runs.
+ */
+export type FaultSignal = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' | null;
 
 /** The PTE bits a VMA's pages get (`vma->vm_page_prot`). */
 export function vmaPageBits(mm: MmStruct, flags: number): number {
@@ -260,7 +264,7 @@ export function doUserAddrFault(mm: MmStruct, vpn: number, write: boolean, error
       const r = handleMmFault(mm, vma, vpn, write);
       if (r & VmFault.SIGBUS) return 'SIGBUS';
       if (r & VmFault.SIGSEGV) return 'SIGSEGV';
-      if (r & VmFault.OOM) return 'SIGBUS';
+      if (r & VmFault.OOM) return 'SIGKILL';
       return null;
     },
     (r) => r ?? 'handled',

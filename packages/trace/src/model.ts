@@ -102,8 +102,12 @@ export type TraceResult =
   | { readonly kind: 'value'; readonly value: bigint }
   /** `-1 ERRNO (message)`. */
   | { readonly kind: 'error'; readonly errno: string; readonly message: string | undefined }
-  /** `SIGSEGV` or `SIGBUS` from `peek`/`poke`. */
-  | { readonly kind: 'signal'; readonly signal: 'SIGSEGV' | 'SIGBUS' }
+  /**
+   * `SIGSEGV` or `SIGBUS` from `peek`/`poke` — or `SIGKILL` when the fault found
+   * no memory and the OOM killer chose the process (a model outcome; a recorded
+   * process would not survive it).
+   */
+  | { readonly kind: 'signal'; readonly signal: 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' }
   /** `EOF` from `fpeek`. */
   | { readonly kind: 'eof' }
   /** `total=N free=N rsvd=N surp=N` from `hugepages(SIZE)`. */

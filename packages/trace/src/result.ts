@@ -17,6 +17,7 @@ function parseShape(text: string, pos: SourcePos): TraceResult {
       return { kind: 'unknown' };
     case 'SIGSEGV':
     case 'SIGBUS':
+    case 'SIGKILL':
       return { kind: 'signal', signal: text };
     case 'EOF':
       return { kind: 'eof' };
