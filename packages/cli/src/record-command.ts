@@ -658,6 +658,43 @@ function poolsAskedFor(trace: Trace): Set<number> {
 }
 
 /**
+ * The pools whose counters the scenario can observe or change: pools its
+ * config sizes, pools its steps print (`hugepages(kB)`), map (`MAP_HUGETLB`,
+ * files on a hugetlbfs mount) or resize (the nr_hugepages files). Other pools
+ * may have pages in use on the host without changing any recorded result.
+ */
+export function poolsTouched(trace: Trace): Set<number> {
+  const c = trace.header.config;
+  const touched = new Set<number>();
+  if (c.hugepages_2048kB > 0 || c.overcommit_hugepages_2048kB > 0) touched.add(2048);
+  if (c.hugepages_1048576kB > 0 || c.overcommit_hugepages_1048576kB > 0) touched.add(1048576);
+  const hugeMounts = new Map<string, number>();
+  for (const m of trace.header.mounts) {
+    if (m.fstype !== 'hugetlbfs') continue;
+    const size = m.options.get('pagesize');
+    hugeMounts.set(m.path.replace(/\/+$/, '') + '/', size === undefined ? 2048 : HUGETLBFS_PAGESIZES[size.toUpperCase()] ?? -1);
+  }
+  for (const step of trace.body) {
+    if (step.kind !== 'call') continue;
+    const arg = (i: number): bigint => (step.args[i]?.kind === 'number' ? (step.args[i]!.value as bigint) : 0n);
+    if (step.call === 'hugepages') touched.add(Number(arg(0)));
+    if ((step.call === 'mmap' || step.call === 'mmap_pgoff') && arg(3) & 0x40000n) {
+      const log = Number((arg(3) >> 26n) & 0x3fn);
+      touched.add(log === 30 ? 1048576 : 2048);
+    }
+    if (step.call === 'openat' && step.args[1]?.kind === 'string') {
+      const path = step.args[1].value;
+      for (const [prefix, kb] of hugeMounts) if (path.startsWith(prefix)) touched.add(kb);
+      if (path.startsWith('/proc/sys/vm/nr_') || path.startsWith('/sys/kernel/mm/hugepages/')) {
+        touched.add(2048);
+        touched.add(1048576);
+      }
+    }
+  }
+  return touched;
+}
+
+/**
  * Why this host cannot record `scenario`, as one line, or `undefined` if it
  * can. Decided from the probe alone: nothing is changed.
  */
@@ -679,7 +716,9 @@ export function cannotRecordReason(probe: HostProbe, scenario: Trace): string | 
     if (kb < 0) return 'a hugetlbfs @mount has a pagesize this recorder does not know (use 2M or 1G)';
     if (!probe.pools.has(kb)) return `the scenario asks for ${kb}kB huge pages but /sys/kernel/mm/hugepages/hugepages-${kb}kB does not exist`;
   }
+  const touched = poolsTouched(scenario);
   for (const [kb, p] of probe.pools) {
+    if (!touched.has(kb)) continue;
     if (p.total !== p.free || p.rsvd !== 0 || p.surp !== 0) {
       return `${kb}kB huge pages are in use on this host (total=${p.total} free=${p.free} rsvd=${p.rsvd} surp=${p.surp}); the counters would not be the scenario's`;
     }
@@ -1242,6 +1281,17 @@ function mkdirsRecorded(path: string, state: SavedState): void {
   }
 }
 
+/**
+ * A setting as read back; a pool's `nr_hugepages` without its surplus pages
+ * (a host may hold surplus pages nobody can free, e.g. a leaked reservation).
+ */
+function readPersistent(path: string): string | undefined {
+  const now = readSetting(path);
+  if (!path.endsWith('/nr_hugepages') || now === undefined) return now;
+  const surplus = Number(readSetting(path.replace(/nr_hugepages$/, 'surplus_hugepages')) ?? '0');
+  return String(Number(now) - surplus);
+}
+
 function applySetting(s: Setting): void {
   const write = (): void => {
     try {
@@ -1252,9 +1302,9 @@ function applySetting(s: Setting): void {
   };
   // Unchanged values are not written (the kernel refuses some writes even of
   // the current value, e.g. nr_overcommit_hugepages of gigantic pages).
-  if (readSetting(s.path) === s.value) return;
+  if (readPersistent(s.path) === s.value) return;
   write();
-  let now = readSetting(s.path);
+  let now = readPersistent(s.path);
   if (now !== s.value && s.path.endsWith('/nr_hugepages')) {
     // Gigantic pages need contiguous memory: compact once and try again.
     try {
@@ -1263,7 +1313,7 @@ function applySetting(s: Setting): void {
       // not available
     }
     write();
-    now = readSetting(s.path);
+    now = readPersistent(s.path);
   }
   if (now !== s.value) throw new RecordError(`cannot set ${s.path} to ${s.value} (it reads ${now})`, 5);
 }
@@ -1276,11 +1326,7 @@ function applySetting(s: Setting): void {
 function changedDuringRun(plan: readonly Setting[]): string[] {
   const out: string[] = [];
   for (const s of plan) {
-    let now = readSetting(s.path);
-    if (s.path.endsWith('/nr_hugepages') && now !== undefined) {
-      const surplus = Number(readSetting(s.path.replace(/nr_hugepages$/, 'surplus_hugepages')) ?? '0');
-      now = String(Number(now) - surplus);
-    }
+    const now = readPersistent(s.path);
     if (now !== s.value) out.push(`${s.path} is ${now}, was set to ${s.value}`);
   }
   return out;

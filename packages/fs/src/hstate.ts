@@ -65,7 +65,7 @@ export class Hstate {
   private freshPage(): number {
     const pfn = this.allocFrames();
     if (pfn < 0) return -1;
-    for (let i = 0; i < this.pages; i++) this.kernel.phys.clear(pfn + i);
+    this.kernel.phys.clearRange(pfn, this.pages);
     return pfn;
   }
 
@@ -187,7 +187,7 @@ export class Hstate {
       pfn = this.allocSurplus();
     }
     if (pfn < 0) return -1;
-    for (let i = 0; i < this.pages; i++) this.kernel.phys.clear(pfn + i);
+    this.kernel.phys.clearRange(pfn, this.pages);
     this.kernel.memmap.add(pfn, { kind: PageKind.HUGETLB, order: this.order, inode: undefined, index: 0, mapcount: 0 });
     return pfn;
   }

@@ -66,6 +66,12 @@ export interface InvariantOptions {
    * this.
    */
   readonly commitDrift?: number;
+  /**
+   * Also run the VMA tree's own structural check (`VmaTree.verify`, O(n)),
+   * where the tree has one. Default true; the tree already samples it itself
+   * under Vitest, so long replays may turn it off.
+   */
+  readonly verifyTree?: boolean;
 }
 
 // Local copies of the flag constants: the checks run after every call, and
@@ -113,7 +119,7 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
   if (mm.mapCount !== vmas.length) v(`map_count ${mm.mapCount} != ${vmas.length} VMAs`);
   // The tree's own structural check (augmented gaps, links), where it has one.
   const tree = mm.vmas as unknown as { verify?: () => string | null };
-  if (typeof tree.verify === 'function') {
+  if (options.verifyTree !== false && typeof tree.verify === 'function') {
     const problem = tree.verify();
     if (problem) v(`VMA tree: ${problem}`);
   }
