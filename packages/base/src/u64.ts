@@ -23,14 +23,39 @@ export function s64(value: bigint): bigint {
   return BigInt.asIntN(64, value);
 }
 
+/**
+ * Scratch memory for the allocation-free conversions below: storing a bigint
+ * in a `BigUint64Array` reduces it modulo 2^64 (`ToBigUint64`), and the two
+ * 32-bit halves read back are plain numbers — a few nanoseconds, where
+ * `Number(BigInt.asUintN(...))` or a shift allocates and costs tens.
+ */
+const U64_SCRATCH = new BigUint64Array(1);
+const U64_HALVES = new Uint32Array(U64_SCRATCH.buffer);
+/** Index of the low half in {@link U64_HALVES} (the platform's byte order). */
+const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HI = 1 - LO;
+
 /** Reduce to u32 (a C `int`/`unsigned int` argument, such as `prot` or `fd`). */
 export function u32(value: bigint): number {
-  return Number(BigInt.asUintN(32, value));
+  U64_SCRATCH[0] = value;
+  return U64_HALVES[LO]!;
 }
 
 /** Reduce to a signed 32-bit value (a C `int` argument such as a file descriptor). */
 export function s32(value: bigint): number {
-  return Number(BigInt.asIntN(32, value));
+  U64_SCRATCH[0] = value;
+  return U64_HALVES[LO]! | 0;
+}
+
+/**
+ * The u64 value of `value` (reduced modulo 2^64, as {@link u64}) as an exact
+ * number when it is below 2^53, else -1. Allocation-free: the fast paths of the
+ * system-call boundary use it to do their arithmetic on numbers.
+ */
+export function u64ToSafeNumber(value: bigint): number {
+  U64_SCRATCH[0] = value;
+  const hi = U64_HALVES[HI]!;
+  return hi < 0x200000 ? hi * 4294967296 + U64_HALVES[LO]! : -1;
 }
 
 /** `ALIGN(x, a)` modulo 2^64 for a power-of-two `a` (may wrap to 0, as in C). */

@@ -66,8 +66,16 @@ export class MmKernel {
 
   /** The working `mmap_min_addr` in pages, rounded up (`PAGE_ALIGN(mmap_min_addr)`). */
   get mmapMinPages(): number {
-    return Number((this.mmapMinAddr + 0xfffn) >> 12n);
+    // Cached per value (a sysctl write may change it): a bigint shift on every mmap is measurable.
+    const bytes = this.mmapMinAddr;
+    if (bytes !== this.mmapMinPagesFor) {
+      this.mmapMinPagesCache = Number((bytes + 0xfffn) >> 12n);
+      this.mmapMinPagesFor = bytes;
+    }
+    return this.mmapMinPagesCache;
   }
+  private mmapMinPagesFor = -1n;
+  private mmapMinPagesCache = 0;
 
   /**
    * Allocate a zeroed block of `2^order` frames for `kind` and describe it, or
@@ -76,7 +84,8 @@ export class MmKernel {
   allocPages(kind: PageKind, order = 0): number {
     const pfn = this.frames.alloc(order);
     if (pfn < 0) return -1;
-    for (let i = 0; i < 1 << order; i++) this.phys.clear(pfn + i);
+    if (order === 0) this.phys.clear(pfn);
+    else this.phys.clearRange(pfn, 2 ** order);
     this.memmap.add(pfn, { kind, order, inode: undefined, index: 0, mapcount: 0 });
     return pfn;
   }
@@ -87,7 +96,8 @@ export class MmKernel {
     if (!desc || desc.kind === PageKind.ZERO) return;
     const head = this.memmap.headOf(pfn);
     this.memmap.remove(head);
-    for (let i = 0; i < 1 << desc.order; i++) this.phys.clear(head + i);
+    if (desc.order === 0) this.phys.clear(head);
+    else this.phys.clearRange(head, 2 ** desc.order);
     this.frames.free(head, desc.order);
   }
 

@@ -44,16 +44,34 @@ export interface PageDesc {
   mapcount: number;
 }
 
-/** The frame descriptors of a machine (`mem_map`), keyed by head frame. */
+/**
+ * The frame descriptors of a machine (`mem_map`), keyed by head frame. A tail
+ * frame of a compound block (order 1..9: a THP, a 2 MiB hugetlb page) finds
+ * its head by probing the size-aligned frame below it for each order in use,
+ * so adding or removing a block is O(1) whatever its size.
+ */
 export class MemMap {
   private readonly heads = new Map<number, PageDesc>();
-  /** For tail frames of a compound block: their head frame. */
+  /** Tails of compound blocks whose head is not aligned to their size (the allocators never make one). */
   private readonly tails = new Map<number, number>();
+  /** Live aligned compound blocks per order (1..9). */
+  private readonly compound = new Int32Array(10);
+  /** The orders with live aligned compound blocks, ascending. */
+  private orders: number[] = [];
 
   /** Record a newly allocated block. */
   add(pfn: number, desc: PageDesc): PageDesc {
+    const old = this.heads.get(pfn);
+    if (old !== undefined) this.forget(pfn, old);
     this.heads.set(pfn, desc);
-    if (desc.order > 0 && desc.order <= 9) for (let i = 1; i < 1 << desc.order; i++) this.tails.set(pfn + i, pfn);
+    const order = desc.order;
+    if (order > 0 && order <= 9) {
+      if (pfn % 2 ** order === 0) {
+        if (this.compound[order]!++ === 0) this.orders = ordersInUse(this.compound);
+      } else {
+        for (let i = 1; i < 1 << order; i++) this.tails.set(pfn + i, pfn);
+      }
+    }
     return desc;
   }
 
@@ -62,17 +80,43 @@ export class MemMap {
     const desc = this.heads.get(pfn);
     if (!desc) return;
     this.heads.delete(pfn);
-    if (desc.order > 0 && desc.order <= 9) for (let i = 1; i < 1 << desc.order; i++) this.tails.delete(pfn + i);
+    this.forget(pfn, desc);
+  }
+
+  private forget(pfn: number, desc: PageDesc): void {
+    const order = desc.order;
+    if (order > 0 && order <= 9) {
+      if (pfn % 2 ** order === 0) {
+        if (--this.compound[order]! === 0) this.orders = ordersInUse(this.compound);
+      } else {
+        for (let i = 1; i < 1 << order; i++) this.tails.delete(pfn + i);
+      }
+    }
   }
 
   /** The head frame of the block containing `pfn` (`compound_head`). */
   headOf(pfn: number): number {
-    return this.tails.get(pfn) ?? pfn;
+    if (this.tails.size !== 0) {
+      const t = this.tails.get(pfn);
+      if (t !== undefined) return t;
+    }
+    const orders = this.orders;
+    for (let i = 0; i < orders.length; i++) {
+      const order = orders[i]!;
+      const head = pfn - (pfn % 2 ** order);
+      if (head === pfn) continue;
+      const desc = this.heads.get(head);
+      if (desc !== undefined && desc.order === order) return head;
+    }
+    return pfn;
   }
 
   /** The descriptor of the block containing `pfn` (`page_folio`). */
   get(pfn: number): PageDesc | undefined {
-    return this.heads.get(this.headOf(pfn));
+    const desc = this.heads.get(pfn);
+    if (desc !== undefined || (this.orders.length === 0 && this.tails.size === 0)) return desc;
+    const head = this.headOf(pfn);
+    return head === pfn ? undefined : this.heads.get(head);
   }
 
   /** Every block in use (for invariant checks). */
@@ -86,53 +130,10 @@ export class MemMap {
   }
 }
 
-/** The bytes of simulated RAM, stored only for frames that were written. */
-export class PhysicalMemory {
-  private readonly pages = new Map<number, Uint8Array>();
-  constructor(readonly pageSize = 4096) {}
-
-  /** Read one byte. */
-  read(pfn: number, offset: number): number {
-    const page = this.pages.get(pfn);
-    return page ? page[offset]! : 0;
-  }
-
-  /** Write one byte. */
-  write(pfn: number, offset: number, value: number): void {
-    let page = this.pages.get(pfn);
-    if (!page) {
-      if (value === 0) return;
-      page = new Uint8Array(this.pageSize);
-      this.pages.set(pfn, page);
-    }
-    page[offset] = value;
-  }
-
-  /** Fill a range of one frame with a byte value. */
-  fill(pfn: number, offset: number, length: number, value: number): void {
-    let page = this.pages.get(pfn);
-    if (!page) {
-      if (value === 0) return;
-      page = new Uint8Array(this.pageSize);
-      this.pages.set(pfn, page);
-    }
-    page.fill(value, offset, offset + length);
-  }
-
-  /** Make a frame read as zeros again (`clear_highpage`) and drop its storage. */
-  clear(pfn: number): void {
-    this.pages.delete(pfn);
-  }
-
-  /** Copy one frame's contents to another (`copy_user_highpage`). */
-  copy(from: number, to: number): void {
-    const page = this.pages.get(from);
-    if (page) this.pages.set(to, page.slice());
-    else this.pages.delete(to);
-  }
-
-  /** Frames that hold data (for memory accounting in benchmarks and tests). */
-  get storedFrames(): number {
-    return this.pages.size;
-  }
+function ordersInUse(counts: Int32Array): number[] {
+  const out: number[] = [];
+  for (let o = 1; o < counts.length; o++) if (counts[o]! > 0) out.push(o);
+  return out;
 }
+
+export { PhysicalMemory } from './frame-contents.js';

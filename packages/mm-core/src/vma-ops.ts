@@ -28,6 +28,7 @@ export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow:
     piece.pgoff += vpn - vma.start;
     vma.end = vpn;
   }
+  mm.vmas.updated(vma);
   piece.ops?.open?.(piece);
   mm.vmas.insert(piece);
   return 0;
@@ -117,17 +118,20 @@ export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate, justExpand = f
   const right = canMergeRight(next, c, prev, left);
   if (left && right) {
     prev.end = next.end;
+    mm.vmas.updated(prev);
     if (!prev.anonVma && next.anonVma) prev.anonVma = next.anonVma;
     absorb(mm, next);
     return prev;
   }
   if (left) {
     prev.end = c.end;
+    mm.vmas.updated(prev);
     if (!prev.anonVma && c.anonVma) prev.anonVma = c.anonVma;
     return prev;
   }
   if (right) {
     next.start = c.start;
+    mm.vmas.updated(next);
     next.pgoff = c.pgoff;
     if (!next.anonVma && c.anonVma) next.anonVma = c.anonVma;
     return next;
@@ -176,6 +180,7 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
   if (!left && !right) return null;
   if (left && right) {
     prev!.end = next!.end;
+    mm.vmas.updated(prev!);
     if (!prev!.anonVma) prev!.anonVma = vma.anonVma ?? next!.anonVma;
     absorb(mm, vma);
     absorb(mm, next!);
@@ -184,18 +189,24 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
   if (left) {
     if (!prev!.anonVma && vma.anonVma) prev!.anonVma = vma.anonVma;
     prev!.end = end;
+    mm.vmas.updated(prev!);
     if (rightSide) absorb(mm, vma);
     else {
       vma.pgoff += end - vma.start;
       vma.start = end;
+      mm.vmas.updated(vma);
     }
     return prev!;
   }
   if (!next!.anonVma && vma.anonVma) next!.anonVma = vma.anonVma;
   next!.start = start;
+  mm.vmas.updated(next!);
   next!.pgoff = c.pgoff;
   if (leftSide) absorb(mm, vma);
-  else vma.end = start;
+  else {
+    vma.end = start;
+    mm.vmas.updated(vma);
+  }
   return next!;
 }
 

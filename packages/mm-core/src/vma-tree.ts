@@ -1,138 +1,1022 @@
 /**
  * The set of VMAs of one address space, ordered by address (Linux's maple
- * tree `mm->mm_mt`). Lookups are binary searches over a sorted array.
+ * tree `mm->mm_mt`; before 6.1 the `mm_rb` red-black tree augmented with
+ * `rb_subtree_gap`, plus the `vm_prev`/`vm_next` list).
+ *
+ * Data structure: a B+tree keyed by `vm_start`, like the maple tree a wide
+ * and shallow tree (32 entries per node: a tree of 120,000 VMAs is 4 nodes
+ * deep, a million 5), so that a search costs a handful of cache misses where
+ * a binary tree costs twenty-odd. Leaves hold the VMAs in address order and
+ * are linked to their neighbours; every entry records the free gap below its
+ * VMA (`start - prev.end`, Linux's `vm_start - vm_prev->vm_end`) and every
+ * inner node records, per child, the lowest start, the highest end and the
+ * largest gap in the child's subtree — the augmentation that makes the
+ * free-gap search logarithmic. Nodes live in typed arrays (struct of arrays
+ * per node kind), so the tree allocates nothing per VMA. Costs (n VMAs, node
+ * width B = 32):
+ *
+ * - `findVma`, `lookup`, `prevOf`, `intersects`: O(log n) (O(B log_B n) compares);
+ * - `insert`, `remove`, `updated`: O(log n), node splits and merges included;
+ * - `next`, `prev`, `has` of a linked VMA: O(B);
+ * - `overlapping(start, end)`: O(log n + k) for k results;
+ * - `highestGapEnd`, `lowestGapStart` (the free-gap searches of
+ *   `vm_unmapped_area`): O(log n) — a descent that skips every subtree whose
+ *   largest gap is too small;
+ * - `all()`: O(n) once after a change, then cached.
+ *
+ * The tree keeps its own copy of each VMA's `start`/`end` (the key and the
+ * gaps are computed from the copy). Code that changes `start` or `end` of a
+ * linked VMA in place (split, merge, stack expansion) calls {@link updated}
+ * right after the change, before any other call on the tree — as Linux
+ * follows such a change with `vma_iter_store` / `vma_gap_update`. With
+ * checking on ({@link VmaTree.checkMode}: on by default under Vitest or with
+ * `MMSIM_VMA_TREE_CHECK=1`) every operation verifies the structure (sampled
+ * on big trees), so a forgotten call is caught by the tests.
  *
  * Invariants: VMAs are sorted, non-empty, disjoint.
- * @see lib/maple_tree.c, mm/vma.h vma_iter_*
+ * @see lib/maple_tree.c, mm/vma.h vma_iter_*, mm/mmap.c (4.x) vma_gap_update
  */
 
 import type { Vma } from './vma.js';
 
+/** No node / no entry. Leaf and inner node ids start at 1, so an entry reference is never 0. */
+const NIL = 0;
+/** Entries per leaf (a power of two): entry `k` of leaf `l` is reference `l << LSHIFT | k`. */
+const LSHIFT = 5;
+const LCAP = 1 << LSHIFT;
+const LMASK = LCAP - 1;
+/** Children per inner node: child slot `k` of node `n` is `n << ISHIFT | k`. */
+const ISHIFT = 5;
+const ICAP = 1 << ISHIFT;
+/** Merge two neighbouring nodes when together they hold at most this many entries. */
+const LMERGE = LCAP >> 1;
+const IMERGE = ICAP >> 1;
+
+/** Which self-checks a {@link VmaTree} runs (see {@link VmaTree.checkMode}). */
+export type VmaTreeCheckMode = 'off' | 'sampled' | 'full';
+
+/** Above this many VMAs, `sampled` checking verifies the whole tree only every n/this operations. */
+const SAMPLED_FULL_LIMIT = 256;
+
+function defaultCheckMode(): VmaTreeCheckMode {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const flag = env?.MMSIM_VMA_TREE_CHECK;
+  if (flag === '0' || flag === 'off') return 'off';
+  if (flag === 'full') return 'full';
+  if (flag === '1' || flag === 'sampled' || env?.VITEST) return 'sampled';
+  return 'off';
+}
+
+function grow64(a: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(length);
+  b.set(a);
+  return b;
+}
+
+function grow32(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
+}
+
 /** The ordered VMA collection. */
 export class VmaTree {
-  private readonly vmas: Vma[] = [];
+  /**
+   * Self-checks after every operation: `off` (production), `sampled` (the
+   * whole structure is verified after every operation while the tree holds
+   * ≤ 256 VMAs, and every ⌈n/256⌉-th operation above that), `full` (always).
+   * Defaults to `sampled` under Vitest or with `MMSIM_VMA_TREE_CHECK=1`,
+   * `full` with `MMSIM_VMA_TREE_CHECK=full`, else `off`.
+   */
+  static checkMode: VmaTreeCheckMode = defaultCheckMode();
+
+  // Leaves: per entry (index = reference) the tree's copy of start/end, the gap below, the VMA.
+  private lStart = new Float64Array(0);
+  private lEnd = new Float64Array(0);
+  private lGap = new Float64Array(0);
+  private lVma: (Vma | undefined)[] = [];
+  // Per leaf: entries in use, parent inner node, neighbours in address order.
+  private lCount = new Int32Array(0);
+  private lParent = new Int32Array(0);
+  private lPrev = new Int32Array(0);
+  private lNext = new Int32Array(0);
+  private leafCap = 0;
+  private leafNextId = 1;
+  /** Free leaves, linked through `lNext`. */
+  private leafFree = NIL;
+
+  // Inner nodes: per child slot the child and its subtree's lowest start, highest end, largest gap.
+  private nChild = new Int32Array(0);
+  private nMinStart = new Float64Array(0);
+  private nMaxEnd = new Float64Array(0);
+  private nMaxGap = new Float64Array(0);
+  // Per inner node: children in use, parent.
+  private nCount = new Int32Array(0);
+  private nParent = new Int32Array(0);
+  private innerCap = 0;
+  private innerNextId = 1;
+  /** Free inner nodes, linked through `nParent`. */
+  private innerFree = NIL;
+
+  /** The root: a leaf when `height` is 0 (NIL when the tree is empty), else an inner node. */
+  private root = NIL;
+  private height = 0;
+  private headLeaf = NIL;
+  private tailLeaf = NIL;
+  private count = 0;
+  private allCache: Vma[] | null = null;
+  private opsSinceCheck = 0;
+
+  // Scratch results of aggregate().
+  private aggMin = 0;
+  private aggMax = 0;
+  private aggGap = 0;
 
   /** Number of VMAs (`mm->map_count` counts these). */
   get size(): number {
-    return this.vmas.length;
+    return this.count;
   }
 
-  /** Index of the first VMA with `end > vpn` (vmas.length if none). */
-  private indexAfter(vpn: number): number {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.vmas[mid]!.end > vpn) hi = mid;
-      else lo = mid + 1;
+  // ---- entry navigation ------------------------------------------------------
+
+  /** The entry after `ref` in address order, or NIL. */
+  private nextRef(ref: number): number {
+    const leaf = ref >> LSHIFT;
+    if ((ref & LMASK) + 1 < this.lCount[leaf]!) return ref + 1;
+    const n = this.lNext[leaf]!;
+    return n === NIL ? NIL : n << LSHIFT;
+  }
+
+  /** The entry before `ref` in address order, or NIL. */
+  private prevRef(ref: number): number {
+    if ((ref & LMASK) !== 0) return ref - 1;
+    const p = this.lPrev[ref >> LSHIFT]!;
+    return p === NIL ? NIL : (p << LSHIFT) + this.lCount[p]! - 1;
+  }
+
+  private lastRef(): number {
+    const t = this.tailLeaf;
+    return t === NIL ? NIL : (t << LSHIFT) + this.lCount[t]! - 1;
+  }
+
+  /** The entry of `vma` if it is linked in this tree, else NIL. */
+  private refOf(vma: Vma): number {
+    const leaf = vma.treeSlot;
+    if (!(leaf > 0 && leaf < this.leafNextId)) return NIL;
+    const base = leaf << LSHIFT;
+    const end = base + this.lCount[leaf]!;
+    const lVma = this.lVma;
+    for (let r = base; r < end; r++) if (lVma[r] === vma) return r;
+    return NIL;
+  }
+
+  // ---- queries -------------------------------------------------------------
+
+  /** The first entry with `end > vpn`, or NIL. */
+  private refAfter(vpn: number): number {
+    let node = this.root;
+    if (node === NIL) return NIL;
+    const nMaxEnd = this.nMaxEnd;
+    for (let h = this.height; h > 0; h--) {
+      const base = node << ISHIFT;
+      const last = base + this.nCount[node]! - 1;
+      let s = base;
+      while (s < last && nMaxEnd[s]! <= vpn) s++;
+      if (nMaxEnd[s]! <= vpn) return NIL;
+      node = this.nChild[s]!;
     }
-    return lo;
+    const lEnd = this.lEnd;
+    const base = node << LSHIFT;
+    const end = base + this.lCount[node]!;
+    for (let r = base; r < end; r++) if (lEnd[r]! > vpn) return r;
+    return NIL;
+  }
+
+  /** The first entry with `end >= vpn`, or NIL. */
+  private refEndingAtOrAbove(vpn: number): number {
+    let node = this.root;
+    if (node === NIL) return NIL;
+    const nMaxEnd = this.nMaxEnd;
+    for (let h = this.height; h > 0; h--) {
+      const base = node << ISHIFT;
+      const last = base + this.nCount[node]! - 1;
+      let s = base;
+      while (s < last && nMaxEnd[s]! < vpn) s++;
+      if (nMaxEnd[s]! < vpn) return NIL;
+      node = this.nChild[s]!;
+    }
+    const lEnd = this.lEnd;
+    const base = node << LSHIFT;
+    const end = base + this.lCount[node]!;
+    for (let r = base; r < end; r++) if (lEnd[r]! >= vpn) return r;
+    return NIL;
   }
 
   /** `find_vma`: the first VMA ending above `vpn`, or undefined. */
   findVma(vpn: number): Vma | undefined {
-    return this.vmas[this.indexAfter(vpn)];
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const r = this.refAfter(vpn);
+    return r === NIL ? undefined : this.lVma[r];
   }
 
   /** `vma_lookup`: the VMA containing `vpn`, or undefined. */
   lookup(vpn: number): Vma | undefined {
-    const vma = this.vmas[this.indexAfter(vpn)];
-    return vma && vma.start <= vpn ? vma : undefined;
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const r = this.refAfter(vpn);
+    return r !== NIL && this.lStart[r]! <= vpn ? this.lVma[r] : undefined;
   }
 
   /** The last VMA starting below `vpn` — `find_vma_prev`'s `prev` for a gap at `vpn`. */
   prevOf(vpn: number): Vma | undefined {
-    let lo = 0;
-    let hi = this.vmas.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.vmas[mid]!.start < vpn) lo = mid + 1;
-      else hi = mid;
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    let node = this.root;
+    if (node === NIL) return undefined;
+    const nMinStart = this.nMinStart;
+    for (let h = this.height; h > 0; h--) {
+      const base = node << ISHIFT;
+      let s = base + this.nCount[node]! - 1;
+      while (s > base && nMinStart[s]! >= vpn) s--;
+      if (nMinStart[s]! >= vpn) return undefined;
+      node = this.nChild[s]!;
     }
-    return this.vmas[lo - 1];
+    const lStart = this.lStart;
+    const base = node << LSHIFT;
+    for (let r = base + this.lCount[node]! - 1; r >= base; r--) if (lStart[r]! < vpn) return this.lVma[r];
+    return undefined;
   }
 
   /** The VMA right after `vma` in address order. */
   next(vma: Vma): Vma | undefined {
-    return this.vmas[this.indexAfter(vma.start) + 1];
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const r = this.refOf(vma);
+    // Not linked: the VMA after the one holding vma.start, as a search by address gives it.
+    const at = r !== NIL ? r : this.refAfter(vma.start);
+    const n = at === NIL ? NIL : this.nextRef(at);
+    return n === NIL ? undefined : this.lVma[n];
   }
 
   /** The VMA right before `vma` in address order. */
   prev(vma: Vma): Vma | undefined {
-    const i = this.indexAfter(vma.start);
-    return i > 0 ? this.vmas[i - 1] : undefined;
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const r = this.refOf(vma);
+    const at = r !== NIL ? r : this.refAfter(vma.start);
+    const p = at === NIL ? this.lastRef() : this.prevRef(at);
+    return p === NIL ? undefined : this.lVma[p];
   }
 
   /** VMAs overlapping `[start, end)`, in order (a snapshot array). */
   overlapping(start: number, end: number): Vma[] {
+    if (VmaTree.checkMode !== 'off') this.check(true);
     const out: Vma[] = [];
-    for (let i = this.indexAfter(start); i < this.vmas.length; i++) {
-      const vma = this.vmas[i]!;
-      if (vma.start >= end) break;
-      out.push(vma);
-    }
+    for (let r = this.refAfter(start); r !== NIL && this.lStart[r]! < end; r = this.nextRef(r)) out.push(this.lVma[r]!);
     return out;
   }
 
   /** True if any VMA overlaps `[start, end)`. */
   intersects(start: number, end: number): boolean {
-    const vma = this.vmas[this.indexAfter(start)];
-    return vma !== undefined && vma.start < end;
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const r = this.refAfter(start);
+    return r !== NIL && this.lStart[r]! < end;
   }
 
-  /** Insert a VMA (must not overlap any other). */
-  insert(vma: Vma): void {
-    const i = this.indexAfter(vma.start);
-    this.vmas.splice(i, 0, vma);
+  /** True if `vma` is linked in this tree. O(B). */
+  has(vma: Vma): boolean {
+    return this.refOf(vma) !== NIL;
   }
 
-  /** Remove a VMA. */
-  remove(vma: Vma): void {
-    const i = this.indexAfter(vma.start);
-    if (this.vmas[i] === vma) this.vmas.splice(i, 1);
-    else {
-      const j = this.vmas.indexOf(vma);
-      if (j >= 0) this.vmas.splice(j, 1);
-    }
-  }
-
-  /** All VMAs in address order. */
+  /** All VMAs in address order (a snapshot, rebuilt after a change). */
   all(): readonly Vma[] {
-    return this.vmas;
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    if (this.allCache === null) {
+      const out = new Array<Vma>(this.count);
+      let k = 0;
+      for (let leaf = this.headLeaf; leaf !== NIL; leaf = this.lNext[leaf]!) {
+        const base = leaf << LSHIFT;
+        const end = base + this.lCount[leaf]!;
+        for (let r = base; r < end; r++) out[k++] = this.lVma[r]!;
+      }
+      this.allCache = out;
+    }
+    return this.allCache;
+  }
+
+  /**
+   * The highest entry with `start <= key` and a gap below it of at least
+   * `size`, or NIL. Only the rightmost child starting at or below `key` can
+   * hold entries above `key`; every child left of it lies wholly below, so
+   * the first of those whose largest gap is big enough holds the answer.
+   */
+  private highestGapRef(node: number, h: number, key: number, size: number): number {
+    if (h === 0) {
+      const base = node << LSHIFT;
+      for (let r = base + this.lCount[node]! - 1; r >= base; r--) {
+        if (this.lStart[r]! <= key && this.lGap[r]! >= size) return r;
+      }
+      return NIL;
+    }
+    const base = node << ISHIFT;
+    for (let s = base + this.nCount[node]! - 1; s >= base; s--) {
+      if (this.nMinStart[s]! > key || this.nMaxGap[s]! < size) continue;
+      const r = this.highestGapRef(this.nChild[s]!, h - 1, key, size);
+      if (r !== NIL) return r;
+    }
+    return NIL;
+  }
+
+  /** The lowest entry with `start > key` and a gap below it of at least `size`, or NIL. */
+  private lowestGapRef(node: number, h: number, key: number, size: number): number {
+    if (h === 0) {
+      const base = node << LSHIFT;
+      const end = base + this.lCount[node]!;
+      for (let r = base; r < end; r++) {
+        if (this.lStart[r]! > key && this.lGap[r]! >= size) return r;
+      }
+      return NIL;
+    }
+    const base = node << ISHIFT;
+    const last = base + this.nCount[node]! - 1;
+    for (let s = base; s <= last; s++) {
+      if (s < last && this.nMinStart[s + 1]! <= key) continue; // wholly at or below key
+      if (this.nMaxGap[s]! < size) continue;
+      const r = this.lowestGapRef(this.nChild[s]!, h - 1, key, size);
+      if (r !== NIL) return r;
+    }
+    return NIL;
   }
 
   /**
    * `mas_empty_area_rev`: the highest free range inside `[low, high)` of at
    * least `size` pages; returns its end (clipped to `high`), or -1.
+   *
+   * The gaps looked at, from the top: the one below the first VMA ending
+   * above `high - 1` (clipped to `high` and `low`), then the whole gaps
+   * between VMAs down to the one below the first VMA ending above `low`
+   * (clipped to `low`). O(log n).
    */
   highestGapEnd(low: number, high: number, size: number): number {
-    let i = this.indexAfter(high - 1); // first VMA ending above high-1: may start below high
-    // Walk gaps from the top down. The gap above vmas[i-1] ends at vmas[i].start (or high).
-    for (;;) {
-      const above = this.vmas[i];
-      const below = this.vmas[i - 1];
-      const gapEnd = Math.min(above ? above.start : Infinity, high);
-      const gapStart = Math.max(below ? below.end : 0, low);
-      if (gapEnd - gapStart >= size) return gapEnd;
-      if (!below || below.end <= low) return -1;
-      i--;
-    }
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const lStart = this.lStart;
+    const lEnd = this.lEnd;
+    const top = this.refAfter(high - 1);
+    const topBelow = top === NIL ? this.lastRef() : this.prevRef(top);
+    // The top gap, clipped at both ends.
+    let gapEnd = Math.min(top !== NIL ? lStart[top]! : Infinity, high);
+    let gapStart = Math.max(topBelow !== NIL ? lEnd[topBelow]! : 0, low);
+    if (gapEnd - gapStart >= size) return gapEnd;
+    if (topBelow === NIL || lEnd[topBelow]! <= low) return -1;
+    // `bottom` is the first VMA ending above low: the gap below it is the last one looked at.
+    const bottom = this.refAfter(low);
+    const y = this.highestGapRef(this.root, this.height, lStart[topBelow]!, size);
+    if (y !== NIL && lStart[y]! > lStart[bottom]!) return lStart[y]!;
+    const bottomBelow = this.prevRef(bottom);
+    gapEnd = lStart[bottom]!;
+    gapStart = Math.max(bottomBelow !== NIL ? lEnd[bottomBelow]! : 0, low);
+    return gapEnd - gapStart >= size ? gapEnd : -1;
   }
 
   /**
    * `mas_empty_area`: the lowest free range inside `[low, high)` of at least
    * `size` pages; returns its start (raised to `low`), or -1.
+   *
+   * The gaps looked at, from the bottom: the one below the first VMA ending
+   * above `low` (clipped to `low` and `high`), then the whole gaps between
+   * VMAs up to the one below the first VMA ending at or above `high`, or the
+   * space above the last VMA (clipped to `high`). O(log n).
    */
   lowestGapStart(low: number, high: number, size: number): number {
-    let i = this.indexAfter(low); // first VMA ending above low
-    for (;;) {
-      const below = this.vmas[i - 1];
-      const above = this.vmas[i];
-      const gapStart = Math.max(below ? below.end : 0, low);
-      const gapEnd = Math.min(above ? above.start : Infinity, high);
-      if (gapEnd - gapStart >= size) return gapStart;
-      if (!above || above.end >= high) return -1;
-      i++;
+    if (VmaTree.checkMode !== 'off') this.check(true);
+    const lStart = this.lStart;
+    const lEnd = this.lEnd;
+    const bottom = this.refAfter(low);
+    const bottomBelow = bottom === NIL ? this.lastRef() : this.prevRef(bottom);
+    let gapStart = Math.max(bottomBelow !== NIL ? lEnd[bottomBelow]! : 0, low);
+    let gapEnd = Math.min(bottom !== NIL ? lStart[bottom]! : Infinity, high);
+    if (gapEnd - gapStart >= size) return gapStart;
+    if (bottom === NIL || lEnd[bottom]! >= high) return -1;
+    // `top`: the first VMA ending at or above high (NIL: none); it comes after `bottom`.
+    const top = this.refEndingAtOrAbove(high);
+    const y = this.lowestGapRef(this.root, this.height, lStart[bottom]!, size);
+    if (y !== NIL && (top === NIL || lStart[y]! < lStart[top]!)) return lEnd[this.prevRef(y)]!;
+    const topBelow = top === NIL ? this.lastRef() : this.prevRef(top);
+    gapStart = lEnd[topBelow]!;
+    gapEnd = Math.min(top !== NIL ? lStart[top]! : Infinity, high);
+    return gapEnd - gapStart >= size ? gapStart : -1;
+  }
+
+  // ---- changes -------------------------------------------------------------
+
+  /** Insert a VMA (must not overlap any other). */
+  insert(vma: Vma): void {
+    if (this.refOf(vma) !== NIL) throw new Error(`VmaTree.insert: the VMA at ${vma.start} is already in the tree`);
+    this.link(vma);
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  /** Remove a VMA (no-op if it is not in the tree). */
+  remove(vma: Vma): void {
+    const r = this.refOf(vma);
+    if (r === NIL) return;
+    this.unlink(r);
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  /**
+   * Tell the tree that `vma.start` and/or `vma.end` of a linked VMA changed in
+   * place (`vma_iter_store` / `vma_gap_update`): refresh its key and the gaps.
+   * Call it right after the change, before any other call on the tree. A VMA
+   * that is not in the tree is ignored. O(log n).
+   */
+  updated(vma: Vma): void {
+    const r = this.refOf(vma);
+    if (r === NIL) return;
+    const start = vma.start;
+    const end = vma.end;
+    if (start !== this.lStart[r] || end !== this.lEnd[r]) {
+      const p = this.prevRef(r);
+      const n = this.nextRef(r);
+      if ((p !== NIL && this.lStart[p]! > start) || (n !== NIL && this.lStart[n]! < start)) {
+        // It moved past a neighbour: re-key.
+        this.unlink(r);
+        this.link(vma);
+      } else {
+        this.lStart[r] = start;
+        this.lEnd[r] = end;
+        this.lGap[r] = p === NIL ? -Infinity : start - this.lEnd[p]!;
+        if (n !== NIL) this.lGap[n] = this.lStart[n]! - end;
+        this.refreshLeaf(r >> LSHIFT);
+        if (n !== NIL && n >> LSHIFT !== r >> LSHIFT) this.refreshLeaf(n >> LSHIFT);
+      }
     }
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  private link(vma: Vma): void {
+    const start = vma.start;
+    this.count++;
+    this.allCache = null;
+    if (this.root === NIL) {
+      const leaf = this.allocLeaf();
+      this.root = leaf;
+      this.height = 0;
+      this.headLeaf = this.tailLeaf = leaf;
+      this.putEntry(leaf, 0, vma);
+      return;
+    }
+    // Descend to the position before the first VMA ending above `start` (else the very end).
+    let node = this.root;
+    const nMaxEnd = this.nMaxEnd;
+    for (let h = this.height; h > 0; h--) {
+      const base = node << ISHIFT;
+      const last = base + this.nCount[node]! - 1;
+      let s = base;
+      while (s < last && nMaxEnd[s]! <= start) s++;
+      node = this.nChild[s]!;
+    }
+    let leaf = node;
+    const base = leaf << LSHIFT;
+    let pos = this.lCount[leaf]!;
+    for (let r = base; r < base + pos; r++) {
+      if (this.lEnd[r]! > start) {
+        pos = r - base;
+        break;
+      }
+    }
+    if (this.lCount[leaf] === LCAP) {
+      const right = this.splitLeaf(leaf);
+      const half = this.lCount[leaf]!;
+      if (pos > half) {
+        leaf = right;
+        pos -= half;
+      }
+      this.putEntry(leaf, pos, vma);
+    } else {
+      this.putEntry(leaf, pos, vma);
+    }
+  }
+
+  /** Put `vma` at `pos` of a leaf with room, fixing the gaps and the aggregates above. */
+  private putEntry(leaf: number, pos: number, vma: Vma): void {
+    const base = leaf << LSHIFT;
+    const n = this.lCount[leaf]!;
+    const r = base + pos;
+    if (pos < n) {
+      const lStart = this.lStart;
+      const lEnd = this.lEnd;
+      const lGap = this.lGap;
+      const lVma = this.lVma;
+      for (let k = base + n; k > r; k--) {
+        lStart[k] = lStart[k - 1]!;
+        lEnd[k] = lEnd[k - 1]!;
+        lGap[k] = lGap[k - 1]!;
+        lVma[k] = lVma[k - 1];
+      }
+    }
+    this.lCount[leaf] = n + 1;
+    const start = vma.start;
+    const end = vma.end;
+    this.lStart[r] = start;
+    this.lEnd[r] = end;
+    this.lVma[r] = vma;
+    vma.treeSlot = leaf;
+    const p = this.prevRef(r);
+    this.lGap[r] = p === NIL ? -Infinity : start - this.lEnd[p]!;
+    const nx = this.nextRef(r);
+    if (nx !== NIL) this.lGap[nx] = this.lStart[nx]! - end;
+    this.refreshLeaf(leaf);
+    if (nx !== NIL && nx >> LSHIFT !== leaf) this.refreshLeaf(nx >> LSHIFT);
+  }
+
+  private unlink(r: number): void {
+    const leaf = r >> LSHIFT;
+    const base = leaf << LSHIFT;
+    const n = this.lCount[leaf]!;
+    const p = this.prevRef(r);
+    const vma = this.lVma[r]!;
+    if (vma.treeSlot === leaf) vma.treeSlot = 0;
+    // The entry after the removed one gets the combined gap.
+    let nx = this.nextRef(r);
+    if (nx !== NIL) this.lGap[nx] = p === NIL ? -Infinity : this.lStart[nx]! - this.lEnd[p]!;
+    if (r + 1 < base + n) {
+      const lStart = this.lStart;
+      const lEnd = this.lEnd;
+      const lGap = this.lGap;
+      const lVma = this.lVma;
+      for (let k = r; k < base + n - 1; k++) {
+        lStart[k] = lStart[k + 1]!;
+        lEnd[k] = lEnd[k + 1]!;
+        lGap[k] = lGap[k + 1]!;
+        lVma[k] = lVma[k + 1];
+      }
+      if (nx >> LSHIFT === leaf) nx--;
+    }
+    this.lVma[base + n - 1] = undefined;
+    this.lCount[leaf] = n - 1;
+    this.count--;
+    this.allCache = null;
+    if (n === 1) {
+      this.removeLeaf(leaf);
+    } else {
+      this.refreshLeaf(leaf);
+      this.mergeLeaf(leaf);
+    }
+    if (nx !== NIL && nx >> LSHIFT !== leaf && this.lCount[nx >> LSHIFT]! > 0) this.refreshLeaf(nx >> LSHIFT);
+  }
+
+  // ---- structure -------------------------------------------------------------
+
+  /** Compute a child's lowest start, highest end and largest gap into aggMin/aggMax/aggGap. */
+  private aggregate(child: number, isLeaf: boolean): void {
+    if (isLeaf) {
+      const base = child << LSHIFT;
+      const n = this.lCount[child]!;
+      let g = -Infinity;
+      for (let r = base; r < base + n; r++) if (this.lGap[r]! > g) g = this.lGap[r]!;
+      this.aggMin = this.lStart[base]!;
+      this.aggMax = this.lEnd[base + n - 1]!;
+      this.aggGap = g;
+    } else {
+      const base = child << ISHIFT;
+      const n = this.nCount[child]!;
+      let g = -Infinity;
+      for (let s = base; s < base + n; s++) if (this.nMaxGap[s]! > g) g = this.nMaxGap[s]!;
+      this.aggMin = this.nMinStart[base]!;
+      this.aggMax = this.nMaxEnd[base + n - 1]!;
+      this.aggGap = g;
+    }
+  }
+
+  /** The slot of `child` in inner node `parent`. */
+  private slotIn(parent: number, child: number): number {
+    const nChild = this.nChild;
+    let s = parent << ISHIFT;
+    while (nChild[s] !== child) s++;
+    return s;
+  }
+
+  /** Store a leaf's aggregates in its parent and carry the change up while something changes. */
+  private refreshLeaf(leaf: number): void {
+    const parent = this.lParent[leaf]!;
+    if (parent === NIL) return;
+    const lGap = this.lGap;
+    const base = leaf << LSHIFT;
+    const end = base + this.lCount[leaf]!;
+    let g = -Infinity;
+    for (let r = base; r < end; r++) if (lGap[r]! > g) g = lGap[r]!;
+    const min = this.lStart[base]!;
+    const max = this.lEnd[end - 1]!;
+    const s = this.slotIn(parent, leaf);
+    if (this.nMinStart[s] === min && this.nMaxEnd[s] === max && this.nMaxGap[s] === g) return;
+    this.nMinStart[s] = min;
+    this.nMaxEnd[s] = max;
+    this.nMaxGap[s] = g;
+    const up = this.nParent[parent]!;
+    if (up === NIL) return;
+    this.aggregate(parent, false);
+    this.carryUp(up, parent);
+  }
+
+  /** Store an inner node's aggregates in its parent and carry the change up. */
+  private refreshInner(node: number): void {
+    const parent = this.nParent[node]!;
+    if (parent === NIL) return;
+    this.aggregate(node, false);
+    this.carryUp(parent, node);
+  }
+
+  /** Write aggMin/aggMax/aggGap into `child`'s slot of `parent`, then go up until nothing changes. */
+  private carryUp(parent: number, child: number): void {
+    for (;;) {
+      const s = this.slotIn(parent, child);
+      if (this.nMinStart[s] === this.aggMin && this.nMaxEnd[s] === this.aggMax && this.nMaxGap[s] === this.aggGap) return;
+      this.nMinStart[s] = this.aggMin;
+      this.nMaxEnd[s] = this.aggMax;
+      this.nMaxGap[s] = this.aggGap;
+      const up = this.nParent[parent]!;
+      if (up === NIL) return;
+      this.aggregate(parent, false);
+      child = parent;
+      parent = up;
+    }
+  }
+
+  /** Split a full leaf: its upper half moves to a new leaf on its right, which is returned. */
+  private splitLeaf(leaf: number): number {
+    const right = this.allocLeaf();
+    const half = LCAP >> 1;
+    const from = (leaf << LSHIFT) + half;
+    const to = right << LSHIFT;
+    const moved = LCAP - half;
+    this.lStart.copyWithin(to, from, from + moved);
+    this.lEnd.copyWithin(to, from, from + moved);
+    this.lGap.copyWithin(to, from, from + moved);
+    for (let k = 0; k < moved; k++) {
+      const v = this.lVma[from + k]!;
+      this.lVma[to + k] = v;
+      this.lVma[from + k] = undefined;
+      v.treeSlot = right;
+    }
+    this.lCount[leaf] = half;
+    this.lCount[right] = moved;
+    const after = this.lNext[leaf]!;
+    this.lNext[right] = after;
+    this.lPrev[right] = leaf;
+    this.lNext[leaf] = right;
+    if (after !== NIL) this.lPrev[after] = right;
+    else this.tailLeaf = right;
+    this.insertChild(leaf, right, true);
+    this.refreshLeaf(leaf);
+    return right;
+  }
+
+  /** Insert `child` right after `after` (a child of the same kind) in `after`'s parent, splitting as needed. */
+  private insertChild(after: number, child: number, isLeaf: boolean): void {
+    let parent = isLeaf ? this.lParent[after]! : this.nParent[after]!;
+    if (parent === NIL) {
+      // `after` is the root: grow a new root above both.
+      parent = this.allocInner();
+      this.nCount[parent] = 1;
+      this.nChild[parent << ISHIFT] = after;
+      this.aggregate(after, isLeaf);
+      this.storeSlot(parent << ISHIFT, after);
+      this.setParent(after, isLeaf, parent);
+      this.nParent[parent] = NIL;
+      this.root = parent;
+      this.height++;
+    } else if (this.nCount[parent] === ICAP) {
+      const right = this.splitInner(parent);
+      if ((isLeaf ? this.lParent[after] : this.nParent[after]) === right) parent = right;
+    }
+    const s = this.slotIn(parent, after) + 1;
+    const base = parent << ISHIFT;
+    const end = base + this.nCount[parent]!;
+    if (s < end) {
+      this.nChild.copyWithin(s + 1, s, end);
+      this.nMinStart.copyWithin(s + 1, s, end);
+      this.nMaxEnd.copyWithin(s + 1, s, end);
+      this.nMaxGap.copyWithin(s + 1, s, end);
+    }
+    this.nCount[parent]!++;
+    this.nChild[s] = child;
+    this.setParent(child, isLeaf, parent);
+    this.aggregate(child, isLeaf);
+    this.storeSlot(s, child);
+    this.aggregate(after, isLeaf);
+    this.storeSlot(s - 1, after);
+    this.refreshInner(parent);
+  }
+
+  private storeSlot(s: number, child: number): void {
+    this.nChild[s] = child;
+    this.nMinStart[s] = this.aggMin;
+    this.nMaxEnd[s] = this.aggMax;
+    this.nMaxGap[s] = this.aggGap;
+  }
+
+  private setParent(child: number, isLeaf: boolean, parent: number): void {
+    if (isLeaf) this.lParent[child] = parent;
+    else this.nParent[child] = parent;
+  }
+
+  /** Whether the children of inner node `node` are leaves (all leaves are at the same depth). */
+  private childrenAreLeaves(node: number): boolean {
+    let depth = 0;
+    for (let n = node; n !== this.root; n = this.nParent[n]!) depth++;
+    return depth === this.height - 1;
+  }
+
+  /** Split a full inner node: its upper half of children moves to a new node on its right, returned. */
+  private splitInner(node: number): number {
+    const leaves = this.childrenAreLeaves(node);
+    const right = this.allocInner();
+    const half = ICAP >> 1;
+    const from = (node << ISHIFT) + half;
+    const to = right << ISHIFT;
+    const moved = ICAP - half;
+    this.nChild.copyWithin(to, from, from + moved);
+    this.nMinStart.copyWithin(to, from, from + moved);
+    this.nMaxEnd.copyWithin(to, from, from + moved);
+    this.nMaxGap.copyWithin(to, from, from + moved);
+    for (let k = 0; k < moved; k++) this.setParent(this.nChild[to + k]!, leaves, right);
+    this.nCount[node] = half;
+    this.nCount[right] = moved;
+    this.insertChild(node, right, false);
+    this.refreshInner(node);
+    return right;
+  }
+
+  /** Unlink an empty leaf from the list and from its parent. */
+  private removeLeaf(leaf: number): void {
+    const p = this.lPrev[leaf]!;
+    const n = this.lNext[leaf]!;
+    if (p !== NIL) this.lNext[p] = n;
+    else this.headLeaf = n;
+    if (n !== NIL) this.lPrev[n] = p;
+    else this.tailLeaf = p;
+    const parent = this.lParent[leaf]!;
+    this.freeLeaf(leaf);
+    if (parent === NIL) {
+      this.root = NIL;
+      this.height = 0;
+    } else {
+      this.removeChild(parent, leaf);
+    }
+  }
+
+  /** Drop `child` from inner node `parent`; an emptied node goes too, a root with one child is replaced by it. */
+  private removeChild(parent: number, child: number): void {
+    const s = this.slotIn(parent, child);
+    const base = parent << ISHIFT;
+    const end = base + this.nCount[parent]!;
+    this.nChild.copyWithin(s, s + 1, end);
+    this.nMinStart.copyWithin(s, s + 1, end);
+    this.nMaxEnd.copyWithin(s, s + 1, end);
+    this.nMaxGap.copyWithin(s, s + 1, end);
+    const left = --this.nCount[parent]!;
+    const up = this.nParent[parent]!;
+    if (left === 0) {
+      this.freeInner(parent);
+      if (up === NIL) {
+        this.root = NIL;
+        this.height = 0;
+      } else {
+        this.removeChild(up, parent);
+      }
+      return;
+    }
+    if (up === NIL) {
+      if (left === 1) this.collapseRoot();
+      return;
+    }
+    this.refreshInner(parent);
+    this.mergeInner(parent);
+  }
+
+  /** While the root is an inner node with a single child, make the child the root. */
+  private collapseRoot(): void {
+    while (this.height > 0 && this.nCount[this.root] === 1) {
+      const only = this.nChild[this.root << ISHIFT]!;
+      this.freeInner(this.root);
+      this.root = only;
+      this.height--;
+      if (this.height === 0) this.lParent[only] = NIL;
+      else this.nParent[only] = NIL;
+    }
+  }
+
+  /** Merge a leaf with its right (or left) sibling under the same parent when both together are small. */
+  private mergeLeaf(leaf: number): void {
+    const parent = this.lParent[leaf]!;
+    if (parent === NIL) return;
+    let left = leaf;
+    let right = this.lNext[leaf]!;
+    if (right === NIL || this.lParent[right] !== parent) {
+      right = leaf;
+      left = this.lPrev[leaf]!;
+      if (left === NIL || this.lParent[left] !== parent) return;
+    }
+    const nl = this.lCount[left]!;
+    const nr = this.lCount[right]!;
+    if (nl + nr > LMERGE) return;
+    const from = right << LSHIFT;
+    const to = (left << LSHIFT) + nl;
+    this.lStart.copyWithin(to, from, from + nr);
+    this.lEnd.copyWithin(to, from, from + nr);
+    this.lGap.copyWithin(to, from, from + nr);
+    for (let k = 0; k < nr; k++) {
+      const v = this.lVma[from + k]!;
+      this.lVma[to + k] = v;
+      this.lVma[from + k] = undefined;
+      v.treeSlot = left;
+    }
+    this.lCount[left] = nl + nr;
+    this.lCount[right] = 0;
+    this.removeLeaf(right);
+    this.refreshLeaf(left);
+  }
+
+  /** Merge an inner node with a sibling under the same parent when both together are small. */
+  private mergeInner(node: number): void {
+    const parent = this.nParent[node]!;
+    if (parent === NIL) return;
+    const s = this.slotIn(parent, node);
+    const base = parent << ISHIFT;
+    const count = this.nCount[parent]!;
+    let left: number;
+    let right: number;
+    if (s + 1 < base + count) {
+      left = node;
+      right = this.nChild[s + 1]!;
+    } else if (s > base) {
+      left = this.nChild[s - 1]!;
+      right = node;
+    } else {
+      return;
+    }
+    const nl = this.nCount[left]!;
+    const nr = this.nCount[right]!;
+    if (nl + nr > IMERGE) return;
+    const leaves = this.childrenAreLeaves(left);
+    const from = right << ISHIFT;
+    const to = (left << ISHIFT) + nl;
+    this.nChild.copyWithin(to, from, from + nr);
+    this.nMinStart.copyWithin(to, from, from + nr);
+    this.nMaxEnd.copyWithin(to, from, from + nr);
+    this.nMaxGap.copyWithin(to, from, from + nr);
+    for (let k = 0; k < nr; k++) this.setParent(this.nChild[to + k]!, leaves, left);
+    this.nCount[left] = nl + nr;
+    this.freeInner(right);
+    this.removeChild(parent, right);
+    this.refreshInner(left);
+  }
+
+  private allocLeaf(): number {
+    let leaf = this.leafFree;
+    if (leaf !== NIL) {
+      this.leafFree = this.lNext[leaf]!;
+    } else {
+      leaf = this.leafNextId++;
+      if (leaf >= this.leafCap) this.growLeaves(Math.max(16, this.leafCap * 2));
+    }
+    this.lCount[leaf] = 0;
+    this.lParent[leaf] = NIL;
+    this.lPrev[leaf] = NIL;
+    this.lNext[leaf] = NIL;
+    return leaf;
+  }
+
+  private freeLeaf(leaf: number): void {
+    this.lCount[leaf] = 0;
+    this.lParent[leaf] = NIL;
+    this.lPrev[leaf] = NIL;
+    this.lNext[leaf] = this.leafFree;
+    this.leafFree = leaf;
+  }
+
+  private allocInner(): number {
+    let node = this.innerFree;
+    if (node !== NIL) {
+      this.innerFree = this.nParent[node]!;
+    } else {
+      node = this.innerNextId++;
+      if (node >= this.innerCap) this.growInner(Math.max(4, this.innerCap * 2));
+    }
+    this.nCount[node] = 0;
+    this.nParent[node] = NIL;
+    return node;
+  }
+
+  private freeInner(node: number): void {
+    this.nCount[node] = 0;
+    this.nParent[node] = this.innerFree;
+    this.innerFree = node;
+  }
+
+  private growLeaves(cap: number): void {
+    const entries = cap << LSHIFT;
+    this.lStart = grow64(this.lStart, entries);
+    this.lEnd = grow64(this.lEnd, entries);
+    this.lGap = grow64(this.lGap, entries);
+    for (let k = this.leafCap << LSHIFT; k < entries; k++) this.lVma.push(undefined);
+    this.lCount = grow32(this.lCount, cap);
+    this.lParent = grow32(this.lParent, cap);
+    this.lPrev = grow32(this.lPrev, cap);
+    this.lNext = grow32(this.lNext, cap);
+    this.leafCap = cap;
+  }
+
+  private growInner(cap: number): void {
+    const slots = cap << ISHIFT;
+    this.nChild = grow32(this.nChild, slots);
+    this.nMinStart = grow64(this.nMinStart, slots);
+    this.nMaxEnd = grow64(this.nMaxEnd, slots);
+    this.nMaxGap = grow64(this.nMaxGap, slots);
+    this.nCount = grow32(this.nCount, cap);
+    this.nParent = grow32(this.nParent, cap);
+    this.innerCap = cap;
+  }
+
+  // ---- self-checks ---------------------------------------------------------
+
+  private check(query: boolean): void {
+    if (VmaTree.checkMode === 'sampled' && this.count > SAMPLED_FULL_LIMIT) {
+      if (++this.opsSinceCheck * SAMPLED_FULL_LIMIT < this.count) return;
+    }
+    this.opsSinceCheck = 0;
+    const problem = this.verify(query);
+    if (problem) throw new Error(`VmaTree invariant broken: ${problem}`);
+  }
+
+  /**
+   * Check the whole structure; a description of the first problem found, or
+   * null. Always: the shape (parent links, every leaf at the same depth, no
+   * empty node, the leaf list in tree order), the count, the recorded gaps
+   * and per-child aggregates, and that every VMA's `start`/`end` equal the
+   * tree's copy (a VMA changed in place without {@link updated} shows here).
+   * With `settled` (as before a query), also that the VMAs are non-empty,
+   * sorted and disjoint. O(n).
+   */
+  verify(settled = true): string | null {
+    if (this.root === NIL) {
+      if (this.count !== 0 || this.headLeaf !== NIL || this.tailLeaf !== NIL) return 'an empty tree with a count or leaves';
+      return null;
+    }
+    const leaves: number[] = [];
+    const walk = (node: number, h: number, parent: number): string | null => {
+      if (h === 0) {
+        if (this.lParent[node] !== parent) return `leaf ${node}'s parent is not ${parent}`;
+        if (!(this.lCount[node]! > 0 && this.lCount[node]! <= LCAP)) return `leaf ${node} holds ${this.lCount[node]} entries`;
+        leaves.push(node);
+        return null;
+      }
+      if (this.nParent[node] !== parent) return `inner node ${node}'s parent is not ${parent}`;
+      const n = this.nCount[node]!;
+      if (!(n > 0 && n <= ICAP)) return `inner node ${node} holds ${n} children`;
+      if (parent === NIL && n < 2) return 'the inner root has a single child';
+      for (let s = node << ISHIFT; s < (node << ISHIFT) + n; s++) {
+        const child = this.nChild[s]!;
+        const problem = walk(child, h - 1, node);
+        if (problem) return problem;
+        this.aggregate(child, h === 1);
+        if (this.nMinStart[s] !== this.aggMin || this.nMaxEnd[s] !== this.aggMax || this.nMaxGap[s] !== this.aggGap) {
+          return `inner node ${node} records [${this.nMinStart[s]}, ${this.nMaxEnd[s]}) gap ${this.nMaxGap[s]} for child ${child}, not [${this.aggMin}, ${this.aggMax}) gap ${this.aggGap}`;
+        }
+      }
+      return null;
+    };
+    const problem = walk(this.root, this.height, NIL);
+    if (problem) return problem;
+    let prevLeaf = NIL;
+    let total = 0;
+    let prevRef = NIL;
+    for (const leaf of leaves) {
+      if (this.lPrev[leaf] !== prevLeaf) return `leaf ${leaf}'s previous leaf is wrong`;
+      if (prevLeaf !== NIL && this.lNext[prevLeaf] !== leaf) return `leaf ${prevLeaf}'s next leaf is wrong`;
+      const base = leaf << LSHIFT;
+      for (let r = base; r < base + this.lCount[leaf]!; r++) {
+        const vma = this.lVma[r];
+        if (!vma) return `entry ${r} has no VMA`;
+        if (vma.treeSlot !== leaf) return `the VMA at entry ${r} says leaf ${vma.treeSlot}`;
+        const start = this.lStart[r]!;
+        const end = this.lEnd[r]!;
+        if (vma.start !== start || vma.end !== end) {
+          return `the VMA [${vma.start}, ${vma.end}) is [${start}, ${end}) in the tree: its start/end changed without VmaTree.updated()`;
+        }
+        if (prevRef !== NIL && this.lStart[prevRef]! > start) return `keys out of order at ${start}`;
+        if (settled) {
+          if (!(start < end)) return `an empty VMA at ${start}`;
+          if (prevRef !== NIL && this.lEnd[prevRef]! > start) return `VMAs overlap at ${start}`;
+        }
+        const gap = prevRef === NIL ? -Infinity : start - this.lEnd[prevRef]!;
+        if (this.lGap[r] !== gap) return `entry ${r} records a gap below of ${this.lGap[r]}, not ${gap}`;
+        prevRef = r;
+        total++;
+      }
+      for (let r = base + this.lCount[leaf]!; r < base + LCAP; r++) if (this.lVma[r] !== undefined) return `a stale VMA in leaf ${leaf}`;
+      prevLeaf = leaf;
+    }
+    if (this.lNext[prevLeaf] !== NIL) return 'the last leaf has a next leaf';
+    if (this.headLeaf !== leaves[0] || this.tailLeaf !== prevLeaf) return 'head/tail leaves are wrong';
+    if (total !== this.count) return `the tree holds ${total} VMAs, the count says ${this.count}`;
+    return null;
   }
 }

@@ -59,11 +59,13 @@ export class Vma {
   anonVma: AnonVma | null = null;
   /** `vm_private_data`: the per-VMA hugetlb reservation map, for example. */
   privateData: unknown = undefined;
+  /** @internal The `VmaTree` slot of this VMA while it is linked in one (0: not linked). */
+  treeSlot = 0;
 
   constructor(
-    /** `vm_start` as a page number. */
+    /** `vm_start` as a page number. After changing it on a linked VMA, call `mm.vmas.updated(vma)`. */
     public start: number,
-    /** `vm_end` as a page number (exclusive). */
+    /** `vm_end` as a page number (exclusive). After changing it on a linked VMA, call `mm.vmas.updated(vma)`. */
     public end: number,
     /** `vm_flags` ({@link VM}). */
     public flags: number,

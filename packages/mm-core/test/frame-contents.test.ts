@@ -1,0 +1,160 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemMap, PageKind, PhysicalMemory, type PageDesc } from '../src/page.js';
+
+/** The Map-of-pages store PhysicalMemory replaced: the reference for its behaviour. */
+class ReferenceMemory {
+  readonly pages = new Map<number, Uint8Array>();
+  read(pfn: number, offset: number): number {
+    const page = this.pages.get(pfn);
+    return page ? page[offset]! : 0;
+  }
+  write(pfn: number, offset: number, value: number): void {
+    let page = this.pages.get(pfn);
+    if (!page) {
+      if (value === 0) return;
+      page = new Uint8Array(4096);
+      this.pages.set(pfn, page);
+    }
+    page[offset] = value;
+  }
+  fill(pfn: number, offset: number, length: number, value: number): void {
+    let page = this.pages.get(pfn);
+    if (!page) {
+      if (value === 0) return;
+      page = new Uint8Array(4096);
+      this.pages.set(pfn, page);
+    }
+    page.fill(value, offset, offset + length);
+  }
+  clear(pfn: number): void {
+    this.pages.delete(pfn);
+  }
+  copy(from: number, to: number): void {
+    const page = this.pages.get(from);
+    if (page) this.pages.set(to, page.slice());
+    else this.pages.delete(to);
+  }
+}
+
+type MemOp =
+  | { kind: 'write'; pfn: number; offset: number; value: number }
+  | { kind: 'fill'; pfn: number; offset: number; length: number; value: number }
+  | { kind: 'clear'; pfn: number }
+  | { kind: 'clearRange'; pfn: number; count: number }
+  | { kind: 'copy'; from: number; to: number };
+
+// Frames spread over several directory chunks (4096 frames each), and one far away (> 2^32).
+const pfnArb = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 4000, max: 12400 }), fc.constant(2 ** 33 + 5));
+const memOpArb: fc.Arbitrary<MemOp> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), pfn: pfnArb, offset: fc.integer({ min: 0, max: 4095 }), value: fc.integer({ min: 0, max: 255 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('fill' as const),
+      pfn: pfnArb,
+      offset: fc.integer({ min: -5000, max: 5000 }),
+      length: fc.integer({ min: -100, max: 5000 }),
+      value: fc.integer({ min: 0, max: 255 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('clear' as const), pfn: pfnArb }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('clearRange' as const), pfn: pfnArb, count: fc.integer({ min: 0, max: 5000 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('copy' as const), from: pfnArb, to: pfnArb }) },
+);
+
+describe('PhysicalMemory', () => {
+  it('reads back exactly what a Map of pages would, through writes, fills, clears and copies', () => {
+    fc.assert(
+      fc.property(fc.array(memOpArb, { maxLength: 300 }), (ops) => {
+        const mem = new PhysicalMemory();
+        const ref = new ReferenceMemory();
+        for (const op of ops) {
+          switch (op.kind) {
+            case 'write':
+              mem.write(op.pfn, op.offset, op.value);
+              ref.write(op.pfn, op.offset, op.value);
+              break;
+            case 'fill':
+              mem.fill(op.pfn, op.offset, op.length, op.value);
+              ref.fill(op.pfn, op.offset, op.length, op.value);
+              break;
+            case 'clear':
+              mem.clear(op.pfn);
+              ref.clear(op.pfn);
+              break;
+            case 'clearRange':
+              mem.clearRange(op.pfn, op.count);
+              for (let f = op.pfn; f < op.pfn + op.count; f++) ref.clear(f);
+              break;
+            case 'copy':
+              mem.copy(op.from, op.to);
+              ref.copy(op.from, op.to);
+              break;
+          }
+          expect(mem.storedFrames).toBe(ref.pages.size);
+        }
+        for (const [pfn, page] of ref.pages) {
+          for (let off = 0; off < 4096; off += 97) expect(mem.read(pfn, off)).toBe(page[off]);
+          expect(mem.read(pfn, 4095)).toBe(page[4095]);
+        }
+        for (const pfn of [0, 1, 150, 4095, 4096, 9000, 2 ** 33 + 5]) {
+          if (!ref.pages.has(pfn)) expect(mem.read(pfn, 7)).toBe(0);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reuses freed slots zeroed, and gives empty slabs back beyond a small reserve', () => {
+    const mem = new PhysicalMemory();
+    for (let pfn = 0; pfn < 20000; pfn++) mem.write(pfn, pfn & 4095, 0xaa);
+    expect(mem.storedFrames).toBe(20000);
+    const full = mem.slabBytes;
+    expect(full).toBeGreaterThanOrEqual(20000 * 4096);
+    for (let pfn = 0; pfn < 20000; pfn++) mem.clear(pfn);
+    expect(mem.storedFrames).toBe(0);
+    expect(mem.slabBytes).toBeLessThanOrEqual(32 * 64 * 4096);
+    // A reused slot reads as zeros except where written again.
+    for (let pfn = 50000; pfn < 50100; pfn++) mem.write(pfn, 1, 7);
+    for (let pfn = 50000; pfn < 50100; pfn++) {
+      expect(mem.read(pfn, 1)).toBe(7);
+      for (let off = 0; off < 4096; off += 511) if (off !== 1) expect(mem.read(pfn, off)).toBe(0);
+      expect(mem.read(pfn, (pfn - 50000) & 4095)).toBe((pfn - 50000) % 4096 === 1 ? 7 : 0);
+    }
+  });
+});
+
+describe('MemMap', () => {
+  const desc = (order: number): PageDesc => ({ kind: PageKind.ANON, order, inode: undefined, index: 0, mapcount: 0 });
+
+  it('finds the head of every frame of aligned and unaligned compound blocks', () => {
+    const m = new MemMap();
+    const thp = m.add(1024, desc(9));
+    const small = m.add(2000, desc(0));
+    const two = m.add(4, desc(2));
+    const odd = m.add(3001, desc(3)); // not size-aligned: tails recorded one by one
+    const giant = m.add(1 << 18, desc(18)); // tails of a 1 GiB block are not described, as before
+    for (let f = 1024; f < 1536; f++) {
+      expect(m.headOf(f)).toBe(1024);
+      expect(m.get(f)).toBe(thp);
+    }
+    expect(m.get(1536)).toBeUndefined();
+    expect(m.get(1023)).toBeUndefined();
+    expect(m.get(2000)).toBe(small);
+    expect(m.get(2001)).toBeUndefined();
+    for (let f = 4; f < 8; f++) expect(m.get(f)).toBe(two);
+    expect(m.get(8)).toBeUndefined();
+    for (let f = 3001; f < 3009; f++) expect(m.get(f)).toBe(odd);
+    expect(m.get(3009)).toBeUndefined();
+    expect(m.get(1 << 18)).toBe(giant);
+    expect(m.get((1 << 18) + 1)).toBeUndefined();
+    m.remove(1024);
+    m.remove(3001);
+    expect(m.get(1100)).toBeUndefined();
+    expect(m.headOf(1100)).toBe(1100);
+    expect(m.get(3002)).toBeUndefined();
+    expect(m.get(5)).toBe(two);
+    expect(m.size).toBe(3);
+  });
+});
