@@ -237,7 +237,9 @@ export function shmemZeroSetup(
   inode.nlink = 0;
   const file = new OpenFile(inode, '/dev/zero', true, true);
   vma.file = file;
-  vma.pgoff = 0;
+  // vm_pgoff stays as mmap gave it: 0 for MAP_SHARED|MAP_ANONYMOUS, the offset for a shared
+  // mapping of /dev/zero — which then shows in /proc/PID/maps and makes the pages past
+  // `size - offset` lie beyond the new object's end (SIGBUS). (Found by tools/fuzz/kernel.)
   vma.ops = SHMEM_VM_OPS;
   return 0;
 }

@@ -95,6 +95,8 @@ export class Vfs {
     const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
     const mayWrite = writable || (!pathOnly && (flags & O.TRUNC) !== 0);
     const norm = path.replace(/\/+$/, '') || '/';
+    // build_open_flags: O_CREAT|O_DIRECTORY is EINVAL (since Linux 6.4). (Found by tools/fuzz/kernel.)
+    if (flags & O.CREAT && flags & O.DIRECTORY) return -Errno.EINVAL;
     const dev = this.devices.get(norm);
     const isMountRoot = this.mounts.some((m) => m.path === norm);
     let inode: Inode | undefined;
@@ -105,7 +107,9 @@ export class Vfs {
       if (inode.type === 'dir' && flags & O.CREAT) return -Errno.EISDIR;
     } else {
       const where = this.mountOf(norm);
-      if (!where || where.name.includes('/') || where.name === '') return -Errno.ENOENT;
+      if (!where || where.name === '') return -Errno.ENOENT;
+      // Mounts are flat: a further component under an existing file is ENOTDIR (link_path_walk). (Found by tools/fuzz/kernel.)
+      if (where.name.includes('/')) return where.mount.files.has(where.name.split('/')[0]!) ? -Errno.ENOTDIR : -Errno.ENOENT;
       inode = where.mount.files.get(where.name);
       if (inode) {
         if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
@@ -117,6 +121,8 @@ export class Vfs {
         created = true;
       }
     }
+    // do_open: O_DIRECTORY on something that is not a directory. (Found by tools/fuzz/kernel.)
+    if (flags & O.DIRECTORY && inode.type !== 'dir') return -Errno.ENOTDIR;
     if (inode.type === 'dir' && mayWrite) return -Errno.EISDIR;
     if (!created && !pathOnly && !this.kernel.config.privileged) {
       if ((readable && !(inode.mode & 0o400)) || (mayWrite && !(inode.mode & 0o200))) return -Errno.EACCES;
@@ -135,6 +141,7 @@ export class Vfs {
     if (this.devices.has(norm)) return -Errno.EACCES;
     const where = this.mountOf(norm);
     if (!where) return -Errno.ENOENT;
+    if (where.name.includes('/')) return where.mount.files.has(where.name.split('/')[0]!) ? -Errno.ENOTDIR : -Errno.ENOENT;
     const inode = where.mount.files.get(where.name);
     if (!inode) return -Errno.ENOENT;
     where.mount.files.delete(where.name);

@@ -3,58 +3,86 @@
  * were written with something other than zeros, so a frame nobody wrote
  * costs nothing and a 1 TiB machine costs nothing until it is used.
  *
- * Data structures, chosen so that a byte access is a few array reads and a
- * page costs no JavaScript object:
+ * Data structures, chosen so that a byte access is a few typed-array reads
+ * and a stored page costs no JavaScript object:
  *
  * - a directory from frame number to content slot: chunks of 4096 frames
  *   (16 MiB of RAM), each an `Int32Array` created on the first write to the
  *   chunk and dropped when its last stored frame is cleared; the directory
  *   itself is a plain array indexed by `pfn >>> 12`;
- * - slabs of 64 page-sized slots (256 KiB `Uint8Array`s) holding the bytes;
- *   a slot is taken from a slab with free slots (a per-slab free bitmap), a
- *   freed slot is zeroed when it is taken again, and an empty slab is kept
- *   for reuse while there are few empty slabs, else released.
+ * - one arena of page-sized slots, a `Uint8Array` over a resizable
+ *   `ArrayBuffer` (up to 4 GiB; it grows by doubling without copying, and
+ *   shrinks when most of it is free, after moving the pages in use to the
+ *   front): a read is `arena[slot * pageSize + offset]`, with the arena's
+ *   memory address hoisted out of any loop. Pages beyond the arena's limit
+ *   (more than 4 GiB of written data) go to an overflow map of page arrays;
+ * - a stack of free slots; a freed slot is zeroed when it is taken again.
  *
- * Costs: `read`/`write` O(1) (a slot is zeroed on reuse: O(page size) once);
- * `clear` O(1); `clearRange` O(frames stored in the range + chunks spanned).
+ * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(page
+ * size)); `clearRange` O(frames stored in the range + chunks spanned);
+ * shrinking O(slots) when it happens (amortised over the frees that led to it).
  */
 
 /** Frames per directory chunk (log2). */
 const CHUNK_SHIFT = 12;
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_FRAMES - 1;
-/** Page slots per slab (log2): 64. */
-const SLAB_SHIFT = 6;
-const SLAB_SLOTS = 1 << SLAB_SHIFT;
-const SLOT_MASK = SLAB_SLOTS - 1;
-/** Empty slabs kept for reuse (128 MiB) before further empty slabs are released. */
-const KEEP_EMPTY_SLABS = 512;
+/** The arena's size limit (resizable buffers reach 4 GiB here). */
+const ARENA_MAX_BYTES = 2 ** 32;
+/** Initial arena size. */
+const ARENA_MIN_BYTES = 1 << 20;
+/** Free arena space kept for reuse before the arena shrinks. */
+const ARENA_KEEP_FREE_BYTES = 128 << 20;
+/** Emptied directory chunks kept for reuse. */
+const SPARE_CHUNKS = 16;
+
+function canResize(): boolean {
+  try {
+    const b = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resizable?: boolean })(0, {
+      maxByteLength: 4096,
+    });
+    return b.resizable === true;
+  } catch {
+    return false;
+  }
+}
+const RESIZABLE = canResize();
+
+type ResizableBuffer = ArrayBuffer & { resize(length: number): void };
 
 /** The bytes of simulated RAM, stored only for frames that were written. */
 export class PhysicalMemory {
-  /** log2 of the page size. */
-  private readonly pageShift: number;
-  /** Chunk → (slot + 1) per frame, 0 = nothing stored; undefined = chunk has nothing stored. */
+  /** Chunk → entry per frame: arena slot + 1, a negative overflow key, or 0 = nothing stored; undefined = chunk has nothing stored. */
   private readonly dir: (Int32Array | undefined)[] = [];
   /** Stored frames per chunk. */
   private chunkStored: Int32Array = new Int32Array(16);
-  private readonly slabs: (Uint8Array | undefined)[] = [];
-  /** Per slab: free-slot bitmap (two 32-bit words) and slots in use. */
-  private slabFreeLo: Int32Array = new Int32Array(16);
-  private slabFreeHi: Int32Array = new Int32Array(16);
-  private slabLive: Int32Array = new Int32Array(16);
+  private buffer: ArrayBuffer | null = null;
+  private arena: Uint8Array = new Uint8Array(0);
+  /** Slots the arena holds now. */
+  private slots = 0;
+  /** Per slot: the frame stored there, or -1. */
+  private slotPfn: Float64Array = new Float64Array(0);
   /** Per slot: 1 if it held data since it was last zeroed. */
-  private slotDirty: Uint8Array = new Uint8Array(16 * SLAB_SLOTS);
-  /** Slabs that may have free slots (stale entries are skipped). */
-  private readonly partial: number[] = [];
-  /** Ids of released slabs, for reuse. */
-  private readonly releasedIds: number[] = [];
-  private emptySlabs = 0;
+  private slotDirty: Uint8Array = new Uint8Array(0);
+  /** Free slots (a stack). */
+  private free: Int32Array = new Int32Array(0);
+  private freeTop = 0;
+  /** Pages that did not fit the arena (keys -1, -2, …). */
+  private readonly overflow = new Map<number, Uint8Array>();
+  /** Emptied directory chunks kept for reuse. */
+  private readonly spareChunks: Int32Array[] = [];
+  private nextOverflowKey = -1;
   private stored = 0;
 
-  constructor(readonly pageSize = 4096) {
-    this.pageShift = Math.round(Math.log2(pageSize));
-    if (2 ** this.pageShift !== pageSize) throw new RangeError(`page size ${pageSize} is not a power of two`);
+  /**
+   * @param pageSize bytes per frame (a power of two)
+   * @param maxArenaBytes the arena's size limit (4 GiB; smaller in tests of the overflow)
+   */
+  constructor(
+    readonly pageSize = 4096,
+    private readonly maxArenaBytes = ARENA_MAX_BYTES,
+  ) {
+    if (!(pageSize > 0 && 2 ** Math.round(Math.log2(pageSize)) === pageSize)) throw new RangeError(`page size ${pageSize} is not a power of two`);
   }
 
   /** The slot (+1) holding frame `pfn`, or 0. */
@@ -66,13 +94,12 @@ export class PhysicalMemory {
 
   /** Read one byte. */
   read(pfn: number, offset: number): number {
-    const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
-    const chunk = c < this.dir.length ? this.dir[c] : undefined;
+    // Past the directory's end the read gives undefined: no length check on this path.
+    const chunk = this.dir[pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES)];
     if (chunk === undefined) return 0;
     const s = chunk[pfn & CHUNK_MASK]!;
-    if (s === 0) return 0;
-    const slot = s - 1;
-    return this.slabs[slot >>> SLAB_SHIFT]![((slot & SLOT_MASK) << this.pageShift) + offset]!;
+    if (s > 0) return this.arena[(s - 1) * this.pageSize + offset]!;
+    return s === 0 ? 0 : this.overflow.get(s)![offset]!;
   }
 
   /** Write one byte. */
@@ -82,8 +109,8 @@ export class PhysicalMemory {
       if (value === 0) return;
       s = this.attach(pfn);
     }
-    const slot = s - 1;
-    this.slabs[slot >>> SLAB_SHIFT]![((slot & SLOT_MASK) << this.pageShift) + offset] = value;
+    if (s > 0) this.arena[(s - 1) * this.pageSize + offset] = value;
+    else this.overflow.get(s)![offset] = value;
   }
 
   /** Fill a range of one frame with a byte value. */
@@ -93,14 +120,18 @@ export class PhysicalMemory {
       if (value === 0) return;
       s = this.attach(pfn);
     }
-    const slot = s - 1;
-    const at = (slot & SLOT_MASK) << this.pageShift;
     // Clamp as TypedArray#fill on a page-sized array would.
     const size = this.pageSize;
     const from = offset < 0 ? Math.max(size + offset, 0) : Math.min(offset, size);
     const stop = offset + length;
     const to = stop < 0 ? Math.max(size + stop, 0) : Math.min(stop, size);
-    if (from < to) this.slabs[slot >>> SLAB_SHIFT]!.fill(value, at + from, at + to);
+    if (!(from < to)) return;
+    if (s > 0) {
+      const at = (s - 1) * this.pageSize;
+      this.arena.fill(value, at + from, at + to);
+    } else {
+      this.overflow.get(s)!.fill(value, from, to);
+    }
   }
 
   /** Make a frame read as zeros again (`clear_highpage`) and drop its storage. */
@@ -112,21 +143,25 @@ export class PhysicalMemory {
     const s = chunk[k]!;
     if (s === 0) return;
     chunk[k] = 0;
-    this.releaseSlot(s - 1);
     this.stored--;
-    if (--this.chunkStored[c]! === 0) this.dir[c] = undefined;
+    if (--this.chunkStored[c]! === 0) {
+      // Empty (all zeros): keep a few for reuse, a typed array costs microseconds to allocate.
+      if (this.spareChunks.length < SPARE_CHUNKS) this.spareChunks.push(chunk);
+      this.dir[c] = undefined;
+    }
+    this.releaseEntry(s);
   }
 
   /** Clear `count` consecutive frames from `pfn` (a huge page's worth at once). */
   clearRange(pfn: number, count: number): void {
-    if (this.stored === 0) return;
     const end = pfn + count;
     let f = pfn;
-    while (f < end) {
+    while (f < end && this.stored > 0) {
       const c = f < 4294967296 ? f >>> CHUNK_SHIFT : Math.floor(f / CHUNK_FRAMES);
       const chunkEnd = Math.min(end, (c + 1) * CHUNK_FRAMES);
-      if (c < this.dir.length && this.dir[c] !== undefined) {
-        for (let g = f; g < chunkEnd && this.dir[c] !== undefined; g++) this.clear(g);
+      const chunk = c < this.dir.length ? this.dir[c] : undefined;
+      if (chunk !== undefined) {
+        for (let g = f; g < chunkEnd && this.dir[c] !== undefined; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
       }
       f = chunkEnd;
     }
@@ -134,18 +169,12 @@ export class PhysicalMemory {
 
   /** Copy one frame's contents to another (`copy_user_highpage`). */
   copy(from: number, to: number): void {
-    const src = this.slotOf(from);
-    if (src === 0) {
+    if (this.slotOf(from) === 0) {
       this.clear(to);
       return;
     }
-    let dst = this.slotOf(to);
-    if (dst === 0) dst = this.attach(to);
-    const a = src - 1;
-    const b = dst - 1;
-    const size = this.pageSize;
-    const at = (a & SLOT_MASK) << this.pageShift;
-    this.slabs[b >>> SLAB_SHIFT]!.set(this.slabs[a >>> SLAB_SHIFT]!.subarray(at, at + size), (b & SLOT_MASK) << this.pageShift);
+    if (this.slotOf(to) === 0) this.attach(to);
+    this.page(this.slotOf(to)).set(this.page(this.slotOf(from)));
   }
 
   /** Frames that hold data (for memory accounting in benchmarks and tests). */
@@ -153,16 +182,20 @@ export class PhysicalMemory {
     return this.stored;
   }
 
-  /** Bytes of slabs allocated for contents (in use or kept for reuse). */
-  get slabBytes(): number {
-    let n = 0;
-    for (const slab of this.slabs) if (slab !== undefined) n += slab.length;
-    return n;
+  /** Bytes held for contents: the arena (slots in use and free) and overflow pages. */
+  get contentBytes(): number {
+    return this.arena.length + this.overflow.size * this.pageSize;
   }
 
-  /** Give a frame a zeroed slot; returns slot + 1. */
+  /** The bytes of a directory entry's page (a view; for copies). */
+  private page(entry: number): Uint8Array {
+    if (entry > 0) return this.arena.subarray((entry - 1) * this.pageSize, entry * this.pageSize);
+    return this.overflow.get(entry)!;
+  }
+
+  /** Give a frame a zeroed page; returns its directory entry. */
   private attach(pfn: number): number {
-    const slot = this.takeSlot();
+    const entry = this.takeEntry(pfn);
     const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
     while (this.dir.length <= c) this.dir.push(undefined);
     if (c >= this.chunkStored.length) {
@@ -171,95 +204,113 @@ export class PhysicalMemory {
       this.chunkStored = grown;
     }
     let chunk = this.dir[c];
-    if (chunk === undefined) chunk = this.dir[c] = new Int32Array(CHUNK_FRAMES);
-    chunk[pfn & CHUNK_MASK] = slot + 1;
+    if (chunk === undefined) chunk = this.dir[c] = this.spareChunks.pop() ?? new Int32Array(CHUNK_FRAMES);
+    chunk[pfn & CHUNK_MASK] = entry;
     this.chunkStored[c]!++;
     this.stored++;
+    return entry;
+  }
+
+  /**
+   * A zeroed page for `pfn`, as a directory entry: an arena slot + 1, or —
+   * when the arena is full — a negative key of the overflow map.
+   */
+  private takeEntry(pfn: number): number {
+    if (this.freeTop === 0 && !this.grow()) {
+      const key = this.nextOverflowKey--;
+      this.overflow.set(key, new Uint8Array(this.pageSize));
+      return key;
+    }
+    const slot = this.free[--this.freeTop]!;
+    if (this.slotDirty[slot] === 1) {
+      const at = slot * this.pageSize;
+      this.arena.fill(0, at, at + this.pageSize);
+      this.slotDirty[slot] = 0;
+    }
+    this.slotPfn[slot] = pfn;
     return slot + 1;
   }
 
-  /** A free, zeroed slot. */
-  private takeSlot(): number {
-    let id = -1;
-    while (this.partial.length > 0) {
-      const top = this.partial[this.partial.length - 1]!;
-      if (this.slabs[top] !== undefined && (this.slabFreeLo[top]! | this.slabFreeHi[top]!) !== 0) {
-        id = top;
-        break;
-      }
-      this.partial.pop();
+  private releaseEntry(entry: number): void {
+    if (entry < 0) {
+      this.overflow.delete(entry);
+      return;
     }
-    if (id < 0) id = this.newSlab();
-    if (this.slabLive[id] === 0) this.emptySlabs--;
-    let bit: number;
-    const lo = this.slabFreeLo[id]!;
-    if (lo !== 0) {
-      bit = 31 - Math.clz32(lo & -lo);
-      this.slabFreeLo[id] = lo & ~(1 << bit);
-    } else {
-      const hi = this.slabFreeHi[id]!;
-      const b = 31 - Math.clz32(hi & -hi);
-      this.slabFreeHi[id] = hi & ~(1 << b);
-      bit = 32 + b;
-    }
-    this.slabLive[id]!++;
-    const slot = (id << SLAB_SHIFT) | bit;
-    if (this.slotDirty[slot] === 1) {
-      const at = bit << this.pageShift;
-      this.slabs[id]!.fill(0, at, at + this.pageSize);
-      this.slotDirty[slot] = 0;
-    }
-    return slot;
-  }
-
-  private releaseSlot(slot: number): void {
-    const id = slot >>> SLAB_SHIFT;
-    const bit = slot & SLOT_MASK;
+    const slot = entry - 1;
     this.slotDirty[slot] = 1;
-    const wasFull = (this.slabFreeLo[id]! | this.slabFreeHi[id]!) === 0;
-    if (bit < 32) this.slabFreeLo[id] = this.slabFreeLo[id]! | (1 << bit);
-    else this.slabFreeHi[id] = this.slabFreeHi[id]! | (1 << (bit - 32));
-    if (--this.slabLive[id]! === 0) {
-      if (this.emptySlabs < KEEP_EMPTY_SLABS) {
-        this.emptySlabs++;
-      } else {
-        this.slabs[id] = undefined;
-        this.releasedIds.push(id);
-        return;
-      }
-    }
-    if (wasFull) this.partial.push(id);
+    this.slotPfn[slot] = -1;
+    this.free[this.freeTop++] = slot;
+    if (this.freeTop * this.pageSize > ARENA_KEEP_FREE_BYTES && 4 * (this.slots - this.freeTop) < this.slots) this.shrink();
   }
 
-  private newSlab(): number {
-    let id: number;
-    if (this.releasedIds.length > 0) {
-      id = this.releasedIds.pop()!;
-    } else {
-      id = this.slabs.length;
-      this.slabs.push(undefined);
-      if (id >= this.slabLive.length) {
-        const cap = this.slabLive.length * 2;
-        const grow = (a: Int32Array): Int32Array => {
-          const b = new Int32Array(cap);
-          b.set(a);
-          return b;
-        };
-        this.slabFreeLo = grow(this.slabFreeLo);
-        this.slabFreeHi = grow(this.slabFreeHi);
-        this.slabLive = grow(this.slabLive);
-        const dirty = new Uint8Array(cap * SLAB_SLOTS);
-        dirty.set(this.slotDirty);
-        this.slotDirty = dirty;
-      }
+  /** Double the arena (up to its limit); false if it cannot grow. */
+  private grow(): boolean {
+    const old = this.slots;
+    const bytes = Math.min(this.maxArenaBytes, Math.max(ARENA_MIN_BYTES, 2 * old * this.pageSize));
+    const slots = Math.floor(bytes / this.pageSize);
+    if (slots <= old) return false;
+    this.resizeArena(slots);
+    // New slots are zero; hand them out lowest first.
+    const free = new Int32Array(slots);
+    free.set(this.free.subarray(0, this.freeTop), slots - old);
+    for (let k = 0; k < slots - old; k++) free[k] = slots - 1 - k;
+    this.free = free;
+    this.freeTop += slots - old;
+    return true;
+  }
+
+  /** Move the pages in use to the front of the arena and give the rest back, keeping some room. */
+  private shrink(): void {
+    const live = this.slots - this.freeTop;
+    const keep = Math.floor(ARENA_KEEP_FREE_BYTES / this.pageSize);
+    let target = Math.max(live + (keep >> 1), Math.floor(ARENA_MIN_BYTES / this.pageSize));
+    target = Math.min(this.slots, 2 ** Math.ceil(Math.log2(target)));
+    if (target >= this.slots) return;
+    // Pages above the target move into free slots below it.
+    const holes: number[] = [];
+    for (let s = 0; s < target; s++) if (this.slotPfn[s] === -1) holes.push(s);
+    let h = 0;
+    for (let s = target; s < this.slots; s++) {
+      const pfn = this.slotPfn[s]!;
+      if (pfn === -1) continue;
+      const to = holes[h++]!;
+      this.arena.copyWithin(to * this.pageSize, s * this.pageSize, (s + 1) * this.pageSize);
+      this.slotPfn[to] = pfn;
+      this.slotDirty[to] = 1;
+      const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
+      this.dir[c]![pfn & CHUNK_MASK] = to + 1;
     }
-    this.slabs[id] = new Uint8Array(SLAB_SLOTS << this.pageShift);
-    this.slabFreeLo[id] = -1;
-    this.slabFreeHi[id] = -1;
-    this.slabLive[id] = 0;
-    this.slotDirty.fill(0, id << SLAB_SHIFT, (id + 1) << SLAB_SHIFT);
-    this.emptySlabs++;
-    this.partial.push(id);
-    return id;
+    this.resizeArena(target);
+    const free = new Int32Array(target);
+    let top = 0;
+    for (let s = target - 1; s >= 0; s--) if (this.slotPfn[s] === -1) free[top++] = s;
+    this.free = free;
+    this.freeTop = top;
+  }
+
+  /** Make the arena hold exactly `slots` slots, keeping the contents of those below. */
+  private resizeArena(slots: number): void {
+    const bytes = slots * this.pageSize;
+    if (RESIZABLE) {
+      if (this.buffer === null) {
+        const Ctor = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+        this.buffer = new Ctor(bytes, { maxByteLength: this.maxArenaBytes });
+        this.arena = new Uint8Array(this.buffer);
+      } else {
+        (this.buffer as ResizableBuffer).resize(bytes);
+      }
+    } else {
+      const arena = new Uint8Array(bytes);
+      arena.set(this.arena.subarray(0, Math.min(this.arena.length, bytes)));
+      this.buffer = arena.buffer;
+      this.arena = arena;
+    }
+    const pfns = new Float64Array(slots).fill(-1);
+    pfns.set(this.slotPfn.subarray(0, Math.min(this.slots, slots)));
+    this.slotPfn = pfns;
+    const dirty = new Uint8Array(slots);
+    dirty.set(this.slotDirty.subarray(0, Math.min(this.slots, slots)));
+    this.slotDirty = dirty;
+    this.slots = slots;
   }
 }

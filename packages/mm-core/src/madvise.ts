@@ -6,9 +6,11 @@
  */
 
 import { Errno, MADV, traced } from '@mmsim/base';
+import { PteBits } from '@mmsim/arch';
+import { anonVmaPrepare, handleMmFault } from './fault.js';
 import type { MmStruct } from './mm.js';
 import { zapRange } from './rmap.js';
-import type { Vma } from './vma.js';
+import { VmFault, type Vma } from './vma.js';
 import { vmaModifyFlags } from './vma-ops.js';
 import { VM, VM_SPECIAL } from './vm-flags.js';
 
@@ -51,8 +53,12 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
     case MADV.FREE:
       return dontneedFree(mm, vma, start, end, advice);
     case MADV.WILLNEED:
+      return 0;
     case MADV.COLD:
     case MADV.PAGEOUT:
+      // madvise_cold / madvise_pageout: !can_madv_lru_vma() is EINVAL. (Found by tools/fuzz/kernel.)
+      // Without swap nothing is reclaimed, so there is nothing else to model.
+      if (vma.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) return -Errno.EINVAL;
       return 0;
     case MADV.REMOVE: {
       // madvise_remove: a hole punched in the file behind a shared writable mapping.
@@ -68,6 +74,10 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
     case MADV.GUARD_INSTALL:
       // madvise_guard_install: zap what is there, then mark every page.
       if (vma.flags & (VM_SPECIAL | VM.HUGETLB | VM.LOCKED)) return -Errno.EINVAL;
+      // "the range is no longer empty from a page table perspective": the VMA gets an anon_vma,
+      // which then keeps its pgoff when mremap moves it (no merge with an address-based
+      // neighbour). (Found by tools/fuzz/kernel.)
+      anonVmaPrepare(mm, vma);
       zapRange(mm, start, end, vma);
       for (let v = start; v < end; v++) mm.guards.add(v);
       return 0;
@@ -129,6 +139,40 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
   return 0;
 }
 
+/**
+ * `madvise_populate` → `faultin_page_range` (`FOLL_MADV_POPULATE`, no
+ * `FOLL_FORCE`): fault every page of `[start, end)` in, readable or writable.
+ * `__get_user_pages` reports a hole as ENOMEM and a VMA that does not allow
+ * the access (no `VM_READ` / `VM_WRITE`, `VM_IO`/`VM_PFNMAP`) as EINVAL; a
+ * fault that ends in SIGBUS/SIGSEGV (past EOF, a guard marker, an empty huge
+ * page pool) is EFAULT, OOM is ENOMEM. Pages before the failing one stay
+ * populated. (Was a no-op returning 0; found by tools/fuzz/kernel.)
+ * @see mm/madvise.c madvise_populate, mm/gup.c faultin_page_range, check_vma_flags
+ */
+function madvisePopulate(mm: MmStruct, start: number, end: number, write: boolean): number {
+  let vpn = start;
+  while (vpn < end) {
+    const vma = mm.vmas.lookup(vpn);
+    if (!vma) return -Errno.ENOMEM;
+    if (vma.flags & (VM.IO | VM.PFNMAP)) return -Errno.EINVAL;
+    if (!(vma.flags & (write ? VM.WRITE : VM.READ))) return -Errno.EINVAL;
+    const stop = Math.min(end, vma.end);
+    const step = vma.ops?.hugeOrder ? 1 << vma.ops.hugeOrder : 1;
+    while (vpn < stop) {
+      const leaf = mm.pageTable.lookup(vpn);
+      // follow_page_mask finds the page (writable, for a write): nothing to fault.
+      if (!leaf || (write && !(leaf.bits & PteBits.WRITE))) {
+        const r = handleMmFault(mm, vma, vpn, write);
+        if (r & VmFault.OOM) return -Errno.ENOMEM;
+        if (r & (VmFault.SIGBUS | VmFault.SIGSEGV)) return -Errno.EFAULT;
+      }
+      vpn = step > 1 ? vpn - (vpn % step) + step : vpn + 1;
+    }
+    vpn = stop;
+  }
+  return 0;
+}
+
 /** `do_madvise` with the raw arguments: 0 or `-errno`. */
 export function doMadvise(mm: MmStruct, startArg: bigint, lenArg: bigint, adviceArg: bigint): number {
   return traced(
@@ -144,9 +188,9 @@ export function doMadvise(mm: MmStruct, startArg: bigint, lenArg: bigint, advice
       const endBytes = startArg + len;
       if (endBytes > (1n << 64n) - 1n) return -Errno.EINVAL;
       if (len === 0n) return 0;
-      if (advice === MADV.POPULATE_READ || advice === MADV.POPULATE_WRITE) return 0;
       let start = Number(startArg >> 12n);
       const end = Number(endBytes >> 12n);
+      if (advice === MADV.POPULATE_READ || advice === MADV.POPULATE_WRITE) return madvisePopulate(mm, start, end, advice === MADV.POPULATE_WRITE);
       let unmapped = 0;
       let vma = mm.vmas.findVma(start);
       for (;;) {

@@ -5,7 +5,7 @@
  * @see mm/mmap.c do_mmap, mm/vma.c mmap_region, __mmap_region
  */
 
-import { Errno, formatPageResult, LEGACY_MAP_MASK, MAP, PROT, traced } from '@mmsim/base';
+import { Errno, formatPageResult, LEGACY_MAP_MASK, MAP, PROT, traced, u64ToSafeNumber } from '@mmsim/base';
 import { accountableMapping, canDoMlock, mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
 import type { VmFile } from './file.js';
 import type { MmStruct } from './mm.js';
@@ -16,6 +16,8 @@ import { insertNewVma, vmaMergeNewRange } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
 
 const U64 = (1n << 64n) - 1n;
+/** Arguments below this are exact numbers, and no sum of two of them wraps. */
+const TWO_52 = 1n << 52n;
 
 /** The result of `do_mmap`: a vpn or `-errno`, and how many pages to populate. */
 export interface DoMmapResult {
@@ -65,14 +67,23 @@ export function doMmap(
         addr &= ~0xfffn;
         if (addr !== 0n && addr < k.mmapMinAddr) addr = (k.mmapMinAddr + 0xfffn) & ~0xfffn;
       }
-      const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
-      if (alignedLen === 0n) return -Errno.ENOMEM;
-      const pages = Number(alignedLen >> 12n);
-      if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
+      let pages: number;
+      let pgoffPages: number;
+      if (len > 0n && len < TWO_52 && pgoff >= 0n && pgoff < TWO_52) {
+        // The common case on exact numbers: PAGE_ALIGN cannot wrap, pgoff + pages cannot overflow.
+        pages = Math.ceil(u64ToSafeNumber(len) / 4096);
+        pgoffPages = u64ToSafeNumber(pgoff);
+      } else {
+        const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
+        if (alignedLen === 0n) return -Errno.ENOMEM;
+        pages = Number(alignedLen >> 12n);
+        if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
+        pgoffPages = Number(pgoff);
+      }
       if (mm.mapCount > k.config.maxMapCount) return -Errno.ENOMEM;
 
       let vmFlags = calcVmProtBits(prot) | calcVmFlagBits(flags) | mm.defFlags | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
-      const start = getUnmappedArea(mm, file, addr, pages, Number(pgoff), flags);
+      const start = getUnmappedArea(mm, file, addr, pages, pgoffPages, flags);
       if (start < 0) return start;
       if (flags & MAP.FIXED_NOREPLACE && mm.vmas.intersects(start, start + pages)) return -Errno.EEXIST;
       if (flags & MAP.LOCKED && !canDoMlock(mm)) return -Errno.EPERM;
@@ -80,7 +91,7 @@ export function doMmap(
 
       let pg: number;
       if (file) {
-        if (!fileMmapOk(file, pgoff, alignedLen)) return -Errno.EOVERFLOW;
+        if (!fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
         const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
         switch (flags & MAP.TYPE) {
           case MAP.SHARED:
@@ -104,7 +115,7 @@ export function doMmap(
           default:
             return -Errno.EINVAL;
         }
-        pg = Number(pgoff);
+        pg = pgoffPages;
       } else {
         switch (flags & MAP.TYPE) {
           case MAP.SHARED:

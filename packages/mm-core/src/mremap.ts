@@ -334,7 +334,7 @@ function remapMove(mm: MmStruct, r: Remap): number {
   let seen = false;
   let lastEnd = 0;
   for (const vma of mm.vmas.overlapping(start, end)) {
-    if (!mm.vmas.all().includes(vma)) continue;
+    if (!mm.vmas.has(vma)) continue;
     const addr = Math.max(vma.start, start);
     const len = Math.min(end, vma.end) - addr;
     if (!seen && start < vma.start) return -Errno.EFAULT;

@@ -6,7 +6,7 @@
  *      mm/huge_memory.c __thp_get_unmapped_area
  */
 
-import { Errno, formatPageResult, traced } from '@mmsim/base';
+import { Errno, formatPageResult, traced, u64ToSafeNumber } from '@mmsim/base';
 import type { UnmappedAreaContext, VmUnmappedAreaInfo } from '@mmsim/arch';
 import type { VmFile } from './file.js';
 import type { MmStruct } from './mm.js';
@@ -29,6 +29,11 @@ export function vmStartGap(vma: Vma): number {
 /** `vm_end_gap` (no grows-up VMAs on x86: the end itself). */
 export function vmEndGap(vma: Vma): number {
   return vma.end;
+}
+
+/** `(addr << PAGE_SHIFT) < mmap_min_addr` for a page number, on numbers when the limit is below 2^53. */
+function belowMmapMinAddr(vpn: number, minAddr: bigint): boolean {
+  return minAddr >= 0n && minAddr < 1n << 53n ? vpn * 4096 < u64ToSafeNumber(minAddr) : BigInt(vpn) << 12n < minAddr;
 }
 
 /** `unmapped_area_topdown` / `unmapped_area` on one address space. @see mm/vma.c */
@@ -134,7 +139,7 @@ export function getUnmappedArea(
         if (addr < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
         return Number(addr >> 12n);
       }
-      const hint = Number(addr >> 12n);
+      const hint = addr === 0n ? 0 : Number(addr >> 12n);
       if (file?.ops.getUnmappedArea) {
         // already placed above
       } else if (file) {
@@ -150,7 +155,7 @@ export function getUnmappedArea(
       }
       if (result < 0) return result;
       if (result > taskSize - length) return -Errno.ENOMEM;
-      if (BigInt(result) << 12n < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
+      if (!mm.limits.privileged && belowMmapMinAddr(result, mm.kernel.config.mmapMinAddr)) return -Errno.EPERM;
       return result;
     },
     formatPageResult,

@@ -42,7 +42,7 @@ import type { Vma } from './vma.js';
 /** No node / no entry. Leaf and inner node ids start at 1, so an entry reference is never 0. */
 const NIL = 0;
 /** Entries per leaf (a power of two): entry `k` of leaf `l` is reference `l << LSHIFT | k`. */
-const LSHIFT = 5;
+const LSHIFT = 4;
 const LCAP = 1 << LSHIFT;
 const LMASK = LCAP - 1;
 /** Children per inner node: child slot `k` of node `n` is `n << ISHIFT | k`. */
@@ -100,6 +100,8 @@ export class VmaTree {
   private lParent = new Int32Array(0);
   private lPrev = new Int32Array(0);
   private lNext = new Int32Array(0);
+  /** Per leaf: its slot in its parent (absolute slot index), so no parent is searched for it. */
+  private lSlot = new Int32Array(0);
   private leafCap = 0;
   private leafNextId = 1;
   /** Free leaves, linked through `lNext`. */
@@ -113,6 +115,8 @@ export class VmaTree {
   // Per inner node: children in use, parent.
   private nCount = new Int32Array(0);
   private nParent = new Int32Array(0);
+  /** Per inner node: its slot in its parent. */
+  private nSlot = new Int32Array(0);
   private innerCap = 0;
   private innerNextId = 1;
   /** Free inner nodes, linked through `nParent`. */
@@ -178,12 +182,16 @@ export class VmaTree {
     if (node === NIL) return NIL;
     const nMaxEnd = this.nMaxEnd;
     for (let h = this.height; h > 0; h--) {
-      const base = node << ISHIFT;
-      const last = base + this.nCount[node]! - 1;
-      let s = base;
-      while (s < last && nMaxEnd[s]! <= vpn) s++;
-      if (nMaxEnd[s]! <= vpn) return NIL;
-      node = this.nChild[s]!;
+      // Binary search: the first child whose last VMA ends above vpn.
+      let lo = node << ISHIFT;
+      let hi = lo + this.nCount[node]! - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (nMaxEnd[mid]! > vpn) hi = mid;
+        else lo = mid + 1;
+      }
+      if (nMaxEnd[lo]! <= vpn) return NIL;
+      node = this.nChild[lo]!;
     }
     const lEnd = this.lEnd;
     const base = node << LSHIFT;
@@ -198,12 +206,15 @@ export class VmaTree {
     if (node === NIL) return NIL;
     const nMaxEnd = this.nMaxEnd;
     for (let h = this.height; h > 0; h--) {
-      const base = node << ISHIFT;
-      const last = base + this.nCount[node]! - 1;
-      let s = base;
-      while (s < last && nMaxEnd[s]! < vpn) s++;
-      if (nMaxEnd[s]! < vpn) return NIL;
-      node = this.nChild[s]!;
+      let lo = node << ISHIFT;
+      let hi = lo + this.nCount[node]! - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (nMaxEnd[mid]! >= vpn) hi = mid;
+        else lo = mid + 1;
+      }
+      if (nMaxEnd[lo]! < vpn) return NIL;
+      node = this.nChild[lo]!;
     }
     const lEnd = this.lEnd;
     const base = node << LSHIFT;
@@ -233,11 +244,16 @@ export class VmaTree {
     if (node === NIL) return undefined;
     const nMinStart = this.nMinStart;
     for (let h = this.height; h > 0; h--) {
-      const base = node << ISHIFT;
-      let s = base + this.nCount[node]! - 1;
-      while (s > base && nMinStart[s]! >= vpn) s--;
-      if (nMinStart[s]! >= vpn) return undefined;
-      node = this.nChild[s]!;
+      // Binary search: the last child starting below vpn.
+      let lo = node << ISHIFT;
+      let hi = lo + this.nCount[node]! - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (nMinStart[mid]! < vpn) lo = mid;
+        else hi = mid - 1;
+      }
+      if (nMinStart[lo]! >= vpn) return undefined;
+      node = this.nChild[lo]!;
     }
     const lStart = this.lStart;
     const base = node << LSHIFT;
@@ -466,11 +482,14 @@ export class VmaTree {
     let node = this.root;
     const nMaxEnd = this.nMaxEnd;
     for (let h = this.height; h > 0; h--) {
-      const base = node << ISHIFT;
-      const last = base + this.nCount[node]! - 1;
-      let s = base;
-      while (s < last && nMaxEnd[s]! <= start) s++;
-      node = this.nChild[s]!;
+      let lo = node << ISHIFT;
+      let hi = lo + this.nCount[node]! - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (nMaxEnd[mid]! > start) hi = mid;
+        else lo = mid + 1;
+      }
+      node = this.nChild[lo]!;
     }
     let leaf = node;
     const base = leaf << LSHIFT;
@@ -585,12 +604,10 @@ export class VmaTree {
     }
   }
 
-  /** The slot of `child` in inner node `parent`. */
-  private slotIn(parent: number, child: number): number {
-    const nChild = this.nChild;
-    let s = parent << ISHIFT;
-    while (nChild[s] !== child) s++;
-    return s;
+  /** Record, for the children in slots [from, to), which slot each is in. */
+  private reindex(from: number, to: number, leaves: boolean): void {
+    const slotOf = leaves ? this.lSlot : this.nSlot;
+    for (let s = from; s < to; s++) slotOf[this.nChild[s]!] = s;
   }
 
   /** Store a leaf's aggregates in its parent and carry the change up while something changes. */
@@ -604,15 +621,42 @@ export class VmaTree {
     for (let r = base; r < end; r++) if (lGap[r]! > g) g = lGap[r]!;
     const min = this.lStart[base]!;
     const max = this.lEnd[end - 1]!;
-    const s = this.slotIn(parent, leaf);
-    if (this.nMinStart[s] === min && this.nMaxEnd[s] === max && this.nMaxGap[s] === g) return;
-    this.nMinStart[s] = min;
-    this.nMaxEnd[s] = max;
-    this.nMaxGap[s] = g;
-    const up = this.nParent[parent]!;
-    if (up === NIL) return;
-    this.aggregate(parent, false);
-    this.carryUp(up, parent);
+    this.setSlot(this.lSlot[leaf]!, parent, min, max, g);
+  }
+
+  /**
+   * Give slot `s` of inner node `node` new aggregates and carry the change up
+   * while something changes. Each level's aggregate is updated from the one
+   * slot that changed (a scan of the node only when that slot held its
+   * largest gap and the gap shrank).
+   */
+  private setSlot(s: number, node: number, min: number, max: number, g: number): void {
+    const nMinStart = this.nMinStart;
+    const nMaxEnd = this.nMaxEnd;
+    const nMaxGap = this.nMaxGap;
+    for (;;) {
+      const oldGap = nMaxGap[s]!;
+      if (nMinStart[s] === min && nMaxEnd[s] === max && oldGap === g) return;
+      nMinStart[s] = min;
+      nMaxEnd[s] = max;
+      nMaxGap[s] = g;
+      const up = this.nParent[node]!;
+      if (up === NIL) return;
+      const ps = this.nSlot[node]!;
+      const base = node << ISHIFT;
+      const last = base + this.nCount[node]! - 1;
+      let pGap = nMaxGap[ps]!;
+      if (g >= pGap) pGap = g;
+      else if (oldGap === pGap) {
+        pGap = -Infinity;
+        for (let k = base; k <= last; k++) if (nMaxGap[k]! > pGap) pGap = nMaxGap[k]!;
+      }
+      min = nMinStart[base]!;
+      max = nMaxEnd[last]!;
+      g = pGap;
+      s = ps;
+      node = up;
+    }
   }
 
   /** Store an inner node's aggregates in its parent and carry the change up. */
@@ -626,7 +670,7 @@ export class VmaTree {
   /** Write aggMin/aggMax/aggGap into `child`'s slot of `parent`, then go up until nothing changes. */
   private carryUp(parent: number, child: number): void {
     for (;;) {
-      const s = this.slotIn(parent, child);
+      const s = this.nSlot[child]!;
       if (this.nMinStart[s] === this.aggMin && this.nMaxEnd[s] === this.aggMax && this.nMaxGap[s] === this.aggGap) return;
       this.nMinStart[s] = this.aggMin;
       this.nMaxEnd[s] = this.aggMax;
@@ -678,6 +722,7 @@ export class VmaTree {
       this.nChild[parent << ISHIFT] = after;
       this.aggregate(after, isLeaf);
       this.storeSlot(parent << ISHIFT, after);
+      this.reindex(parent << ISHIFT, (parent << ISHIFT) + 1, isLeaf);
       this.setParent(after, isLeaf, parent);
       this.nParent[parent] = NIL;
       this.root = parent;
@@ -686,7 +731,7 @@ export class VmaTree {
       const right = this.splitInner(parent);
       if ((isLeaf ? this.lParent[after] : this.nParent[after]) === right) parent = right;
     }
-    const s = this.slotIn(parent, after) + 1;
+    const s = (isLeaf ? this.lSlot[after]! : this.nSlot[after]!) + 1;
     const base = parent << ISHIFT;
     const end = base + this.nCount[parent]!;
     if (s < end) {
@@ -697,6 +742,7 @@ export class VmaTree {
     }
     this.nCount[parent]!++;
     this.nChild[s] = child;
+    this.reindex(s, end + 1, isLeaf);
     this.setParent(child, isLeaf, parent);
     this.aggregate(child, isLeaf);
     this.storeSlot(s, child);
@@ -737,6 +783,7 @@ export class VmaTree {
     this.nMaxEnd.copyWithin(to, from, from + moved);
     this.nMaxGap.copyWithin(to, from, from + moved);
     for (let k = 0; k < moved; k++) this.setParent(this.nChild[to + k]!, leaves, right);
+    this.reindex(to, to + moved, leaves);
     this.nCount[node] = half;
     this.nCount[right] = moved;
     this.insertChild(node, right, false);
@@ -758,19 +805,20 @@ export class VmaTree {
       this.root = NIL;
       this.height = 0;
     } else {
-      this.removeChild(parent, leaf);
+      this.removeChild(parent, leaf, true);
     }
   }
 
   /** Drop `child` from inner node `parent`; an emptied node goes too, a root with one child is replaced by it. */
-  private removeChild(parent: number, child: number): void {
-    const s = this.slotIn(parent, child);
+  private removeChild(parent: number, child: number, isLeaf: boolean): void {
+    const s = isLeaf ? this.lSlot[child]! : this.nSlot[child]!;
     const base = parent << ISHIFT;
     const end = base + this.nCount[parent]!;
     this.nChild.copyWithin(s, s + 1, end);
     this.nMinStart.copyWithin(s, s + 1, end);
     this.nMaxEnd.copyWithin(s, s + 1, end);
     this.nMaxGap.copyWithin(s, s + 1, end);
+    this.reindex(s, end - 1, isLeaf);
     const left = --this.nCount[parent]!;
     const up = this.nParent[parent]!;
     if (left === 0) {
@@ -779,7 +827,7 @@ export class VmaTree {
         this.root = NIL;
         this.height = 0;
       } else {
-        this.removeChild(up, parent);
+        this.removeChild(up, parent, false);
       }
       return;
     }
@@ -838,7 +886,7 @@ export class VmaTree {
   private mergeInner(node: number): void {
     const parent = this.nParent[node]!;
     if (parent === NIL) return;
-    const s = this.slotIn(parent, node);
+    const s = this.nSlot[node]!;
     const base = parent << ISHIFT;
     const count = this.nCount[parent]!;
     let left: number;
@@ -863,9 +911,10 @@ export class VmaTree {
     this.nMaxEnd.copyWithin(to, from, from + nr);
     this.nMaxGap.copyWithin(to, from, from + nr);
     for (let k = 0; k < nr; k++) this.setParent(this.nChild[to + k]!, leaves, left);
+    this.reindex(to, to + nr, leaves);
     this.nCount[left] = nl + nr;
     this.freeInner(right);
-    this.removeChild(parent, right);
+    this.removeChild(parent, right, false);
     this.refreshInner(left);
   }
 
@@ -921,6 +970,7 @@ export class VmaTree {
     this.lParent = grow32(this.lParent, cap);
     this.lPrev = grow32(this.lPrev, cap);
     this.lNext = grow32(this.lNext, cap);
+    this.lSlot = grow32(this.lSlot, cap);
     this.leafCap = cap;
   }
 
@@ -932,6 +982,7 @@ export class VmaTree {
     this.nMaxGap = grow64(this.nMaxGap, slots);
     this.nCount = grow32(this.nCount, cap);
     this.nParent = grow32(this.nParent, cap);
+    this.nSlot = grow32(this.nSlot, cap);
     this.innerCap = cap;
   }
 
@@ -974,6 +1025,7 @@ export class VmaTree {
       if (parent === NIL && n < 2) return 'the inner root has a single child';
       for (let s = node << ISHIFT; s < (node << ISHIFT) + n; s++) {
         const child = this.nChild[s]!;
+        if ((h === 1 ? this.lSlot[child] : this.nSlot[child]) !== s) return `child ${child} of inner node ${node} does not know its slot`;
         const problem = walk(child, h - 1, node);
         if (problem) return problem;
         this.aggregate(child, h === 1);

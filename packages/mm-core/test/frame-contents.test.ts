@@ -64,10 +64,13 @@ const memOpArb: fc.Arbitrary<MemOp> = fc.oneof(
 );
 
 describe('PhysicalMemory', () => {
-  it('reads back exactly what a Map of pages would, through writes, fills, clears and copies', () => {
+  it.each([
+    ['a 4 GiB arena', 2 ** 32],
+    ['a 1 MiB arena (pages past 256 overflow)', 2 ** 20],
+  ])('reads back exactly what a Map of pages would, through writes, fills, clears and copies (%s)', (_name, arenaBytes) => {
     fc.assert(
-      fc.property(fc.array(memOpArb, { maxLength: 300 }), (ops) => {
-        const mem = new PhysicalMemory();
+      fc.property(fc.array(memOpArb, { maxLength: 600 }), (ops) => {
+        const mem = new PhysicalMemory(4096, arenaBytes);
         const ref = new ReferenceMemory();
         for (const op of ops) {
           switch (op.kind) {
@@ -106,15 +109,34 @@ describe('PhysicalMemory', () => {
     );
   });
 
-  it('reuses freed slots zeroed, and gives empty slabs back beyond a small reserve', () => {
-    const mem = new PhysicalMemory();
-    for (let pfn = 0; pfn < 20000; pfn++) mem.write(pfn, pfn & 4095, 0xaa);
-    expect(mem.storedFrames).toBe(20000);
-    const full = mem.slabBytes;
-    expect(full).toBeGreaterThanOrEqual(20000 * 4096);
-    for (let pfn = 0; pfn < 20000; pfn++) mem.clear(pfn);
+  it('keeps pages past a full arena in the overflow map', () => {
+    const mem = new PhysicalMemory(4096, 2 ** 20); // 256 slots
+    for (let pfn = 0; pfn < 1000; pfn++) mem.fill(pfn, 0, 4096, (pfn % 250) + 1);
+    expect(mem.storedFrames).toBe(1000);
+    expect(mem.contentBytes).toBe(1000 * 4096);
+    for (let pfn = 0; pfn < 1000; pfn += 7) expect(mem.read(pfn, pfn % 4096)).toBe((pfn % 250) + 1);
+    mem.copy(999, 3); // overflow page onto an arena page
+    mem.copy(5, 998); // and back
+    expect(mem.read(3, 100)).toBe((999 % 250) + 1);
+    expect(mem.read(998, 100)).toBe((5 % 250) + 1);
+    for (let pfn = 0; pfn < 1000; pfn++) mem.clear(pfn);
     expect(mem.storedFrames).toBe(0);
-    expect(mem.slabBytes).toBeLessThanOrEqual(32 * 64 * 4096);
+    expect(mem.read(999, 0)).toBe(0);
+  });
+
+  it('reuses freed slots zeroed, and shrinks the arena (moving pages in use) when most of it is free', () => {
+    const mem = new PhysicalMemory();
+    const n = 100_000; // 400 MiB of contents
+    for (let pfn = 0; pfn < n; pfn++) mem.write(pfn, pfn & 4095, (pfn % 255) + 1);
+    expect(mem.storedFrames).toBe(n);
+    expect(mem.contentBytes).toBeGreaterThanOrEqual(n * 4096);
+    // Free from the bottom: the pages still in use sit at the top and must move down.
+    for (let pfn = 0; pfn < n - 1000; pfn++) mem.clear(pfn);
+    expect(mem.storedFrames).toBe(1000);
+    expect(mem.contentBytes).toBeLessThanOrEqual(256 << 20);
+    for (let pfn = n - 1000; pfn < n; pfn++) expect(mem.read(pfn, pfn & 4095)).toBe((pfn % 255) + 1);
+    for (let pfn = n - 1000; pfn < n; pfn++) mem.clear(pfn);
+    expect(mem.storedFrames).toBe(0);
     // A reused slot reads as zeros except where written again.
     for (let pfn = 50000; pfn < 50100; pfn++) mem.write(pfn, 1, 7);
     for (let pfn = 50000; pfn < 50100; pfn++) {

@@ -6,14 +6,16 @@
 import { procMaps, userAccess, vmaRssKb, type AccessResult, type MapsEntry } from '@mmsim/mm-core';
 import type { Task } from './task.js';
 
+const U64_MAX = (1n << 64n) - 1n;
+
 /** Read one byte as a user-mode load. */
 export function peek(task: Task, address: bigint): AccessResult {
-  return userAccess(task.mm, address & ((1n << 64n) - 1n));
+  return userAccess(task.mm, address >= 0n && address <= U64_MAX ? address : address & U64_MAX);
 }
 
 /** Write one byte as a user-mode store. */
 export function poke(task: Task, address: bigint, value: number): AccessResult {
-  return userAccess(task.mm, address & ((1n << 64n) - 1n), value & 0xff);
+  return userAccess(task.mm, address >= 0n && address <= U64_MAX ? address : address & U64_MAX, value & 0xff);
 }
 
 /** `Rss:` in kB of the VMA holding `address`, or null when none holds it. */

@@ -10,7 +10,8 @@ import type { SysResult, Task } from './task.js';
 
 /** `mprotect(addr, len, prot)`. */
 export function sysMprotect(task: Task, addr: bigint, len: bigint, prot: bigint): SysResult {
-  return BigInt(doMprotect(task.mm, addr, len, prot));
+  const r = doMprotect(task.mm, addr, len, prot);
+  return r === 0 ? 0n : BigInt(r);
 }
 
 /** `mremap(old_addr, old_size, new_size, flags, new_addr)`. */

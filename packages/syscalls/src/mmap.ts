@@ -5,12 +5,14 @@
  * @see mm/mmap.c ksys_mmap_pgoff, mm/util.c vm_mmap_pgoff, mm/mmap.c __vm_munmap
  */
 
-import { Errno, MAP, formatFlags, MAP_NAMES, PROT_NAMES, traced, u32 } from '@mmsim/base';
+import { Errno, MAP, formatFlags, MAP_NAMES, PROT_NAMES, traced, u32, u64ToSafeNumber } from '@mmsim/base';
 import { doMmap, doMunmap, mmPopulate, type VmFile } from '@mmsim/mm-core';
 import { HugetlbInode } from '@mmsim/fs';
 import { pagesToResult, type SysResult, type Task } from './task.js';
 
 const U64 = (1n << 64n) - 1n;
+/** Arguments below this are exact numbers, and no sum of two of them wraps. */
+const TWO_52 = 1n << 52n;
 
 /** `SYSCALL_DEFINE6(mmap)` on x86-64: reject an unaligned offset first, then `ksys_mmap_pgoff`. */
 export function sysMmap(task: Task, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint, off: bigint): SysResult {
@@ -20,7 +22,7 @@ export function sysMmap(task: Task, addr: bigint, len: bigint, prot: bigint, fla
     () => `addr=0x${addr.toString(16)}, len=0x${len.toString(16)}, prot=${formatFlags(PROT_NAMES, u32(prot))}, flags=${formatFlags(MAP_NAMES, u32(flags))}, fd=${Number(BigInt.asIntN(32, fd))}, off=0x${off.toString(16)}`,
     () => {
       if (off & 0xfffn) return BigInt(-Errno.EINVAL);
-      return ksysMmapPgoff(task, addr, len, prot, flags, fd, off >> 12n);
+      return ksysMmapPgoff(task, addr, len, prot, flags, fd, off === 0n ? 0n : off >> 12n);
     },
     formatSys,
   );
@@ -95,6 +97,15 @@ export function sysMunmap(task: Task, addr: bigint, len: bigint): SysResult {
     'sys_munmap',
     () => `addr=0x${addr.toString(16)}, len=0x${len.toString(16)}`,
     () => {
+      if (addr >= 0n && addr < TWO_52 && len >= 0n && len < TWO_52) {
+        // The common case, on exact numbers (nothing below 2^52 wraps): the same checks.
+        const a = u64ToSafeNumber(addr);
+        const l = u64ToSafeNumber(len);
+        const taskBytes = task.mm.taskSize * 4096;
+        if (a % 4096 !== 0 || a > taskBytes || l > taskBytes - a || l === 0) return BigInt(-Errno.EINVAL);
+        const r = doMunmap(task.mm, a / 4096, a / 4096 + Math.ceil(l / 4096));
+        return r === 0 ? 0n : BigInt(r);
+      }
       const taskSize = BigInt(task.mm.taskSize) << 12n;
       if (addr & 0xfffn || addr > taskSize || len > taskSize - addr) return BigInt(-Errno.EINVAL);
       const alignedLen = (len + 0xfffn) & ~0xfffn;

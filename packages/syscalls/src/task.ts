@@ -24,5 +24,6 @@ export function isSysError(result: SysResult): boolean {
 
 /** Convert a kernel-internal result (vpn or `-errno`) to a byte address result. */
 export function pagesToResult(result: number): SysResult {
-  return result < 0 ? BigInt(result) : BigInt(result) << 12n;
+  // result * 4096 is exact (a page number times a power of two), and one BigInt() is cheaper than a shift.
+  return result < 0 ? BigInt(result) : BigInt(result * 4096);
 }

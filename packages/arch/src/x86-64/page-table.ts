@@ -42,7 +42,7 @@ const NAMES_5 = ['PGD', 'P4D', 'PUD', 'PMD', 'PTE'] as const;
  */
 export class X86TablePage {
   /** The 512 entries: low half of entry `i` at `2i`, high half at `2i + 1`. */
-  readonly entries = new Uint32Array(2 * X86_PTRS_PER_TABLE);
+  readonly entries: Uint32Array;
   /** Tables below, by index (upper levels only; created on first use). */
   children: (X86TablePage | undefined)[] | undefined = undefined;
   /** Non-empty entries (leaves and table pointers). */
@@ -57,8 +57,15 @@ export class X86TablePage {
     readonly parent: X86TablePage | null,
     /** Index of that entry in the parent. */
     readonly index: number,
-  ) {}
+    /** A zeroed entry array to use (a freed table's), else a new one. */
+    entries: Uint32Array = new Uint32Array(2 * X86_PTRS_PER_TABLE),
+  ) {
+    this.entries = entries;
+  }
 }
+
+/** Freed tables' entry and children arrays kept per tree for reuse (allocating a typed array costs microseconds). */
+const SPARE_TABLES = 64;
 
 /**
  * One step of a page-table walk, for inspection tools: `level` is `PGD`,
@@ -102,6 +109,9 @@ export class X86PageTable implements PageTable {
   /** Table pages per depth. */
   private readonly pagesAt: Int32Array;
   private destroyed = false;
+  /** Zeroed entry arrays and empty children arrays of freed tables, reused by {@link map}. */
+  private readonly spareEntries: Uint32Array[] = [];
+  private readonly spareChildren: (X86TablePage | undefined)[][] = [];
 
   /**
    * The TLBs of the CPUs this address space runs on, or null for none. The
@@ -266,10 +276,10 @@ export class X86PageTable implements PageTable {
         if (fresh !== null) this.removeTable(fresh);
         return false;
       }
-      const c = new X86TablePage(f, d + 1, t, i);
+      const c = new X86TablePage(f, d + 1, t, i, this.spareEntries.pop());
       t.entries[k] = tableEntryLo(f);
       t.entries[k + 1] = tableEntryHi(f);
-      (t.children ??= new Array<X86TablePage | undefined>(X86_PTRS_PER_TABLE))[i] = c;
+      (t.children ??= this.spareChildren.pop() ?? new Array<X86TablePage | undefined>(X86_PTRS_PER_TABLE))[i] = c;
       t.used++;
       this.pages++;
       this.pagesAt[d + 1]!++;
@@ -417,10 +427,23 @@ export class X86PageTable implements PageTable {
     this.cachedBase = -Infinity;
     this.cachedTable = null;
     const children = t.children;
-    if (children !== undefined) for (const c of children) if (c !== undefined) this.freeSubtree(c);
+    if (children !== undefined && t.used > 0) {
+      for (let i = 0; i < X86_PTRS_PER_TABLE; i++) {
+        const c = children[i];
+        if (c !== undefined) this.freeSubtree(c);
+      }
+    }
     this.frames.freeTableFrame(t.pfn);
     this.pages--;
     this.pagesAt[t.depth]!--;
+    if (t.used === 0 && t !== this.root) {
+      // An empty table: its entries are all zero and its children all gone; keep the arrays.
+      if (this.spareEntries.length < SPARE_TABLES) this.spareEntries.push(t.entries);
+      if (children !== undefined) {
+        t.children = undefined;
+        if (this.spareChildren.length < SPARE_TABLES) this.spareChildren.push(children);
+      }
+    }
   }
 
   /** Table pages in use, the top level included. */

@@ -1,0 +1,219 @@
+// The model side of `npm run bench`: the workloads of issue 7 run on the built
+// packages — a machine from @mmsim/machine's createMachine, driven through the
+// system-call functions of @mmsim/syscalls exactly as a trace replay drives it.
+
+import { MADV, MAP, PROT } from '@mmsim/base';
+import { AccessKind } from '@mmsim/arch';
+import { x86Translate } from '@mmsim/arch/x86-64';
+import { createMachine } from '@mmsim/machine';
+import { isSysError, peek, poke, sysMadvise, sysMmap, sysMprotect, sysMunmap } from '@mmsim/syscalls';
+import { measure } from './harness.mjs';
+
+const PAGE = 4096;
+const RW = BigInt(PROT.READ | PROT.WRITE);
+const RO = BigInt(PROT.READ);
+const PRIVATE_ANON = BigInt(MAP.PRIVATE | MAP.ANONYMOUS);
+
+function check(what, r) {
+  if (typeof r === 'bigint' && isSysError(r)) throw new Error(`${what} failed: ${r}`);
+  return r;
+}
+
+/** A machine whose map count limit lets the V-workloads build 2V+2 VMAs (and the scale run 10^6). */
+export function benchMachine(config = {}) {
+  return createMachine({ config: { maxMapCount: 4_000_000, ...config } });
+}
+
+/** The V-workloads' starting state: 2V+2 pages read-only, every even page read-write. */
+export function makeRegion(m, v) {
+  const pages = 2 * v + 2;
+  const base = check('mmap region', sysMmap(m, 0n, BigInt(pages * PAGE), RO, PRIVATE_ANON, -1n, 0n));
+  for (let p = 0; p < pages; p += 2) check('mprotect', sysMprotect(m, base + BigInt(p * PAGE), BigInt(PAGE), RW));
+  return base;
+}
+
+/** The workloads. Each returns a measurement plus the map count it ran at. */
+export const MODEL_WORKLOADS = {
+  mmap_munmap_4k(v, rounds, warmup) {
+    const m = benchMachine();
+    makeRegion(m, v);
+    const n = 20000;
+    const len = BigInt(PAGE);
+    const r = measure(
+      `mmap_munmap_4k V=${v}`,
+      {
+        ops: n,
+        batch() {
+          for (let i = 0; i < n; i++) {
+            const a = sysMmap(m, 0n, len, RW, PRIVATE_ANON, -1n, 0n);
+            if (sysMunmap(m, a, len) !== 0n) throw new Error('munmap failed');
+          }
+        },
+      },
+      rounds,
+      warmup,
+    );
+    return { ...r, maps: m.mm.mapCount };
+  },
+
+  mprotect_split_merge(v, rounds, warmup) {
+    const m = benchMachine();
+    const base = makeRegion(m, v);
+    const n = 20000;
+    const len = BigInt(PAGE);
+    // The odd page of every pair, as a precomputed u64 argument (the call takes bigints).
+    const odd = Array.from({ length: v }, (_, j) => base + BigInt((2 * j + 1) * PAGE));
+    let i = 0;
+    const r = measure(
+      `mprotect_split_merge V=${v}`,
+      {
+        ops: 2 * n,
+        batch() {
+          for (let k = 0; k < n; k++, i++) {
+            const p = odd[(i * 7919) % v];
+            if (sysMprotect(m, p, len, RW) !== 0n || sysMprotect(m, p, len, RO) !== 0n) throw new Error('mprotect failed');
+          }
+        },
+      },
+      rounds,
+      warmup,
+    );
+    return { ...r, maps: m.mm.mapCount };
+  },
+
+  anon_fault_4k(_v, rounds, warmup) {
+    const m = benchMachine();
+    const len = 64 << 20;
+    const pages = len / PAGE;
+    let addrs = [];
+    let base = 0n;
+    const r = measure(
+      'anon_fault_4k',
+      {
+        ops: pages,
+        before() {
+          base = check('mmap', sysMmap(m, 0n, BigInt(len), RW, PRIVATE_ANON, -1n, 0n));
+          check('madvise', sysMadvise(m, base, BigInt(len), BigInt(MADV.NOHUGEPAGE)));
+          addrs = Array.from({ length: pages }, (_, i) => base + BigInt(i * PAGE));
+        },
+        batch() {
+          for (let i = 0; i < pages; i++) {
+            if (poke(m, addrs[i], 1).signal !== null) throw new Error('fault failed');
+          }
+        },
+        after() {
+          check('munmap', sysMunmap(m, base, BigInt(len)));
+        },
+      },
+      rounds,
+      warmup,
+    );
+    return { ...r, maps: m.mm.mapCount };
+  },
+
+  hugetlb_map_fault_unmap_2m(_v, rounds, warmup) {
+    const m = benchMachine();
+    const h = m.vfs.hugetlb.hstateForKb(2048);
+    h.setMaxHugePages(4);
+    const n = 2000;
+    const len = 2n << 20n;
+    const flags = BigInt(MAP.PRIVATE | MAP.ANONYMOUS | MAP.HUGETLB);
+    const r = measure(
+      'hugetlb_map_fault_unmap_2m',
+      {
+        ops: n,
+        batch() {
+          for (let i = 0; i < n; i++) {
+            const a = sysMmap(m, 0n, len, RW, flags, -1n, 0n);
+            if (poke(m, a, 1).signal !== null) throw new Error('hugetlb fault failed');
+            if (sysMunmap(m, a, len) !== 0n) throw new Error('munmap failed');
+          }
+        },
+      },
+      rounds,
+      warmup,
+    );
+    return { ...r, maps: m.mm.mapCount };
+  },
+
+  /**
+   * Byte reads through the MMU (x86Translate, whose TLB holds every
+   * translation of the region, then PhysicalMemory.read) at the same offsets
+   * as the plain Uint8Array read it is compared with, inside one 2 MiB-aligned
+   * region whose 512 pages are mapped and hold data. The peek() figure is the
+   * same read through the public entry (bigint address, fault handling).
+   */
+  tlb_hit_read(_v, rounds, warmup) {
+    const m = benchMachine();
+    const len = 2 << 20;
+    // A 2 MiB anonymous mapping is placed 2 MiB-aligned (thp_get_unmapped_area): one PTE table.
+    const base = check('mmap', sysMmap(m, 0n, BigInt(len), RW, PRIVATE_ANON, -1n, 0n));
+    check('madvise', sysMadvise(m, base, BigInt(len), BigInt(MADV.NOHUGEPAGE)));
+    for (let i = 0; i < len; i += PAGE) poke(m, base + BigInt(i), (i >>> 12) & 0xff || 1);
+    const vpn0 = Number(base >> 12n);
+    const pt = m.mm.pageTable;
+    const phys = m.kernel.phys;
+    const n = 1 << 22;
+    const mask = len - 1;
+    let sink = 0;
+    const tlbStats = pt.tlb?.stats;
+    const hits0 = tlbStats?.hits ?? 0;
+    const misses0 = tlbStats?.misses ?? 0;
+    const modelRead = measure(
+      'tlb_hit_read model',
+      {
+        ops: n,
+        batch() {
+          let acc = 0;
+          let off = 12345;
+          for (let i = 0; i < n; i++) {
+            off = (off + 4099 * 7 + 1) & mask;
+            const pfn = x86Translate(pt, vpn0 + (off >>> 12), AccessKind.READ);
+            acc += phys.read(pfn, off & 4095);
+          }
+          sink += acc;
+        },
+      },
+      rounds,
+      warmup,
+    );
+    const buf = new Uint8Array(len);
+    for (let i = 0; i < len; i++) buf[i] = i & 0xff;
+    const plain = measure(
+      'tlb_hit_read Uint8Array',
+      {
+        ops: n,
+        batch() {
+          let acc = 0;
+          let off = 12345;
+          for (let i = 0; i < n; i++) {
+            off = (off + 4099 * 7 + 1) & mask;
+            acc += buf[off];
+          }
+          sink += acc;
+        },
+      },
+      rounds,
+      warmup,
+    );
+    // The same reads as peek() makes them (bigint address, fault check): for reference.
+    const addrs = Array.from({ length: 4096 }, (_, i) => base + BigInt((i * 28695) & mask));
+    const viaPeek = measure(
+      'tlb_hit_read peek',
+      {
+        ops: 4096 * 16,
+        batch() {
+          let acc = 0;
+          for (let r = 0; r < 16; r++) for (let i = 0; i < 4096; i++) acc += peek(m, addrs[i]).value;
+          sink += acc;
+        },
+      },
+      rounds,
+      warmup,
+    );
+    if (sink === 42) console.log('');
+    const hits = (tlbStats?.hits ?? 0) - hits0;
+    const misses = (tlbStats?.misses ?? 0) - misses0;
+    return { ...modelRead, maps: m.mm.mapCount, plain, viaPeek, tlbHitRate: tlbStats ? hits / Math.max(1, hits + misses) : null };
+  },
+};
