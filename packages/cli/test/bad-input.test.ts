@@ -7,6 +7,7 @@
 // deleted lines, from a deterministic PRNG), and the real process
 // (`node packages/cli/dist/bin.js replay …`, built by `npm test`) for the
 // cases where the process boundary matters (exit code, stderr, time).
+import { seededRandom } from '@mmsim/mm-core';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,17 +132,8 @@ describe('mmsim replay on bad input (the real process)', () => {
 
 // ---------------------------------------------------------------- mutated traces
 
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A tiny deterministic PRNG (the one the model uses for ASLR). */
+const prng = seededRandom;
 
 /** Bytes that make interesting flips: controls, \r, NUL, non-ASCII, syntax characters, digits. */
 const INTERESTING = [0x00, 0x0d, 0x09, 0x7f, 0x80, 0xff, 0xc3, 0x28, 0x29, 0x2c, 0x3d, 0x7c, 0x22, 0x23, 0x40, 0x3f, 0x2d, 0x30, 0x39, 0x78, 0x20, 0x0a];

@@ -200,28 +200,11 @@ export class VmaTree {
     return NIL;
   }
 
-  /** The first entry with `end >= vpn`, or NIL. */
+  /** The first entry with `end >= vpn`, or NIL (page numbers are integers: `end > vpn - 1`). */
   private refEndingAtOrAbove(vpn: number): number {
-    let node = this.root;
-    if (node === NIL) return NIL;
-    const nMaxEnd = this.nMaxEnd;
-    for (let h = this.height; h > 0; h--) {
-      let lo = node << ISHIFT;
-      let hi = lo + this.nCount[node]! - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (nMaxEnd[mid]! >= vpn) hi = mid;
-        else lo = mid + 1;
-      }
-      if (nMaxEnd[lo]! < vpn) return NIL;
-      node = this.nChild[lo]!;
-    }
-    const lEnd = this.lEnd;
-    const base = node << LSHIFT;
-    const end = base + this.lCount[node]!;
-    for (let r = base; r < end; r++) if (lEnd[r]! >= vpn) return r;
-    return NIL;
+    return this.refAfter(vpn - 1);
   }
+
 
   /** `find_vma`: the first VMA ending above `vpn`, or undefined. */
   findVma(vpn: number): Vma | undefined {
