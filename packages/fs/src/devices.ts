@@ -6,7 +6,7 @@
  */
 
 import { Errno } from '@mmsim/base';
-import type { FileOps, MmStruct, Vma, VmFile } from '@mmsim/mm-core';
+import { mmGetUnmappedArea, thpGetUnmappedAreaFile, type FileOps, type MmStruct, type Vma, type VmFile } from '@mmsim/mm-core';
 import { Inode, type InodeIo, type InodeType } from './vfs.js';
 
 const NO_MMAP: FileOps = { mmap: null, regularSizeLimit: false };
@@ -38,6 +38,13 @@ export class SpecialInode extends Inode {
 export function devZeroOps(shmemZeroSetup: (mm: MmStruct, vma: Vma) => number): FileOps {
   return {
     regularSizeLimit: false,
+    // get_unmapped_area_zero: shared → shmem_get_unmapped_area (shmem huge pages are off: the
+    // plain search); private → thp_get_unmapped_area, 2 MiB-aligned with the offset.
+    // (Was the plain search for both; found by tools/fuzz/kernel.)
+    getUnmappedArea: (mm, _file, addr, length, pgoff, flags) =>
+      flags & 0x01 /* MAP_SHARED */
+        ? mmGetUnmappedArea(mm, addr === 0n ? 0 : Number(addr >> 12n), length, pgoff, flags)
+        : thpGetUnmappedAreaFile(mm, addr, length, pgoff, flags),
     mmap(file: VmFile, vma: Vma, mm: MmStruct): number {
       if (vma.flags & 0x8 /* VM_SHARED */) {
         const err = shmemZeroSetup(mm, vma);

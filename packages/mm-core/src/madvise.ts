@@ -7,9 +7,10 @@
 
 import { Errno, MADV, traced } from '@mmsim/base';
 import { PteBits } from '@mmsim/arch';
-import { anonVmaPrepare, handleMmFault } from './fault.js';
+import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
 import type { MmStruct } from './mm.js';
-import { zapRange } from './rmap.js';
+import { PageKind, type PageDesc } from './page.js';
+import { putMappedPage, zapRange } from './rmap.js';
 import { VmFault, type Vma } from './vma.js';
 import { vmaModifyFlags } from './vma-ops.js';
 import { VM, VM_SPECIAL } from './vm-flags.js';
@@ -22,6 +23,165 @@ const VALID = new Set<number>([
   MADV.POPULATE_READ, MADV.POPULATE_WRITE, MADV.DONTNEED_LOCKED, MADV.COLLAPSE,
   MADV.GUARD_INSTALL, MADV.GUARD_REMOVE,
 ]);
+
+/**
+ * Anonymous folios `MADV_FREE` made lazily freeable (`folio_mark_lazyfree`:
+ * `PG_swapbacked` cleared), by descriptor. Without memory pressure nothing
+ * frees them, but `MADV_PAGEOUT` does: reclaim discards such a folio unless it
+ * was written again (its PTE dirty). (Found by tools/fuzz/kernel.)
+ */
+const lazyfree = new WeakSet<PageDesc>();
+
+/** The present leaves of `[start, end)` as [vpn, pfn, bits] (collected first: the callers change them). */
+function presentLeaves(mm: MmStruct, start: number, end: number): Array<[number, number, number]> {
+  const leaves: Array<[number, number, number]> = [];
+  mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.bits]));
+  return leaves;
+}
+
+/** An order-0 anonymous page mapped once, or undefined (the folios these advices act on here). */
+function exclusiveAnonPage(mm: MmStruct, pfn: number): PageDesc | undefined {
+  const desc = mm.kernel.page(pfn);
+  return desc && desc.kind === PageKind.ANON && desc.order === 0 && desc.mapcount === 1 ? desc : undefined;
+}
+
+/** A THP (anonymous order-9 folio) here: its head frame and how many of its PTEs `[start, end)` holds. */
+interface ThpInRange {
+  readonly head: number;
+  readonly desc: PageDesc;
+  /** The first vpn in the range that maps it. */
+  readonly at: number;
+  inRange: number;
+}
+
+/** The anonymous THPs with PTEs in `[start, end)` (the model maps a THP with 512 PTEs). */
+function thpsInRange(mm: MmStruct, start: number, end: number): ThpInRange[] {
+  const byHead = new Map<number, ThpInRange>();
+  for (const [vpn, pfn] of presentLeaves(mm, start, end)) {
+    const desc = mm.kernel.page(pfn);
+    if (!desc || desc.kind !== PageKind.ANON || desc.order !== 9) continue;
+    const head = mm.kernel.memmap.headOf(pfn);
+    const t = byHead.get(head);
+    if (t) t.inRange++;
+    else byHead.set(head, { head, desc, at: vpn, inRange: 1 });
+  }
+  return [...byHead.values()];
+}
+
+/** True if the frame holds only zero bytes. */
+function zeroFilled(mm: MmStruct, pfn: number): boolean {
+  const phys = mm.kernel.phys;
+  for (let i = 0; i < phys.pageSize; i++) if (phys.read(pfn, i) !== 0) return false;
+  return true;
+}
+
+/**
+ * `split_folio` of an anonymous THP: 512 small folios, and (Linux 6.12+,
+ * `remap_page` with `RMP_USE_SHARED_ZEROPAGE`) every subpage holding only
+ * zeros is mapped to the shared zero page instead and freed — so `Rss` drops
+ * to the subpages ever written. Not in `VM_LOCKED` mappings. The PTE bits and
+ * the lazily-freeable state carry over. Here the small folios are fresh
+ * frames with the subpages' bytes. False (nothing changed) if a mapping of
+ * the folio lies farther than its size from `nearVpn`, or memory runs out.
+ * (Found by tools/fuzz/kernel: MADV_COLD/MADV_PAGEOUT/partial MADV_FREE split THPs.)
+ * @see mm/huge_memory.c __folio_split, mm/migrate.c try_to_map_unused_to_zeropage
+ */
+function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
+  const k = mm.kernel;
+  const maps: Array<{ vpn: number; pfn: number; bits: number; vma: Vma; zero: boolean; fresh: number }> = [];
+  mm.pageTable.forEachLeaf(Math.max(0, nearVpn - 511), nearVpn + 512, (vpn, leaf) => {
+    if (leaf.pfn < t.head || leaf.pfn >= t.head + 512) return;
+    const vma = mm.vmas.lookup(vpn)!;
+    maps.push({ vpn, pfn: leaf.pfn, bits: leaf.bits, vma, zero: !(vma.flags & VM.LOCKED) && zeroFilled(mm, leaf.pfn), fresh: -1 });
+  });
+  if (maps.length !== t.desc.mapcount) return false;
+  for (const m of maps) {
+    if (m.zero) continue;
+    m.fresh = k.allocPages(PageKind.ANON, 0);
+    if (m.fresh < 0) {
+      for (const n of maps) if (n.fresh >= 0) k.freePages(n.fresh);
+      return false;
+    }
+  }
+  const lazy = lazyfree.has(t.desc);
+  for (const m of maps) {
+    mm.pageTable.unmap(m.vpn);
+    if (m.zero) {
+      mm.pageTable.map(m.vpn, k.zeroPfn, 0, (vmaPageBits(mm, m.vma.flags) & ~PteBits.WRITE) | PteBits.SPECIAL | PteBits.ACCESSED);
+      continue;
+    }
+    k.phys.copy(m.pfn, m.fresh);
+    mm.pageTable.map(m.vpn, m.fresh, 0, m.bits);
+    const d = k.page(m.fresh)!;
+    d.mapcount = 1;
+    if (lazy) lazyfree.add(d);
+  }
+  t.desc.mapcount = 0;
+  k.freePages(t.head);
+  return true;
+}
+
+/**
+ * The THP step of `madvise_free_pte_range` / `madvise_cold_or_pageout_pte_range`:
+ * a THP only partly in the range (or partly unmapped) is split first.
+ * Returns the THPs left whole, fully in the range.
+ */
+function splitPartialThps(mm: MmStruct, start: number, end: number): ThpInRange[] {
+  const whole: ThpInRange[] = [];
+  for (const t of thpsInRange(mm, start, end)) {
+    if (t.inRange === 512 && t.desc.mapcount === 512) whole.push(t);
+    else splitAnonThp(mm, t, t.at);
+  }
+  return whole;
+}
+
+/** `madvise_free_pte_range`: clean and old PTEs, the folios lazily freeable. */
+function madviseFree(mm: MmStruct, start: number, end: number): void {
+  for (const t of splitPartialThps(mm, start, end)) lazyfree.add(t.desc);
+  for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
+    const desc = mm.kernel.page(pfn);
+    const small = exclusiveAnonPage(mm, pfn);
+    if (!small && !(desc && desc.kind === PageKind.ANON && desc.order === 9 && lazyfree.has(desc))) continue;
+    if (bits & (PteBits.DIRTY | PteBits.ACCESSED)) mm.pageTable.setBits(vpn, bits & ~(PteBits.DIRTY | PteBits.ACCESSED));
+    if (small) lazyfree.add(small);
+  }
+}
+
+/**
+ * `madvise_pageout` → `reclaim_pages` with no swap: only folios that are not
+ * swap-backed can go — lazily freeable ones still clean, and every page of a
+ * `MAP_DROPPABLE` mapping, dirty or not (`try_to_unmap_one`'s discard).
+ * A lazily freeable folio written again becomes swap-backed again and stays.
+ * A swap-backed THP cannot get swap either: `shrink_folio_list` splits it
+ * (and its zero-filled subpages go, see splitAnonThp).
+ */
+function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): void {
+  const droppable = (vma.flags & VM.DROPPABLE) !== 0;
+  for (const t of splitPartialThps(mm, start, end)) {
+    if (!lazyfree.has(t.desc)) {
+      splitAnonThp(mm, t, t.at);
+      continue;
+    }
+    const ptes: Array<[number, number, number]> = presentLeaves(mm, start, end).filter(([, pfn]) => pfn >= t.head && pfn < t.head + 512);
+    if (ptes.some(([, , bits]) => bits & PteBits.DIRTY)) {
+      lazyfree.delete(t.desc);
+      continue;
+    }
+    for (const [vpn] of ptes) mm.pageTable.unmap(vpn);
+    t.desc.mapcount = 0;
+    mm.kernel.freePages(t.head);
+  }
+  for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
+    const desc = exclusiveAnonPage(mm, pfn);
+    if (!desc || !(droppable || lazyfree.has(desc))) continue;
+    if (!droppable && bits & PteBits.DIRTY) {
+      lazyfree.delete(desc);
+      continue;
+    }
+    mm.pageTable.unmap(vpn);
+    putMappedPage(mm, pfn, 1);
+  }
+}
 
 /** `madvise_dontneed_free` for one VMA piece. */
 function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice: number): number {
@@ -38,7 +198,8 @@ function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice
   if (start >= end) return 0;
   if (advice === MADV.FREE) {
     if (!vma.isAnonymous) return -Errno.EINVAL;
-    return 0; // lazily freeable: without memory pressure nothing changes
+    madviseFree(mm, start, end); // lazily freeable: without memory pressure nothing else changes
+    return 0;
   }
   zapRange(mm, start, end, vma);
   return 0;
@@ -57,8 +218,10 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
     case MADV.COLD:
     case MADV.PAGEOUT:
       // madvise_cold / madvise_pageout: !can_madv_lru_vma() is EINVAL. (Found by tools/fuzz/kernel.)
-      // Without swap nothing is reclaimed, so there is nothing else to model.
+      // COLD only ages pages; PAGEOUT reclaims what needs no swap (see madvisePageout).
       if (vma.flags & (VM.LOCKED | VM.PFNMAP | VM.HUGETLB)) return -Errno.EINVAL;
+      if (advice === MADV.PAGEOUT) madvisePageout(mm, vma, start, end);
+      else splitPartialThps(mm, start, end);
       return 0;
     case MADV.REMOVE: {
       // madvise_remove: a hole punched in the file behind a shared writable mapping.

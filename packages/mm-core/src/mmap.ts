@@ -171,7 +171,6 @@ export function mmapRegion(mm: MmStruct, file: VmFile | null, start: number, pag
     'mmap_region',
     () => `addr=0x${(start * 4096).toString(16)}, len=0x${(pages * 4096).toString(16)}, vm_flags=0x${vmFlags.toString(16)}, pgoff=0x${pgoff.toString(16)}`,
     () => {
-      const k = mm.kernel;
       const end = start + pages;
       const gathered = gatherRange(mm, start, end, true);
       if (typeof gathered === 'number') return gathered;
@@ -184,38 +183,70 @@ export function mmapRegion(mm: MmStruct, file: VmFile | null, start: number, pag
         unaccountOld = false;
         vmFlags |= VM.ACCOUNT;
       }
-      // From here on the old mappings are gone (vms_clean_up_area).
-      detachRange(mm, gathered.vmas, unaccountOld);
-
-      let vma: Vma | null = vmaMergeNewRange(mm, { start, end, flags: vmFlags, file, pgoff, anonVma: null, middle: null });
-      if (!vma) {
-        vma = new Vma(start, end, vmFlags, pgoff, file, null);
-        if (file) {
-          file.get();
-          const err = file.ops.mmap!(file, vma, mm);
-          if (err) {
-            file.put();
-            if (charged > 0) vmUnacctMemory(mm, charged);
-            return err;
-          }
-        } else if (vmFlags & VM.SHARED) {
-          const err = k.shmemZeroSetup(mm, vma);
-          if (err) {
-            if (charged > 0) vmUnacctMemory(mm, charged);
-            return err;
-          }
+      // The old mappings' files are only released after mmap_region (remove_vma's fput is
+      // deferred to the return to user space): a shared hugetlb mapping replaced by MAP_FIXED
+      // still holds its reservation and pages while the new one reserves (ENOMEM with a
+      // one-page pool). (Found by tools/fuzz/kernel.)
+      const held: VmFile[] = [];
+      for (const old of gathered.vmas) {
+        if (old.file) {
+          old.file.get();
+          held.push(old.file);
         }
-        mm.vmas.insert(vma);
       }
-      mm.statAccount(vma.flags, pages);
-      if (vmFlags & VM.LOCKED) {
-        if (vma.flags & VM_SPECIAL || vma.flags & VM.HUGETLB) vma.flags &= ~VM_LOCKED_MASK;
-        else mm.lockedVm += pages;
+      try {
+        return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, gathered.vmas, unaccountOld, charged);
+      } finally {
+        for (const f of held) f.put();
       }
-      return start;
     },
     formatPageResult,
   );
+}
+
+/** The rest of `mmap_region`, once the range is known to be mappable: detach what it covers, map. */
+function mapNewRange(
+  mm: MmStruct,
+  file: VmFile | null,
+  start: number,
+  end: number,
+  pages: number,
+  vmFlags: number,
+  pgoff: number,
+  oldVmas: readonly Vma[],
+  unaccountOld: boolean,
+  charged: number,
+): number {
+  const k = mm.kernel;
+  // From here on the old mappings are gone (vms_clean_up_area).
+  detachRange(mm, oldVmas, unaccountOld);
+
+  let vma: Vma | null = vmaMergeNewRange(mm, { start, end, flags: vmFlags, file, pgoff, anonVma: null, middle: null });
+  if (!vma) {
+    vma = new Vma(start, end, vmFlags, pgoff, file, null);
+    if (file) {
+      file.get();
+      const err = file.ops.mmap!(file, vma, mm);
+      if (err) {
+        file.put();
+        if (charged > 0) vmUnacctMemory(mm, charged);
+        return err;
+      }
+    } else if (vmFlags & VM.SHARED) {
+      const err = k.shmemZeroSetup(mm, vma);
+      if (err) {
+        if (charged > 0) vmUnacctMemory(mm, charged);
+        return err;
+      }
+    }
+    mm.vmas.insert(vma);
+  }
+  mm.statAccount(vma.flags, pages);
+  if (vmFlags & VM.LOCKED) {
+    if (vma.flags & VM_SPECIAL || vma.flags & VM.HUGETLB) vma.flags &= ~VM_LOCKED_MASK;
+    else mm.lockedVm += pages;
+  }
+  return start;
 }
 
 /** Re-exported for callers that build VMAs by hand (initial address spaces). */

@@ -110,8 +110,11 @@ function checkPrepVma(mm: MmStruct, r: Remap): number {
   if (!expand && !impliesNewAddr(r)) return 0;
   if (r.oldLen === 0 && !(vma.flags & (VM.SHARED | VM.MAYSHARE))) return -Errno.EINVAL;
   if (r.flags & MREMAP.DONTUNMAP && vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return -Errno.EINVAL;
-  if (r.oldLen > vma.end - r.addr) return -Errno.EFAULT;
-  if (r.newLen === r.oldLen) return 0;
+  // "We permit crossing of boundaries for the range being unmapped due to a shrink": a shrink
+  // is checked (and then done) as if old_len were new_len. (Found by tools/fuzz/kernel.)
+  const oldLen = r.newLen < r.oldLen ? r.newLen : r.oldLen;
+  if (oldLen > vma.end - r.addr) return -Errno.EFAULT;
+  if (r.newLen === oldLen) return 0;
   if (vma.flags & VM.LOCKED) r.populateExpand = true;
   if (vma.flags & (VM.DONTEXPAND | VM.PFNMAP)) return -Errno.EFAULT;
   if (!mlockFutureOk(mm, vma.flags, r.delta)) return -Errno.EAGAIN;

@@ -107,6 +107,32 @@ function thpGetUnmappedArea(mm: MmStruct, length: number, flags: number): number
 }
 
 /**
+ * `thp_get_unmapped_area` for a file that asks for it in its
+ * `get_unmapped_area` (a private mapping of `/dev/zero`): `__thp_get_unmapped_area`
+ * with the file offset (`pgoff`) — search `length` + 2 MiB, keep the hint if it
+ * was granted, else move up to where the offset and the address agree modulo
+ * 2 MiB — and the plain search if that gives up. `addr` is the raw hint in
+ * bytes; the result is a vpn or `-errno`. (Found by tools/fuzz/kernel.)
+ * @see mm/huge_memory.c thp_get_unmapped_area_vmflags, drivers/char/mem.c get_unmapped_area_zero
+ */
+export function thpGetUnmappedAreaFile(mm: MmStruct, addr: bigint, length: number, pgoff: number, flags: number): number {
+  const hint = addr === 0n ? 0 : Number(addr >> 12n);
+  if (flags & MAP_FIXED) return hint; // __get_unmapped_area checks a MAP_FIXED address itself
+  const offEnd = pgoff + length;
+  const offAlign = Math.ceil(pgoff / PMD_PAGES) * PMD_PAGES;
+  if (offEnd > offAlign && offEnd - offAlign >= PMD_PAGES) {
+    const ret = mmGetUnmappedArea(mm, hint, length + PMD_PAGES, pgoff, flags);
+    if (ret >= 0) {
+      if (BigInt(ret) << 12n === addr) return ret;
+      const offSub = (pgoff - ret) & (PMD_PAGES - 1);
+      if (mm.layout.topdown && offSub === 0) return ret + PMD_PAGES;
+      return ret + offSub;
+    }
+  }
+  return mmGetUnmappedArea(mm, hint, length, pgoff, flags);
+}
+
+/**
  * `__get_unmapped_area`: pick the placement function and check its answer.
  * `addr` is the raw request in bytes (unaligned allowed for MAP_FIXED, where
  * this is where the alignment error comes from); the result is a vpn or `-errno`.
