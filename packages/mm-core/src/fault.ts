@@ -141,11 +141,47 @@ function allocAnonForWrite(mm: MmStruct, vma: Vma, vpn: number, copyFrom: number
   return mapAnonBlock(mm, vma, vpn, pfn, 0) ? VmFault.OK : VmFault.OOM;
 }
 
+/**
+ * The 2 MiB blocks a read fault mapped with the huge zero page
+ * (`do_huge_pmd_anonymous_page` with `use_zero_page`), modelled as 512 PTEs of
+ * the zero page, by block base. A write there allocates a THP for the whole
+ * block (`do_huge_zero_wp_pmd`), where 512 single zero-page PTEs would only
+ * get one page. (Found by tools/fuzz/kernel.)
+ */
+const hugeZeroBlocks = new WeakMap<MmStruct, Set<number>>();
+
+/** True if `base` is a huge-zero block whose 512 PTEs still all map the zero page alike (not split since). */
+function isHugeZeroBlock(mm: MmStruct, vma: Vma, base: number): boolean {
+  if (!hugeZeroBlocks.get(mm)?.has(base) || base < vma.start || base + PMD_PAGES > vma.end) return false;
+  let n = 0;
+  let bits = -1;
+  let uniform = true;
+  mm.pageTable.forEachLeaf(base, base + PMD_PAGES, (_v, leaf) => {
+    n++;
+    if (leaf.pfn !== mm.kernel.zeroPfn || (bits >= 0 && leaf.bits !== bits)) uniform = false;
+    bits = leaf.bits;
+  });
+  return uniform && n === PMD_PAGES;
+}
+
 /** `do_anonymous_page`. */
 function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
   if (!write) {
-    // The zero page, read-only (huge zero page: also uncounted; modelled per PTE).
+    // The zero page, read-only; the huge zero page where a THP could go (uncounted too).
     const bits = (vmaPageBits(mm, vma.flags) & ~PteBits.WRITE) | PteBits.SPECIAL | PteBits.ACCESSED;
+    if (thpAllowed(mm, vma, vpn)) {
+      const base = vpn - (vpn % PMD_PAGES);
+      for (let i = 0; i < PMD_PAGES; i++) {
+        if (!mm.pageTable.map(base + i, mm.kernel.zeroPfn, 0, bits)) {
+          for (let j = 0; j < i; j++) mm.pageTable.unmap(base + j);
+          return VmFault.OOM;
+        }
+      }
+      let blocks = hugeZeroBlocks.get(mm);
+      if (!blocks) hugeZeroBlocks.set(mm, (blocks = new Set()));
+      blocks.add(base);
+      return VmFault.OK;
+    }
     return mm.pageTable.map(vpn, mm.kernel.zeroPfn, 0, bits) ? VmFault.OK : VmFault.OOM;
   }
   return allocAnonForWrite(mm, vma, vpn, -1);
@@ -211,6 +247,15 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
   if (vma.flags & VM.SHARED || (desc && desc.kind === PageKind.ANON)) {
     mm.pageTable.setBits(vpn, bits | PteBits.WRITE | PteBits.DIRTY | PteBits.ACCESSED);
     return VmFault.OK;
+  }
+  if (pfn === k.zeroPfn) {
+    const base = vpn - (vpn % PMD_PAGES);
+    if (isHugeZeroBlock(mm, vma, base)) {
+      // do_huge_zero_wp_pmd: a THP for the whole block (a small page if none can be had).
+      for (let i = 0; i < PMD_PAGES; i++) mm.pageTable.unmap(base + i);
+      hugeZeroBlocks.get(mm)!.delete(base);
+      return allocAnonForWrite(mm, vma, vpn, -1);
+    }
   }
   // Copy-on-write of the zero page or a page-cache page.
   anonVmaPrepare(mm, vma);

@@ -81,19 +81,25 @@ function zeroFilled(mm: MmStruct, pfn: number): boolean {
  * zeros is mapped to the shared zero page instead and freed — so `Rss` drops
  * to the subpages ever written. Not in `VM_LOCKED` mappings. The PTE bits and
  * the lazily-freeable state carry over. Here the small folios are fresh
- * frames with the subpages' bytes. False (nothing changed) if a mapping of
- * the folio lies farther than its size from `nearVpn`, or memory runs out.
+ * frames with the subpages' bytes. False (nothing changed) if memory runs out.
  * (Found by tools/fuzz/kernel: MADV_COLD/MADV_PAGEOUT/partial MADV_FREE split THPs.)
  * @see mm/huge_memory.c __folio_split, mm/migrate.c try_to_map_unused_to_zeropage
  */
 function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
   const k = mm.kernel;
-  const maps: Array<{ vpn: number; pfn: number; bits: number; vma: Vma; zero: boolean; fresh: number }> = [];
-  mm.pageTable.forEachLeaf(Math.max(0, nearVpn - 511), nearVpn + 512, (vpn, leaf) => {
-    if (leaf.pfn < t.head || leaf.pfn >= t.head + 512) return;
-    const vma = mm.vmas.lookup(vpn)!;
-    maps.push({ vpn, pfn: leaf.pfn, bits: leaf.bits, vma, zero: !(vma.flags & VM.LOCKED) && zeroFilled(mm, leaf.pfn), fresh: -1 });
-  });
+  type Mapping = { vpn: number; pfn: number; bits: number; vma: Vma; zero: boolean; fresh: number };
+  const collect = (from: number, to: number): Mapping[] => {
+    const out: Mapping[] = [];
+    mm.pageTable.forEachLeaf(from, to, (vpn, leaf) => {
+      if (leaf.pfn < t.head || leaf.pfn >= t.head + 512) return;
+      const vma = mm.vmas.lookup(vpn)!;
+      out.push({ vpn, pfn: leaf.pfn, bits: leaf.bits, vma, zero: !(vma.flags & VM.LOCKED) && zeroFilled(mm, leaf.pfn), fresh: -1 });
+    });
+    return out;
+  };
+  // The rmap walk: near where it was found, or (moved by mremap) anywhere in the address space.
+  let maps = collect(Math.max(0, nearVpn - 511), nearVpn + 512);
+  if (maps.length !== t.desc.mapcount) maps = collect(0, mm.taskSize);
   if (maps.length !== t.desc.mapcount) return false;
   for (const m of maps) {
     if (m.zero) continue;
@@ -157,6 +163,20 @@ function madviseFree(mm: MmStruct, start: number, end: number): void {
  */
 function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): void {
   const droppable = (vma.flags & VM.DROPPABLE) !== 0;
+  // A page-cache page mapped only here (`folio_mapcount` 1; the files are the process's own, so
+  // `can_do_file_pageout`) is unmapped by reclaim even without swap; a shmem page that was never
+  // written is clean and leaves the cache too (approximated: a clean PTE and only zero bytes),
+  // a dirty one stays cached (`shmem_writeout` has no swap). (Found by tools/fuzz/kernel.)
+  const file = vma.file;
+  for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
+    const desc = mm.kernel.page(pfn);
+    if (!desc || desc.kind !== PageKind.FILE || desc.order !== 0 || desc.mapcount !== 1) continue;
+    mm.pageTable.unmap(vpn);
+    putMappedPage(mm, pfn, 1);
+    if (!(bits & PteBits.DIRTY) && file?.ops.punchHole && desc.inode === file.inode && zeroFilled(mm, pfn)) {
+      file.ops.punchHole(file, BigInt(desc.index) << 12n, 4096n);
+    }
+  }
   for (const t of splitPartialThps(mm, start, end)) {
     if (!lazyfree.has(t.desc)) {
       splitAnonThp(mm, t, t.at);
