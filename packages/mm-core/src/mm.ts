@@ -4,7 +4,7 @@
  * @see include/linux/mm_types.h struct mm_struct
  */
 
-import type { MmapLayout, PageTable } from '@mmsim/arch';
+import type { MmapLayout, PageTable, UnmappedAreaContext } from '@mmsim/arch';
 import type { Rlimit } from './config.js';
 import type { MmKernel } from './kernel.js';
 import { PageKind } from './page.js';
@@ -46,6 +46,8 @@ export class MmStruct {
    * whose access raises SIGSEGV until removed; they survive MADV_DONTNEED.
    */
   readonly guards = new Set<number>();
+  /** @internal The placement callbacks `get_unmapped_area` hands the architecture (see `unmappedAreaContext`). */
+  placementContext: UnmappedAreaContext | null = null;
 
   /** Drop the guard markers of `[start, end)` (unmapped or removed). */
   clearGuards(start: number, end: number): void {

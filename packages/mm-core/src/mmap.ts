@@ -53,101 +53,119 @@ export function doMmap(
   flags: number,
   pgoff: bigint,
 ): DoMmapResult {
-  let populate = 0;
-  const result = traced(
-    mm.kernel.tracer,
+  const tracer = mm.kernel.tracer;
+  const out = { result: 0, populate: 0 };
+  if (!tracer.enabled) {
+    out.result = doMmapBody(mm, file, addr, len, prot, flags, pgoff, out);
+    return out;
+  }
+  out.result = traced(
+    tracer,
     'do_mmap',
     () =>
       `file=${file ? file.path() : 'NULL'}, addr=0x${addr.toString(16)}, len=0x${len.toString(16)}, prot=0x${prot.toString(16)}, flags=0x${(flags >>> 0).toString(16)}, pgoff=0x${pgoff.toString(16)}`,
-    (): number => {
-      const k = mm.kernel;
-      if (len === 0n) return -Errno.EINVAL;
-      if (flags & MAP.FIXED_NOREPLACE) flags |= MAP.FIXED;
-      if (!(flags & MAP.FIXED)) {
-        addr &= ~0xfffn;
-        if (addr !== 0n && addr < k.mmapMinAddr) addr = (k.mmapMinAddr + 0xfffn) & ~0xfffn;
-      }
-      let pages: number;
-      let pgoffPages: number;
-      if (len > 0n && len < TWO_52 && pgoff >= 0n && pgoff < TWO_52) {
-        // The common case on exact numbers: PAGE_ALIGN cannot wrap, pgoff + pages cannot overflow.
-        pages = Math.ceil(u64ToSafeNumber(len) / 4096);
-        pgoffPages = u64ToSafeNumber(pgoff);
-      } else {
-        const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
-        if (alignedLen === 0n) return -Errno.ENOMEM;
-        pages = Number(alignedLen >> 12n);
-        if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
-        pgoffPages = Number(pgoff);
-      }
-      if (mm.mapCount > k.config.maxMapCount) return -Errno.ENOMEM;
-
-      let vmFlags = calcVmProtBits(prot) | calcVmFlagBits(flags) | mm.defFlags | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
-      const start = getUnmappedArea(mm, file, addr, pages, pgoffPages, flags);
-      if (start < 0) return start;
-      if (flags & MAP.FIXED_NOREPLACE && mm.vmas.intersects(start, start + pages)) return -Errno.EEXIST;
-      if (flags & MAP.LOCKED && !canDoMlock(mm)) return -Errno.EPERM;
-      if (!mlockFutureOk(mm, vmFlags, pages)) return -Errno.EAGAIN;
-
-      let pg: number;
-      if (file) {
-        if (!fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
-        const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
-        switch (flags & MAP.TYPE) {
-          case MAP.SHARED:
-            flags &= LEGACY_MAP_MASK;
-          // falls through
-          case MAP.SHARED_VALIDATE:
-            if ((flags & ~flagsMask) >>> 0 !== 0) return -Errno.EOPNOTSUPP;
-            if (prot & PROT.WRITE && !file.writable) return -Errno.EACCES;
-            vmFlags |= VM.SHARED | VM.MAYSHARE;
-            if (!file.writable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
-          // falls through
-          case MAP.PRIVATE:
-            if (!file.readable) return -Errno.EACCES;
-            if (file.noexec) {
-              if (vmFlags & VM.EXEC) return -Errno.EPERM;
-              vmFlags &= ~VM.MAYEXEC;
-            }
-            if (!file.ops.mmap) return -Errno.ENODEV;
-            if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
-            break;
-          default:
-            return -Errno.EINVAL;
-        }
-        pg = pgoffPages;
-      } else {
-        switch (flags & MAP.TYPE) {
-          case MAP.SHARED:
-            if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
-            pg = 0;
-            vmFlags |= VM.SHARED | VM.MAYSHARE;
-            break;
-          case MAP.DROPPABLE:
-            if (flags & (MAP.LOCKED | MAP.HUGETLB)) return -Errno.EINVAL;
-            if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
-            vmFlags |= VM.DROPPABLE | VM.NORESERVE | VM.WIPEONFORK | VM.DONTDUMP;
-          // falls through
-          case MAP.PRIVATE:
-            pg = start;
-            break;
-          default:
-            return -Errno.EINVAL;
-        }
-      }
-      if (flags & MAP.NORESERVE) {
-        if (k.config.overcommitMemory !== 2) vmFlags |= VM.NORESERVE;
-        if (file?.ops.hugePageOrder !== undefined) vmFlags |= VM.NORESERVE;
-      }
-      const mapped = mmapRegion(mm, file, start, pages, vmFlags, pg);
-      if (mapped >= 0 && (vmFlags & VM.LOCKED || (flags & (MAP.POPULATE | MAP.NONBLOCK)) === MAP.POPULATE)) {
-        populate = pages;
-      }
-      return mapped;
-    },
+    () => doMmapBody(mm, file, addr, len, prot, flags, pgoff, out),
     formatPageResult,
   );
-  return { result, populate };
+  return out;
+}
+
+/** The body of {@link doMmap}; sets `out.populate`. */
+function doMmapBody(
+  mm: MmStruct,
+  file: VmFile | null,
+  addr: bigint,
+  len: bigint,
+  prot: number,
+  flags: number,
+  pgoff: bigint,
+  out: { populate: number },
+): number {
+  const k = mm.kernel;
+  if (len === 0n) return -Errno.EINVAL;
+  if (flags & MAP.FIXED_NOREPLACE) flags |= MAP.FIXED;
+  if (!(flags & MAP.FIXED) && addr !== 0n) {
+    // (0 stays 0: no bigint arithmetic for the usual NULL hint)
+    addr &= ~0xfffn;
+    if (addr !== 0n && addr < k.mmapMinAddr) addr = (k.mmapMinAddr + 0xfffn) & ~0xfffn;
+  }
+  let pages: number;
+  let pgoffPages: number;
+  if (len > 0n && len < TWO_52 && pgoff >= 0n && pgoff < TWO_52) {
+    // The common case on exact numbers: PAGE_ALIGN cannot wrap, pgoff + pages cannot overflow.
+    pages = Math.ceil(u64ToSafeNumber(len) / 4096);
+    pgoffPages = u64ToSafeNumber(pgoff);
+  } else {
+    const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
+    if (alignedLen === 0n) return -Errno.ENOMEM;
+    pages = Number(alignedLen >> 12n);
+    if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
+    pgoffPages = Number(pgoff);
+  }
+  if (mm.mapCount > k.config.maxMapCount) return -Errno.ENOMEM;
+
+  let vmFlags = calcVmProtBits(prot) | calcVmFlagBits(flags) | mm.defFlags | VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
+  const start = getUnmappedArea(mm, file, addr, pages, pgoffPages, flags);
+  if (start < 0) return start;
+  if (flags & MAP.FIXED_NOREPLACE && mm.vmas.intersects(start, start + pages)) return -Errno.EEXIST;
+  if (flags & MAP.LOCKED && !canDoMlock(mm)) return -Errno.EPERM;
+  if (!mlockFutureOk(mm, vmFlags, pages)) return -Errno.EAGAIN;
+
+  let pg: number;
+  if (file) {
+    if (!fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
+    const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
+    switch (flags & MAP.TYPE) {
+      case MAP.SHARED:
+        flags &= LEGACY_MAP_MASK;
+      // falls through
+      case MAP.SHARED_VALIDATE:
+        if ((flags & ~flagsMask) >>> 0 !== 0) return -Errno.EOPNOTSUPP;
+        if (prot & PROT.WRITE && !file.writable) return -Errno.EACCES;
+        vmFlags |= VM.SHARED | VM.MAYSHARE;
+        if (!file.writable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
+      // falls through
+      case MAP.PRIVATE:
+        if (!file.readable) return -Errno.EACCES;
+        if (file.noexec) {
+          if (vmFlags & VM.EXEC) return -Errno.EPERM;
+          vmFlags &= ~VM.MAYEXEC;
+        }
+        if (!file.ops.mmap) return -Errno.ENODEV;
+        if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+        break;
+      default:
+        return -Errno.EINVAL;
+    }
+    pg = pgoffPages;
+  } else {
+    switch (flags & MAP.TYPE) {
+      case MAP.SHARED:
+        if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+        pg = 0;
+        vmFlags |= VM.SHARED | VM.MAYSHARE;
+        break;
+      case MAP.DROPPABLE:
+        if (flags & (MAP.LOCKED | MAP.HUGETLB)) return -Errno.EINVAL;
+        if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+        vmFlags |= VM.DROPPABLE | VM.NORESERVE | VM.WIPEONFORK | VM.DONTDUMP;
+      // falls through
+      case MAP.PRIVATE:
+        pg = start;
+        break;
+      default:
+        return -Errno.EINVAL;
+    }
+  }
+  if (flags & MAP.NORESERVE) {
+    if (k.config.overcommitMemory !== 2) vmFlags |= VM.NORESERVE;
+    if (file?.ops.hugePageOrder !== undefined) vmFlags |= VM.NORESERVE;
+  }
+  const mapped = mmapRegion(mm, file, start, pages, vmFlags, pg);
+  if (mapped >= 0 && (vmFlags & VM.LOCKED || (flags & (MAP.POPULATE | MAP.NONBLOCK)) === MAP.POPULATE)) {
+    out.populate = pages;
+  }
+  return mapped;
 }
 
 /** `file_mmap_ok`: the range must fit the file's maximum size. */
@@ -166,42 +184,48 @@ function fileMmapOk(file: VmFile, pgoff: bigint, len: bigint): boolean {
  * a MAP_FIXED request covers. A vpn or `-errno`.
  */
 export function mmapRegion(mm: MmStruct, file: VmFile | null, start: number, pages: number, vmFlags: number, pgoff: number): number {
+  const tracer = mm.kernel.tracer;
+  if (!tracer.enabled) return mmapRegionBody(mm, file, start, pages, vmFlags, pgoff);
   return traced(
-    mm.kernel.tracer,
+    tracer,
     'mmap_region',
     () => `addr=0x${(start * 4096).toString(16)}, len=0x${(pages * 4096).toString(16)}, vm_flags=0x${vmFlags.toString(16)}, pgoff=0x${pgoff.toString(16)}`,
-    () => {
-      const end = start + pages;
-      const gathered = gatherRange(mm, start, end, true);
-      if (typeof gathered === 'number') return gathered;
-      if (!mayExpandVm(mm, vmFlags, pages - gathered.pages)) return -Errno.ENOMEM;
-      let charged = 0;
-      let unaccountOld = true;
-      if (accountableMapping(file?.ops.hugePageOrder !== undefined, vmFlags)) {
-        charged = pages - gathered.accounted;
-        if (charged > 0 && vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
-        unaccountOld = false;
-        vmFlags |= VM.ACCOUNT;
-      }
-      // The old mappings' files are only released after mmap_region (remove_vma's fput is
-      // deferred to the return to user space): a shared hugetlb mapping replaced by MAP_FIXED
-      // still holds its reservation and pages while the new one reserves (ENOMEM with a
-      // one-page pool). (Found by tools/fuzz/kernel.)
-      const held: VmFile[] = [];
-      for (const old of gathered.vmas) {
-        if (old.file) {
-          old.file.get();
-          held.push(old.file);
-        }
-      }
-      try {
-        return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, gathered.vmas, unaccountOld, charged);
-      } finally {
-        for (const f of held) f.put();
-      }
-    },
+    () => mmapRegionBody(mm, file, start, pages, vmFlags, pgoff),
     formatPageResult,
   );
+}
+
+function mmapRegionBody(mm: MmStruct, file: VmFile | null, start: number, pages: number, vmFlags: number, pgoff: number): number {
+  const end = start + pages;
+  const gathered = gatherRange(mm, start, end, true);
+  if (typeof gathered === 'number') return gathered;
+  if (!mayExpandVm(mm, vmFlags, pages - gathered.pages)) return -Errno.ENOMEM;
+  let charged = 0;
+  let unaccountOld = true;
+  if (accountableMapping(file?.ops.hugePageOrder !== undefined, vmFlags)) {
+    charged = pages - gathered.accounted;
+    if (charged > 0 && vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
+    unaccountOld = false;
+    vmFlags |= VM.ACCOUNT;
+  }
+  // The old mappings' files are only released after mmap_region (remove_vma's fput is
+  // deferred to the return to user space): a shared hugetlb mapping replaced by MAP_FIXED
+  // still holds its reservation and pages while the new one reserves (ENOMEM with a
+  // one-page pool). (Found by tools/fuzz/kernel.)
+  const oldVmas = gathered.vmas;
+  if (oldVmas.length === 0) return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
+  const held: VmFile[] = [];
+  for (const old of oldVmas) {
+    if (old.file) {
+      old.file.get();
+      held.push(old.file);
+    }
+  }
+  try {
+    return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
+  } finally {
+    for (const f of held) f.put();
+  }
 }
 
 /** The rest of `mmap_region`, once the range is known to be mappable: detach what it covers, map. */

@@ -76,79 +76,83 @@ const TWO_52 = 1n << 52n;
 
 /** `do_mprotect_pkey` with the raw u64 arguments. */
 export function doMprotect(mm: MmStruct, start: bigint, len: bigint, protArg: bigint): number {
+  const tracer = mm.kernel.tracer;
+  if (!tracer.enabled) return doMprotectPkey(mm, start, len, protArg);
   return traced(
-    mm.kernel.tracer,
+    tracer,
     'do_mprotect_pkey',
     () => `start=0x${start.toString(16)}, len=0x${len.toString(16)}, prot=0x${protArg.toString(16)}`,
-    () => {
-      let reqprot: number;
-      let nstart: number;
-      let end: number;
-      let growsDown: boolean;
-      let growsUp: boolean;
-      if (start >= 0n && start < TWO_52 && len >= 0n && len < TWO_52 && protArg >= 0n && protArg <= 0xffffffffn) {
-        const s = u64ToSafeNumber(start);
-        const l = u64ToSafeNumber(len);
-        // The common case, on exact numbers: nothing below 2^53 can wrap, so
-        // the checks are those below without the overflow ones, in the same order.
-        const p = u32(protArg);
-        const grows = p & (PROT.GROWSDOWN | PROT.GROWSUP);
-        if (grows === (PROT.GROWSDOWN | PROT.GROWSUP)) return -Errno.EINVAL;
-        if (s % 4096 !== 0) return -Errno.EINVAL;
-        if (l === 0) return 0;
-        const prot = (p & ~grows) >>> 0;
-        if ((prot & ~(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) !== 0) return -Errno.EINVAL;
-        reqprot = prot;
-        nstart = s / 4096;
-        end = (s + Math.ceil(l / 4096) * 4096) / 4096;
-        growsDown = (grows & PROT.GROWSDOWN) !== 0;
-        growsUp = (grows & PROT.GROWSUP) !== 0;
-      } else {
-        const grows = protArg & BigInt(PROT.GROWSDOWN | PROT.GROWSUP);
-        const prot = protArg & ~grows;
-        if (grows === BigInt(PROT.GROWSDOWN | PROT.GROWSUP)) return -Errno.EINVAL;
-        if (start & 0xfffn) return -Errno.EINVAL;
-        if (len === 0n) return 0;
-        const aligned = (len + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
-        const endBytes = start + aligned;
-        if (aligned === 0n || endBytes <= start || endBytes > 1n << 64n) return -Errno.ENOMEM;
-        if (prot & ~BigInt(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) return -Errno.EINVAL;
-        reqprot = Number(prot);
-        nstart = Number(start >> 12n);
-        end = endBytes >= 1n << 64n ? Infinity : Number(endBytes >> 12n);
-        growsDown = (grows & BigInt(PROT.GROWSDOWN)) !== 0n;
-        growsUp = (grows & BigInt(PROT.GROWSUP)) !== 0n;
-      }
-      let vma = mm.vmas.findVma(nstart);
-      if (!vma || vma.start >= end) return -Errno.ENOMEM;
-      if (growsDown) {
-        nstart = vma.start;
-        if (!(vma.flags & VM.GROWSDOWN)) return -Errno.EINVAL;
-      } else {
-        if (vma.start > nstart) return -Errno.ENOMEM;
-        // PROT_GROWSUP needs a VM_GROWSUP VMA, which x86 does not have.
-        if (growsUp) return -Errno.EINVAL;
-      }
-      // Walk the VMAs as Linux's VMA iterator does: after each fixup continue
-      // from the end of the VMA that now covers the range (it may have merged).
-      let tmp = vma.start;
-      for (;;) {
-        if (vma.start !== tmp) return -Errno.ENOMEM;
-        const newFlags = calcVmProtBits(reqprot) | (vma.flags & ~VM_ACCESS_FLAGS);
-        if ((newFlags & ~(newFlags >> 4)) & VM_ACCESS_FLAGS) return -Errno.EACCES;
-        const stop = Math.min(vma.end, end);
-        const from = Math.max(nstart, vma.start);
-        const err = mprotectFixup(mm, vma, from, stop, newFlags);
-        if (err) return err;
-        tmp = mm.vmas.lookup(from)?.end ?? stop;
-        nstart = tmp;
-        if (tmp >= end) break;
-        const next = mm.vmas.findVma(tmp);
-        if (!next || next.start >= end) break;
-        vma = next;
-      }
-      if (tmp < end) return -Errno.ENOMEM;
-      return 0;
-    },
+    () => doMprotectPkey(mm, start, len, protArg),
   );
+}
+
+function doMprotectPkey(mm: MmStruct, start: bigint, len: bigint, protArg: bigint): number {
+  let reqprot: number;
+  let nstart: number;
+  let end: number;
+  let growsDown: boolean;
+  let growsUp: boolean;
+  if (start >= 0n && start < TWO_52 && len >= 0n && len < TWO_52 && protArg >= 0n && protArg <= 0xffffffffn) {
+    const s = u64ToSafeNumber(start);
+    const l = u64ToSafeNumber(len);
+    // The common case, on exact numbers: nothing below 2^53 can wrap, so
+    // the checks are those below without the overflow ones, in the same order.
+    const p = u32(protArg);
+    const grows = p & (PROT.GROWSDOWN | PROT.GROWSUP);
+    if (grows === (PROT.GROWSDOWN | PROT.GROWSUP)) return -Errno.EINVAL;
+    if ((s & 0xfff) !== 0) return -Errno.EINVAL; // s is an integer below 2^52: ToInt32 keeps its low bits exactly
+    if (l === 0) return 0;
+    const prot = (p & ~grows) >>> 0;
+    if ((prot & ~(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) !== 0) return -Errno.EINVAL;
+    reqprot = prot;
+    nstart = s / 4096;
+    end = (s + Math.ceil(l / 4096) * 4096) / 4096;
+    growsDown = (grows & PROT.GROWSDOWN) !== 0;
+    growsUp = (grows & PROT.GROWSUP) !== 0;
+  } else {
+    const grows = protArg & BigInt(PROT.GROWSDOWN | PROT.GROWSUP);
+    const prot = protArg & ~grows;
+    if (grows === BigInt(PROT.GROWSDOWN | PROT.GROWSUP)) return -Errno.EINVAL;
+    if (start & 0xfffn) return -Errno.EINVAL;
+    if (len === 0n) return 0;
+    const aligned = (len + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+    const endBytes = start + aligned;
+    if (aligned === 0n || endBytes <= start || endBytes > 1n << 64n) return -Errno.ENOMEM;
+    if (prot & ~BigInt(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) return -Errno.EINVAL;
+    reqprot = Number(prot);
+    nstart = Number(start >> 12n);
+    end = endBytes >= 1n << 64n ? Infinity : Number(endBytes >> 12n);
+    growsDown = (grows & BigInt(PROT.GROWSDOWN)) !== 0n;
+    growsUp = (grows & BigInt(PROT.GROWSUP)) !== 0n;
+  }
+  let vma = mm.vmas.findVma(nstart);
+  if (!vma || vma.start >= end) return -Errno.ENOMEM;
+  if (growsDown) {
+    nstart = vma.start;
+    if (!(vma.flags & VM.GROWSDOWN)) return -Errno.EINVAL;
+  } else {
+    if (vma.start > nstart) return -Errno.ENOMEM;
+    // PROT_GROWSUP needs a VM_GROWSUP VMA, which x86 does not have.
+    if (growsUp) return -Errno.EINVAL;
+  }
+  // Walk the VMAs as Linux's VMA iterator does: after each fixup continue
+  // from the end of the VMA that now covers the range (it may have merged).
+  let tmp = vma.start;
+  for (;;) {
+    if (vma.start !== tmp) return -Errno.ENOMEM;
+    const newFlags = calcVmProtBits(reqprot) | (vma.flags & ~VM_ACCESS_FLAGS);
+    if ((newFlags & ~(newFlags >> 4)) & VM_ACCESS_FLAGS) return -Errno.EACCES;
+    const stop = Math.min(vma.end, end);
+    const from = Math.max(nstart, vma.start);
+    const err = mprotectFixup(mm, vma, from, stop, newFlags);
+    if (err) return err;
+    tmp = mm.vmas.lookup(from)?.end ?? stop;
+    nstart = tmp;
+    if (tmp >= end) break;
+    const next = mm.vmas.findVma(tmp);
+    if (!next || next.start >= end) break;
+    vma = next;
+  }
+  if (tmp < end) return -Errno.ENOMEM;
+  return 0;
 }

@@ -21,6 +21,9 @@ export interface GatheredVmas {
   readonly accounted: number;
 }
 
+/** The result for a range without VMAs (shared: callers only read it). */
+const NOTHING_GATHERED: GatheredVmas = Object.freeze({ vmas: Object.freeze([]) as unknown as Vma[], pages: 0, accounted: 0 });
+
 /**
  * `vms_gather_munmap_vmas`: split the VMAs that straddle `start` or `end` and
  * collect those inside. `-ENOMEM` if cutting one VMA in the middle would pass
@@ -28,7 +31,7 @@ export interface GatheredVmas {
  */
 export function gatherRange(mm: MmStruct, start: number, end: number, _forMmap: boolean): GatheredVmas | number {
   const first = mm.vmas.findVma(start);
-  if (!first || first.start >= end) return { vmas: [], pages: 0, accounted: 0 };
+  if (!first || first.start >= end) return NOTHING_GATHERED;
   if (first.start < start) {
     if (end < first.end && mm.mapCount >= mm.kernel.config.maxMapCount) return -Errno.ENOMEM;
     const err = splitVmaUnchecked(mm, first, start, true);
@@ -67,18 +70,69 @@ export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boole
 
 /** `do_vmi_munmap` on a page range that is already validated: 0 or `-errno`. */
 export function doMunmap(mm: MmStruct, start: number, end: number): number {
+  const tracer = mm.kernel.tracer;
+  if (!tracer.enabled) return doVmiMunmap(mm, start, end);
   return traced(
-    mm.kernel.tracer,
+    tracer,
     'do_vmi_munmap',
     () => `start=0x${(start * 4096).toString(16)}, end=0x${(end * 4096).toString(16)}`,
-    () => {
-      // do_vmi_munmap: an empty range is EINVAL (mremap with old_len 0 of a
-      // shared mapping reaches here with one; the source then simply stays).
-      if (end <= start) return -Errno.EINVAL;
-      const gathered = gatherRange(mm, start, end, false);
-      if (typeof gathered === 'number') return gathered;
-      detachRange(mm, gathered.vmas, true);
-      return 0;
-    },
+    () => doVmiMunmap(mm, start, end),
   );
+}
+
+function doVmiMunmap(mm: MmStruct, start: number, end: number): number {
+  // do_vmi_munmap: an empty range is EINVAL (mremap with old_len 0 of a
+  // shared mapping reaches here with one; the source then simply stays).
+  if (end <= start) return -Errno.EINVAL;
+  if (trimAnonymous(mm, start, end)) return 0;
+  const gathered = gatherRange(mm, start, end, false);
+  if (typeof gathered === 'number') return gathered;
+  detachRange(mm, gathered.vmas, true);
+  return 0;
+}
+
+/**
+ * The common munmap of one end of a plain anonymous VMA (no `vm_ops`, no
+ * file), done in place. Linux splits the VMA (`__split_vma`: a new
+ * `vm_area_struct` for one part) and removes the part inside the range; for
+ * such a VMA nothing can tell the two apart afterwards — no `->open`,
+ * `->close`, `->may_split` or file reference runs, and the part that stays
+ * keeps the flags, `anon_vma` and the page offset its position gives it — so
+ * the range is taken off the VMA directly, with the same zap, counters,
+ * accounting and page-table freeing as {@link detachRange}. True if done;
+ * false leaves everything to the general path.
+ */
+function trimAnonymous(mm: MmStruct, start: number, end: number): boolean {
+  const vma = mm.vmas.findVma(start);
+  if (vma === undefined || vma.ops !== null || vma.file !== null || vma.start >= end) return false;
+  let lo: number;
+  let hi: number;
+  if (vma.start >= start) {
+    // A prefix: the range holds nothing below the VMA (findVma), and the VMA goes on above it.
+    if (end >= vma.end) return false;
+    lo = vma.start;
+    hi = end;
+  } else {
+    // A suffix: the VMA ends inside the range, and no other VMA starts before the range ends.
+    if (end < vma.end) return false;
+    const next = mm.vmas.next(vma);
+    if (next !== undefined && next.start < end) return false;
+    lo = start;
+    hi = vma.end;
+  }
+  const pages = hi - lo;
+  zapRange(mm, lo, hi, vma);
+  mm.clearGuards(lo, hi);
+  mm.statAccount(vma.flags, -pages);
+  if (vma.flags & VM.LOCKED) mm.lockedVm -= pages;
+  if (lo === vma.start) {
+    vma.pgoff += hi - vma.start;
+    vma.start = hi;
+  } else {
+    vma.end = lo;
+  }
+  mm.vmas.updated(vma);
+  if (vma.flags & VM.ACCOUNT) vmUnacctMemory(mm, pages);
+  freePageTables(mm, lo, hi);
+  return true;
 }

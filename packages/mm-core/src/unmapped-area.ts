@@ -6,8 +6,8 @@
  *      mm/huge_memory.c __thp_get_unmapped_area
  */
 
-import { Errno, formatPageResult, traced, u64ToSafeNumber } from '@mmsim/base';
-import type { UnmappedAreaContext, VmUnmappedAreaInfo } from '@mmsim/arch';
+import { Errno, formatPageResult, traced } from '@mmsim/base';
+import type { MmapLayout, UnmappedAreaContext, VmUnmappedAreaInfo } from '@mmsim/arch';
 import type { VmFile } from './file.js';
 import type { MmStruct } from './mm.js';
 import type { Vma } from './vma.js';
@@ -33,8 +33,15 @@ export function vmEndGap(vma: Vma): number {
 
 /** `(addr << PAGE_SHIFT) < mmap_min_addr` for a page number, on numbers when the limit is below 2^53. */
 function belowMmapMinAddr(vpn: number, minAddr: bigint): boolean {
-  return minAddr >= 0n && minAddr < 1n << 53n ? vpn * 4096 < u64ToSafeNumber(minAddr) : BigInt(vpn) << 12n < minAddr;
+  if (minAddr !== cachedMinAddr) {
+    // vpn * 4096 < minAddr  ⟺  vpn < ⌈minAddr / 4096⌉ (cached per value: a sysctl may change it)
+    cachedMinAddr = minAddr;
+    cachedMinPages = minAddr <= 0n ? 0 : Number((minAddr + 0xfffn) >> 12n);
+  }
+  return vpn < cachedMinPages;
 }
+let cachedMinAddr = 0n;
+let cachedMinPages = 0;
 
 /** `unmapped_area_topdown` / `unmapped_area` on one address space. @see mm/vma.c */
 export function vmUnmappedArea(mm: MmStruct, info: VmUnmappedAreaInfo): number {
@@ -74,16 +81,27 @@ export function vmUnmappedArea(mm: MmStruct, info: VmUnmappedAreaInfo): number {
   }
 }
 
-/** The callbacks the architecture's placement code uses on `mm`. */
+/** The callbacks the architecture's placement code uses on one address space. */
+class MmUnmappedAreaContext implements UnmappedAreaContext {
+  constructor(private readonly mm: MmStruct) {}
+
+  get layout(): MmapLayout {
+    return this.mm.layout;
+  }
+
+  vmUnmappedArea(info: VmUnmappedAreaInfo): number {
+    return vmUnmappedArea(this.mm, info);
+  }
+
+  nextVmaStartGap(vpn: number): number {
+    const vma = this.mm.vmas.findVma(vpn);
+    return vma ? vmStartGap(vma) : Infinity;
+  }
+}
+
+/** The callbacks the architecture's placement code uses on `mm` (one per address space, made on first use). */
 export function unmappedAreaContext(mm: MmStruct): UnmappedAreaContext {
-  return {
-    layout: mm.layout,
-    vmUnmappedArea: (info) => vmUnmappedArea(mm, info),
-    nextVmaStartGap: (vpn) => {
-      const vma = mm.vmas.findVma(vpn);
-      return vma ? vmStartGap(vma) : Infinity;
-    },
-  };
+  return (mm.placementContext ??= new MmUnmappedAreaContext(mm));
 }
 
 /** `mm_get_unmapped_area_vmflags`: the architecture's top-down or bottom-up placement. */
@@ -145,45 +163,49 @@ export function getUnmappedArea(
   pgoff: number,
   flags: number,
 ): number {
+  const tracer = mm.kernel.tracer;
+  if (!tracer.enabled) return getUnmappedAreaBody(mm, file, addr, length, pgoff, flags);
   return traced(
-    mm.kernel.tracer,
+    tracer,
     'get_unmapped_area',
     () => `addr=0x${addr.toString(16)}, len=0x${(length * 4096).toString(16)}, pgoff=0x${pgoff.toString(16)}, flags=0x${flags.toString(16)}`,
-    () => {
-      const taskSize = mm.taskSize;
-      if (length > taskSize) return -Errno.ENOMEM;
-      let result = 0;
-      if (file?.ops.getUnmappedArea) {
-        result = file.ops.getUnmappedArea(mm, file, addr, length, pgoff, flags);
-        if (result < 0) return result;
-      }
-      if (flags & MAP_FIXED) {
-        // The placement functions return a MAP_FIXED address unchanged; check it here.
-        const lengthBytes = BigInt(length) << 12n;
-        if (addr > (BigInt(taskSize) << 12n) - lengthBytes) return -Errno.ENOMEM;
-        if (addr & 0xfffn) return -Errno.EINVAL;
-        if (addr < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
-        return Number(addr >> 12n);
-      }
-      const hint = addr === 0n ? 0 : Number(addr >> 12n);
-      if (file?.ops.getUnmappedArea) {
-        // already placed above
-      } else if (file) {
-        result = mmGetUnmappedArea(mm, hint, length, pgoff, flags);
-      } else if (flags & MAP_SHARED) {
-        // shmem_get_unmapped_area: shmem huge pages are off, so the plain search.
-        result = mmGetUnmappedArea(mm, hint, length, 0, flags);
-      } else if (hint === 0 && length % PMD_PAGES === 0) {
-        result = thpGetUnmappedArea(mm, length, flags);
-        if (result === 0) result = mmGetUnmappedArea(mm, hint, length, 0, flags);
-      } else {
-        result = mmGetUnmappedArea(mm, hint, length, 0, flags);
-      }
-      if (result < 0) return result;
-      if (result > taskSize - length) return -Errno.ENOMEM;
-      if (!mm.limits.privileged && belowMmapMinAddr(result, mm.kernel.config.mmapMinAddr)) return -Errno.EPERM;
-      return result;
-    },
+    () => getUnmappedAreaBody(mm, file, addr, length, pgoff, flags),
     formatPageResult,
   );
+}
+
+function getUnmappedAreaBody(mm: MmStruct, file: VmFile | null, addr: bigint, length: number, pgoff: number, flags: number): number {
+  const taskSize = mm.taskSize;
+  if (length > taskSize) return -Errno.ENOMEM;
+  let result = 0;
+  if (file?.ops.getUnmappedArea) {
+    result = file.ops.getUnmappedArea(mm, file, addr, length, pgoff, flags);
+    if (result < 0) return result;
+  }
+  if (flags & MAP_FIXED) {
+    // The placement functions return a MAP_FIXED address unchanged; check it here.
+    const lengthBytes = BigInt(length) << 12n;
+    if (addr > (BigInt(taskSize) << 12n) - lengthBytes) return -Errno.ENOMEM;
+    if (addr & 0xfffn) return -Errno.EINVAL;
+    if (addr < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
+    return Number(addr >> 12n);
+  }
+  const hint = addr === 0n ? 0 : Number(addr >> 12n);
+  if (file?.ops.getUnmappedArea) {
+    // already placed above
+  } else if (file) {
+    result = mmGetUnmappedArea(mm, hint, length, pgoff, flags);
+  } else if (flags & MAP_SHARED) {
+    // shmem_get_unmapped_area: shmem huge pages are off, so the plain search.
+    result = mmGetUnmappedArea(mm, hint, length, 0, flags);
+  } else if (hint === 0 && length % PMD_PAGES === 0) {
+    result = thpGetUnmappedArea(mm, length, flags);
+    if (result === 0) result = mmGetUnmappedArea(mm, hint, length, 0, flags);
+  } else {
+    result = mmGetUnmappedArea(mm, hint, length, 0, flags);
+  }
+  if (result < 0) return result;
+  if (result > taskSize - length) return -Errno.ENOMEM;
+  if (!mm.limits.privileged && belowMmapMinAddr(result, mm.kernel.config.mmapMinAddr)) return -Errno.EPERM;
+  return result;
 }

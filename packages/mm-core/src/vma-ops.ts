@@ -30,7 +30,7 @@ export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow:
   }
   mm.vmas.updated(vma);
   piece.ops?.open?.(piece);
-  mm.vmas.insert(piece);
+  mm.vmas.insertBeside(piece, vma, newBelow);
   return 0;
 }
 

@@ -411,6 +411,26 @@ export class VmaTree {
     if (VmaTree.checkMode !== 'off') this.check(false);
   }
 
+  /**
+   * Insert `vma` right below (`below`) or right above `neighbour`, a linked
+   * VMA it is adjacent to in address order — the new half of a split
+   * (`__split_vma`'s `vma_iter_store` next to the old one). No descent: O(B)
+   * when `neighbour`'s leaf has room, else as {@link insert}.
+   */
+  insertBeside(vma: Vma, neighbour: Vma, below: boolean): void {
+    if (this.refOf(vma) !== NIL) throw new Error(`VmaTree.insertBeside: the VMA at ${vma.start} is already in the tree`);
+    const r = this.refOf(neighbour);
+    const leaf = r >> LSHIFT;
+    if (r === NIL || this.lCount[leaf] === LCAP) {
+      this.link(vma);
+    } else {
+      this.count++;
+      this.allCache = null;
+      this.putEntry(leaf, (r & LMASK) + (below ? 0 : 1), vma);
+    }
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
   /** Remove a VMA (no-op if it is not in the tree). */
   remove(vma: Vma): void {
     const r = this.refOf(vma);

@@ -141,6 +141,12 @@ class Pair {
     this.tree.insert(vma);
   }
 
+  /** A split's new half, placed beside the VMA it came from (as splitVmaUnchecked does). */
+  insertBeside(vma: Vma, neighbour: Vma, below: boolean): void {
+    this.ref.insert(vma);
+    this.tree.insertBeside(vma, neighbour, below);
+  }
+
   remove(vma: Vma): void {
     this.ref.remove(vma);
     this.tree.remove(vma);
@@ -236,11 +242,11 @@ function apply(pair: Pair, op: Op): void {
       if (op.newBelow) {
         const piece = anon(v.start, at);
         pair.reshape(v, at, v.end);
-        pair.insert(piece);
+        pair.insertBeside(piece, v, true);
       } else {
         const piece = anon(at, v.end);
         pair.reshape(v, v.start, at);
-        pair.insert(piece);
+        pair.insertBeside(piece, v, false);
       }
       break;
     }
