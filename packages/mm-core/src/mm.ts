@@ -9,6 +9,7 @@ import type { Rlimit } from './config.js';
 import type { MmKernel } from './kernel.js';
 import { PageKind } from './page.js';
 import { VmaTree } from './vma-tree.js';
+import { VmaCache } from './vma.js';
 import { VM, VM_STACK } from './vm-flags.js';
 
 /** The process credentials and limits the mm paths consult (rlimits, capabilities). */
@@ -46,6 +47,8 @@ export class MmStruct {
    * whose access raises SIGSEGV until removed; they survive MADV_DONTNEED.
    */
   readonly guards = new Set<number>();
+  /** `vm_area_cachep` for this address space: freed VMAs for reuse (see {@link VmaCache}). */
+  readonly vmaCache = new VmaCache();
   /** @internal The placement callbacks `get_unmapped_area` hands the architecture (see `unmappedAreaContext`). */
   placementContext: UnmappedAreaContext | null = null;
 

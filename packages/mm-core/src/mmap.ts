@@ -11,7 +11,7 @@ import type { VmFile } from './file.js';
 import type { MmStruct } from './mm.js';
 import { detachRange, gatherRange } from './munmap.js';
 import { getUnmappedArea } from './unmapped-area.js';
-import { Vma } from './vma.js';
+import type { Vma } from './vma.js';
 import { insertNewVma, vmaMergeNewRange } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
 
@@ -247,7 +247,7 @@ function mapNewRange(
 
   let vma: Vma | null = vmaMergeNewRange(mm, { start, end, flags: vmFlags, file, pgoff, anonVma: null, middle: null });
   if (!vma) {
-    vma = new Vma(start, end, vmFlags, pgoff, file, null);
+    vma = mm.vmaCache.alloc(start, end, vmFlags, pgoff, file, null);
     if (file) {
       file.get();
       const err = file.ops.mmap!(file, vma, mm);

@@ -9,7 +9,7 @@ import { Errno } from '@mmsim/base';
 import type { VmFile } from './file.js';
 import type { MmStruct } from './mm.js';
 import type { AnonVma } from './page.js';
-import { Vma } from './vma.js';
+import type { Vma } from './vma.js';
 import { VM_IGNORE_MERGE, VM_SPECIAL } from './vm-flags.js';
 
 /** `__split_vma`: split `vma` at `vpn` without the map-count check; the original keeps the upper part if `newBelow`. */
@@ -18,7 +18,7 @@ export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow:
     const err = vma.ops.maySplit(vma, vpn);
     if (err) return err;
   }
-  const piece = vma.dup();
+  const piece = mm.vmaCache.dup(vma);
   if (newBelow) {
     piece.end = vpn;
     vma.pgoff += vpn - vma.start;
@@ -97,12 +97,14 @@ export function removeVma(mm: MmStruct, vma: Vma): void {
   mm.vmas.remove(vma);
   vma.ops?.close?.(vma, mm);
   vma.file?.put();
+  mm.vmaCache.retire(vma);
 }
 
 /** Drop a VMA that a merge absorbed: it leaves the tree; its file reference goes. */
 function absorb(mm: MmStruct, vma: Vma): void {
   mm.vmas.remove(vma);
   vma.file?.put();
+  mm.vmaCache.retire(vma);
 }
 
 /**
@@ -212,7 +214,7 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
 
 /** Build a new VMA and link it (`vma_link`). */
 export function insertNewVma(mm: MmStruct, start: number, end: number, flags: number, pgoff: number, file: VmFile | null): Vma {
-  const vma = new Vma(start, end, flags, pgoff, file, null);
+  const vma = mm.vmaCache.alloc(start, end, flags, pgoff, file, null);
   mm.vmas.insert(vma);
   return vma;
 }

@@ -106,3 +106,69 @@ export class Vma {
     return copy;
   }
 }
+
+/** Freed VMAs kept for reuse (and retired ones waiting for the next quiescent point), at most. */
+const VMA_CACHE_LIMIT = 4096;
+
+/**
+ * `vm_area_cachep`, the slab of `vm_area_struct`s: VMAs that merges and
+ * unmaps free are reused by later splits and mappings, so a workload that
+ * keeps splitting and merging allocates no objects (in a big address space,
+ * every fresh VMA would otherwise survive into the old generation and keep
+ * the garbage collector busy).
+ *
+ * A freed VMA is only **retired** at first: code in the middle of an operation
+ * may still hold a reference to it (a merge removes a VMA its caller was
+ * walking). It becomes reusable at the next {@link quiesce} — called where
+ * a system call starts, when nothing from the previous one is in use — just
+ * as Linux frees a VMA only after an RCU grace period (`vm_area_free` →
+ * `call_rcu`), so lockless readers never see it reused.
+ * @see kernel/fork.c vm_area_alloc, vm_area_dup, vm_area_free
+ */
+export class VmaCache {
+  private readonly retired: Vma[] = [];
+  private readonly free: Vma[] = [];
+
+  /** `vm_area_free`: `vma` has left its tree and holds no reference any more. */
+  retire(vma: Vma): void {
+    if (this.retired.length + this.free.length < VMA_CACHE_LIMIT) this.retired.push(vma);
+  }
+
+  /** A quiescent point: every retired VMA may be reused from now on. */
+  quiesce(): void {
+    const retired = this.retired;
+    if (retired.length === 0) return;
+    for (let i = 0; i < retired.length; i++) this.free.push(retired[i]!);
+    retired.length = 0;
+  }
+
+  /** `vm_area_alloc` + initialisation: a reused VMA or a new one, unlinked. */
+  alloc(start: number, end: number, flags: number, pgoff: number, file: VmFile | null, ops: VmOperations | null): Vma {
+    const vma = this.free.pop();
+    if (vma === undefined) return new Vma(start, end, flags, pgoff, file, ops);
+    vma.start = start;
+    vma.end = end;
+    vma.flags = flags;
+    vma.pgoff = pgoff;
+    vma.file = file;
+    vma.ops = ops;
+    vma.anonVma = null;
+    vma.privateData = undefined;
+    vma.treeSlot = 0;
+    return vma;
+  }
+
+  /** `vm_area_dup`: as {@link Vma.dup}, from the cache. */
+  dup(from: Vma): Vma {
+    const copy = this.alloc(from.start, from.end, from.flags, from.pgoff, from.file, from.ops);
+    copy.anonVma = from.anonVma;
+    copy.privateData = from.privateData;
+    from.file?.get();
+    return copy;
+  }
+
+  /** VMAs waiting for reuse (retired + free), for tests. */
+  get size(): number {
+    return this.retired.length + this.free.length;
+  }
+}

@@ -16,6 +16,7 @@ const TWO_52 = 1n << 52n;
 
 /** `SYSCALL_DEFINE6(mmap)` on x86-64: reject an unaligned offset first, then `ksys_mmap_pgoff`. */
 export function sysMmap(task: Task, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint, off: bigint): SysResult {
+  task.mm.vmaCache.quiesce(); // a system call starts: nothing of the last one is in use (see VmaCache)
   const tracer = task.mm.kernel.tracer;
   if (!tracer.enabled) return mmapBody(task, addr, len, prot, flags, fd, off);
   return traced(
@@ -104,6 +105,7 @@ function vmMmapPgoffBody(task: Task, file: VmFile | null, addr: bigint, len: big
 
 /** `munmap` → `__vm_munmap`: validate the raw range, then unmap. */
 export function sysMunmap(task: Task, addr: bigint, len: bigint): SysResult {
+  task.mm.vmaCache.quiesce();
   const tracer = task.mm.kernel.tracer;
   if (!tracer.enabled) return munmapBody(task, addr, len);
   return traced(tracer, 'sys_munmap', () => `addr=0x${addr.toString(16)}, len=0x${len.toString(16)}`, () => munmapBody(task, addr, len), formatSys);
