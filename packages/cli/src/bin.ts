@@ -7,6 +7,16 @@ import { runReplay, UsageError } from './replay-command.js';
 import { runRecord } from './record-command.js';
 import { runPagetable } from './pagetable-command.js';
 
+// A reader that stops early (`mmsim replay … | head`) closes the pipe: that
+// ends the output normally, as for any Unix filter, instead of an unhandled
+// EPIPE error with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 const program = new Command();
 program.name('mmsim').description('A faithful model of Linux memory management around mmap').exitOverride();
 program

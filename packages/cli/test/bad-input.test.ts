@@ -207,3 +207,17 @@ describe('mmsim replay on mutated traces', () => {
     expect(outcomes.replayed + outcomes.diverged).toBeGreaterThan(COUNT / 20);
   });
 });
+
+describe('mmsim replay into a reader that stops early', () => {
+  it('ends quietly when the pipe closes (`mmsim replay … | head -1`): exit 0, no EPIPE stack trace', () => {
+    if (!existsSync('/bin/bash')) return;
+    // Every conformance trace: far more output than a pipe buffer, so the writer hits the closed pipe.
+    const traces = join(conformance, '*.trace');
+    const r2 = spawnSync('/bin/bash', ['-c', `"${process.execPath}" "${bin}" replay ${traces} | head -1 >/dev/null; echo "\${PIPESTATUS[0]}"`], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r2.stderr).toBe('');
+    expect(r2.stdout.trim()).toBe('0');
+  });
+});

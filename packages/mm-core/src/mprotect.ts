@@ -26,7 +26,7 @@ export function changeProtection(mm: MmStruct, vma: Vma, start: number, end: num
   const base = vmaPageBits(mm, vma.flags);
   const shared = (vma.flags & VM.SHARED) !== 0;
   const writable = (vma.flags & VM.WRITE) !== 0;
-  const updates: Array<[number, number]> = [];
+  let updates: number[] | null = null; // vpn, bits, … (made only if a leaf is found)
   mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => {
     let bits = base | (leaf.bits & (PteBits.ACCESSED | PteBits.DIRTY | PteBits.SPECIAL));
     const desc = mm.kernel.page(leaf.pfn);
@@ -34,9 +34,11 @@ export function changeProtection(mm: MmStruct, vma: Vma, start: number, end: num
       desc !== undefined && (desc.kind === PageKind.ANON || (desc.kind === PageKind.HUGETLB && desc.inode === undefined));
     if (writable && !shared && exclusiveAnon && leaf.bits & PteBits.DIRTY) bits |= PteBits.WRITE;
     else if (!shared || !writable || leaf.pfn === mm.kernel.zeroPfn) bits &= ~PteBits.WRITE;
-    updates.push([vpn, bits]);
+    (updates ??= []).push(vpn, bits);
   });
-  for (const [vpn, bits] of updates) mm.pageTable.setBits(vpn, bits);
+  const found = updates as number[] | null; // (assigned in the callback: no narrowing to null)
+  if (found === null) return;
+  for (let i = 0; i < found.length; i += 2) mm.pageTable.setBits(found[i]!, found[i + 1]!);
 }
 
 /** `mprotect_fixup`: 0 or `-errno`; `vma` covers `[start, end)` on entry. */

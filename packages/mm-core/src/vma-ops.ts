@@ -164,6 +164,9 @@ export function vmaModifyFlags(mm: MmStruct, vma: Vma, start: number, end: numbe
 /** `vma_merge_existing_range`: merge a changed part of `vma` into `prev` and/or `next`. */
 function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): Vma | null {
   if (newFlags & VM_SPECIAL) return null;
+  const leftSide = start === vma.start;
+  const rightSide = end === vma.end;
+  if (!leftSide && !rightSide) return null; // strictly inside: neither neighbour touches the range
   const c: MergeCandidate = {
     start,
     end,
@@ -173,8 +176,6 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
     anonVma: vma.anonVma,
     middle: vma,
   };
-  const leftSide = start === vma.start;
-  const rightSide = end === vma.end;
   const prev = leftSide ? mm.vmas.prev(vma) : undefined;
   const next = rightSide ? mm.vmas.next(vma) : undefined;
   const left = leftSide && canMergeLeft(prev, c);
