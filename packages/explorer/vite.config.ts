@@ -15,7 +15,7 @@ export default defineConfig({
   plugins: [scenariosPlugin(workspaceRoot), classicScriptPlugin()],
   server: {
     host: '127.0.0.1',
-    fs: { allow: [workspaceRoot, `${workspaceRoot}/../shared/conformance`] },
+    fs: { allow: [workspaceRoot] },
   },
   build: {
     outDir: 'dist',

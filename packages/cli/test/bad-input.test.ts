@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runReplay } from '../src/index.js';
 
-const conformance = fileURLToPath(new URL('../../../../shared/conformance/', import.meta.url));
+const conformance = fileURLToPath(new URL('../../../conformance/given/', import.meta.url));
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const seedFlags = readFileSync(join(conformance, 'seed-flags.trace'), 'utf8');
 

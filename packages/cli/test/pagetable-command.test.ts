@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPagetable, type PagetableCommandOptions } from '../src/index.js';
 
-const shared = fileURLToPath(new URL('../../../../shared/conformance/', import.meta.url));
+const shared = fileURLToPath(new URL('../../../conformance/given/', import.meta.url));
 const own = fileURLToPath(new URL('../../../conformance/la57/', import.meta.url));
 const seed = join(shared, 'seed-flags.trace');
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runReplay } from '../src/index.js';
 
-const conformance = fileURLToPath(new URL('../../../../shared/conformance/', import.meta.url));
+const conformance = fileURLToPath(new URL('../../../conformance/given/', import.meta.url));
 const seed = join(conformance, 'seed-flags.trace');
 
 function run(files: string[], options: Parameters<typeof runReplay>[1] = {}) {

@@ -44,7 +44,7 @@ const RESOLVED_ID = '\0' + VIRTUAL_ID;
  * names without `.trace`) or {@link DEFAULT_CONFORMANCE_TRACES}.
  */
 export function scenariosPlugin(workspaceRoot: string): Plugin {
-  const conformance = resolve(workspaceRoot, '../shared/conformance');
+  const conformance = resolve(workspaceRoot, 'conformance/given');
   const walkthrough = resolve(workspaceRoot, 'packages/cli/scenarios/seed-walkthrough.trace');
   const names = (process.env['MMSIM_EXPLORER_TRACES'] ?? DEFAULT_CONFORMANCE_TRACES.join(','))
     .split(',')
@@ -64,7 +64,7 @@ export function scenariosPlugin(workspaceRoot: string): Plugin {
           id: basename(file, '.trace'),
           title,
           group,
-          source: file.startsWith(workspaceRoot) ? file.slice(workspaceRoot.length + 1) : `../shared/conformance/${basename(file)}`,
+          source: file.startsWith(workspaceRoot) ? file.slice(workspaceRoot.length + 1) : basename(file),
           text: readFileSync(file, 'utf8'),
         });
       };

@@ -8,7 +8,7 @@ import { ExplorerSession, LoadError, parseAddress, formatSize } from '../src/ind
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const walkthrough = `${root}packages/cli/scenarios/seed-walkthrough.trace`;
-const conformance = `${root}../shared/conformance/`;
+const conformance = `${root}conformance/given/`;
 const seeds = ['seed-file-mapping', 'seed-anon-hugetlb', 'seed-anon-hugetlb-1g', 'seed-flags'].map((n) => `${conformance}${n}.trace`);
 
 /** What `mmsim replay --explain FILE` prints, as lines. */

@@ -9,10 +9,14 @@ import { compareResults, parseTrace, printTrace } from '@mmsim/trace';
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The repository root. */
 export const repoRoot = resolve(here, '../../..');
-/** The golden traces given to the project (beside the repository). */
-export const sharedConformance = resolve(repoRoot, '../shared/conformance');
-/** The project's own golden traces. */
+/** Every committed golden trace: the given set (conformance/given) and the project's own, in subfolders. */
 export const ownConformance = resolve(repoRoot, 'conformance');
+/** The committed copy of the golden traces given to the project (a copy of ../shared/conformance). */
+export const givenConformance = resolve(repoRoot, 'conformance/given');
+/** The given traces where the workplace keeps them, beside the repository (absent on CI and most machines). */
+export const sharedConformance = resolve(repoRoot, '../shared/conformance');
+/** Traces in the given set. */
+export const GIVEN_TRACES = 52;
 /** The committed list of known divergences. */
 export const baselinePath = resolve(repoRoot, 'tools/conformance/known-divergences.json');
 

@@ -17,9 +17,9 @@ const ANON_PRIVATE = BigInt(MAP.PRIVATE | MAP.ANONYMOUS);
 const RW = BigInt(PROT.READ | PROT.WRITE);
 const NO_FD = -1n;
 
-/** A golden trace from ../shared/conformance, parsed. */
+/** A given golden trace (conformance/given), parsed. */
 function golden(name: string): Trace {
-  const url = new URL(`../../../../shared/conformance/${name}`, import.meta.url);
+  const url = new URL(`../../../conformance/given/${name}`, import.meta.url);
   return parseTrace(readFileSync(url, 'utf8'), fileURLToPath(url));
 }
 

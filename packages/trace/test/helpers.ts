@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The golden traces shared by every package: /work/shared/conformance. */
-export const CONFORMANCE_DIR = fileURLToPath(new URL('../../../../shared/conformance/', import.meta.url));
+/** The given golden traces, committed in conformance/given (a copy of ../shared/conformance). */
+export const CONFORMANCE_DIR = fileURLToPath(new URL('../../../conformance/given/', import.meta.url));
 
 /** Every golden trace, as [file name, text]. */
 export function goldenTraces(): [string, string][] {
