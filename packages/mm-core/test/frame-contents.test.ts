@@ -179,4 +179,20 @@ describe('MemMap', () => {
     expect(m.get(5)).toBe(two);
     expect(m.size).toBe(3);
   });
+
+  it('lists every described block once, by frame, across sections emptied and reused and above 2^32', () => {
+    const m = new MemMap();
+    const model = new Map<number, PageDesc>();
+    const pfns = [0, 1, 4095, 4096, 9000, 2 ** 20, 2 ** 33 + 7, 2 ** 40 - 1];
+    for (const pfn of pfns) model.set(pfn, m.add(pfn, desc(0)));
+    m.remove(4096); // its section empties and is kept for reuse
+    model.delete(4096);
+    model.set(3 * 4096 + 1, m.add(3 * 4096 + 1, desc(0)));
+    m.add(1, (model.set(1, desc(0)), model.get(1)!)); // replaces the descriptor
+    expect([...m.entries()]).toEqual([...model.entries()].sort((a, b) => a[0] - b[0]));
+    expect(m.size).toBe(model.size);
+    for (const [pfn, d] of model) expect(m.get(pfn)).toBe(d);
+    expect(m.get(4096)).toBeUndefined();
+    expect(m.get(2 ** 33 + 8)).toBeUndefined();
+  });
 });
