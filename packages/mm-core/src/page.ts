@@ -49,7 +49,7 @@ const SECTION_SHIFT = 12;
 const SECTION_FRAMES = 1 << SECTION_SHIFT;
 const SECTION_MASK = SECTION_FRAMES - 1;
 /** Emptied sections kept for reuse. */
-const SPARE_SECTIONS = 16;
+const SPARE_SECTIONS = 4;
 
 /** The section of frame `pfn` (exact above 2^32). */
 function sectionOf(pfn: number): number {
