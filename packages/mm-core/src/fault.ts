@@ -26,12 +26,7 @@ export type FaultSignal = 'SIGSEGV' | 'SIGBUS' | 'SIGKILL' | null;
 
 /** The PTE bits a VMA's pages get (`vma->vm_page_prot`). */
 export function vmaPageBits(mm: MmStruct, flags: number): number {
-  return mm.kernel.arch.protectionBits({
-    read: (flags & VM.READ) !== 0,
-    write: (flags & VM.WRITE) !== 0,
-    exec: (flags & VM.EXEC) !== 0,
-    shared: (flags & VM.SHARED) !== 0,
-  });
+  return mm.kernel.pageProt(flags & (VM.READ | VM.WRITE | VM.EXEC | VM.SHARED));
 }
 
 /** `anon_vma_compatible`: may `b` (right after `a`) share `a`'s anon_vma? */
@@ -288,30 +283,36 @@ export function handleMmFault(mm: MmStruct, vma: Vma, vpn: number, write: boolea
  * signal the access raises, or null when it may be retried.
  */
 export function doUserAddrFault(mm: MmStruct, vpn: number, write: boolean, errorCode?: number): FaultSignal {
+  const tracer = mm.kernel.tracer;
+  // Tracing off (the common case): no closures per fault.
+  if (!tracer.enabled) return userAddrFault(mm, vpn, write);
   return traced(
-    mm.kernel.tracer,
+    tracer,
     'do_user_addr_fault',
     () =>
       `address=0x${(vpn * 4096).toString(16)}, ` +
       (errorCode === undefined
         ? write ? 'write' : 'read'
         : `error_code=0x${errorCode.toString(16)} (${mm.kernel.arch.mmu.describeErrorCode(errorCode)})`),
-    (): FaultSignal => {
-      let vma = mm.vmas.findVma(vpn);
-      if (!vma) return 'SIGSEGV';
-      if (vma.start > vpn) {
-        if (!(vma.flags & VM.GROWSDOWN)) return 'SIGSEGV';
-        if (expandDownwards(mm, vma, vpn) !== 0) return 'SIGSEGV';
-        vma = mm.vmas.lookup(vpn)!;
-      }
-      const accessError = mm.kernel.arch.accessError; // arch access_error; x86's rule by default
-      if (accessError ? accessError(vma.flags & VM_ACCESS_FLAGS, write) : write ? !(vma.flags & VM.WRITE) : !(vma.flags & VM_ACCESS_FLAGS)) return 'SIGSEGV';
-      const r = handleMmFault(mm, vma, vpn, write);
-      if (r & VmFault.SIGBUS) return 'SIGBUS';
-      if (r & VmFault.SIGSEGV) return 'SIGSEGV';
-      if (r & VmFault.OOM) return 'SIGKILL';
-      return null;
-    },
+    () => userAddrFault(mm, vpn, write),
     (r) => r ?? 'handled',
   );
+}
+
+/** The body of {@link doUserAddrFault}, without the tracer. */
+function userAddrFault(mm: MmStruct, vpn: number, write: boolean): FaultSignal {
+  let vma = mm.vmas.findVma(vpn);
+  if (!vma) return 'SIGSEGV';
+  if (vma.start > vpn) {
+    if (!(vma.flags & VM.GROWSDOWN)) return 'SIGSEGV';
+    if (expandDownwards(mm, vma, vpn) !== 0) return 'SIGSEGV';
+    vma = mm.vmas.lookup(vpn)!;
+  }
+  const accessError = mm.kernel.arch.accessError; // arch access_error; x86's rule by default
+  if (accessError ? accessError(vma.flags & VM_ACCESS_FLAGS, write) : write ? !(vma.flags & VM.WRITE) : !(vma.flags & VM_ACCESS_FLAGS)) return 'SIGSEGV';
+  const r = handleMmFault(mm, vma, vpn, write);
+  if (r & VmFault.SIGBUS) return 'SIGBUS';
+  if (r & VmFault.SIGSEGV) return 'SIGSEGV';
+  if (r & VmFault.OOM) return 'SIGKILL';
+  return null;
 }

@@ -16,10 +16,13 @@
  *   front): a read is `arena[slot * pageSize + offset]`, with the arena's
  *   memory address hoisted out of any loop. Pages beyond the arena's limit
  *   (more than 4 GiB of written data) go to an overflow map of page arrays;
- * - a stack of free slots; a freed slot is zeroed when it is taken again.
+ * - a stack of free slots; a freed slot is zeroed when it is taken again —
+ *   only the span of it that was ever written (each slot records the lowest
+ *   and highest byte written since it was last zeroed), so a page that got a
+ *   few bytes costs a few bytes to clear, not a 4 KiB memset.
  *
- * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(page
- * size)); `clearRange` O(frames stored in the range + chunks spanned);
+ * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(bytes
+ * of it written)); `clearRange` O(frames stored in the range + chunks spanned);
  * shrinking O(slots) when it happens (amortised over the frees that led to it).
  */
 
@@ -62,8 +65,13 @@ export class PhysicalMemory {
   private slots = 0;
   /** Per slot: the frame stored there, or -1. */
   private slotPfn: Float64Array = new Float64Array(0);
-  /** Per slot: 1 if it held data since it was last zeroed. */
-  private slotDirty: Uint8Array = new Uint8Array(0);
+  /**
+   * Per slot `s`: `[2s]` the lowest and `[2s + 1]` one past the highest byte
+   * offset written since the slot was last zeroed (`pageSize`, 0 when
+   * clean). Every byte of the slot outside the span is zero: whatever writes
+   * into the arena must widen the span ({@link written}).
+   */
+  private slotSpan: Int32Array = new Int32Array(0);
   /** Free slots (a stack). */
   private free: Int32Array = new Int32Array(0);
   private freeTop = 0;
@@ -109,8 +117,18 @@ export class PhysicalMemory {
       if (value === 0) return;
       s = this.attach(pfn);
     }
-    if (s > 0) this.arena[(s - 1) * this.pageSize + offset] = value;
-    else this.overflow.get(s)![offset] = value;
+    if (s > 0) {
+      this.arena[(s - 1) * this.pageSize + offset] = value;
+      this.written(s - 1, offset, offset + 1);
+    } else this.overflow.get(s)![offset] = value;
+  }
+
+  /** Widen slot `slot`'s written span to cover `[from, to)`. */
+  private written(slot: number, from: number, to: number): void {
+    const span = this.slotSpan;
+    const k = slot << 1;
+    if (from < span[k]!) span[k] = from;
+    if (to > span[k + 1]!) span[k + 1] = to;
   }
 
   /** Fill a range of one frame with a byte value. */
@@ -129,6 +147,7 @@ export class PhysicalMemory {
     if (s > 0) {
       const at = (s - 1) * this.pageSize;
       this.arena.fill(value, at + from, at + to);
+      this.written(s - 1, from, to);
     } else {
       this.overflow.get(s)!.fill(value, from, to);
     }
@@ -174,7 +193,9 @@ export class PhysicalMemory {
       return;
     }
     if (this.slotOf(to) === 0) this.attach(to);
-    this.page(this.slotOf(to)).set(this.page(this.slotOf(from)));
+    const dst = this.slotOf(to);
+    this.page(dst).set(this.page(this.slotOf(from)));
+    if (dst > 0) this.written(dst - 1, 0, this.pageSize);
   }
 
   /** Frames that hold data (for memory accounting in benchmarks and tests). */
@@ -222,10 +243,21 @@ export class PhysicalMemory {
       return key;
     }
     const slot = this.free[--this.freeTop]!;
-    if (this.slotDirty[slot] === 1) {
+    const span = this.slotSpan;
+    const k = slot << 1;
+    const lo = span[k]!;
+    const hi = span[k + 1]!;
+    if (lo < hi) {
+      // Zero what was written; the rest of the slot is zero already.
       const at = slot * this.pageSize;
-      this.arena.fill(0, at, at + this.pageSize);
-      this.slotDirty[slot] = 0;
+      if (hi - lo <= 64) {
+        const arena = this.arena;
+        for (let i = at + lo; i < at + hi; i++) arena[i] = 0;
+      } else {
+        this.arena.fill(0, at + lo, at + hi);
+      }
+      span[k] = this.pageSize;
+      span[k + 1] = 0;
     }
     this.slotPfn[slot] = pfn;
     return slot + 1;
@@ -237,7 +269,6 @@ export class PhysicalMemory {
       return;
     }
     const slot = entry - 1;
-    this.slotDirty[slot] = 1;
     this.slotPfn[slot] = -1;
     this.free[this.freeTop++] = slot;
     if (this.freeTop * this.pageSize > ARENA_KEEP_FREE_BYTES && 4 * (this.slots - this.freeTop) < this.slots) this.shrink();
@@ -276,7 +307,9 @@ export class PhysicalMemory {
       const to = holes[h++]!;
       this.arena.copyWithin(to * this.pageSize, s * this.pageSize, (s + 1) * this.pageSize);
       this.slotPfn[to] = pfn;
-      this.slotDirty[to] = 1;
+      // The page moved whole: its span goes with it.
+      this.slotSpan[2 * to] = this.slotSpan[2 * s]!;
+      this.slotSpan[2 * to + 1] = this.slotSpan[2 * s + 1]!;
       const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
       this.dir[c]![pfn & CHUNK_MASK] = to + 1;
     }
@@ -308,9 +341,11 @@ export class PhysicalMemory {
     const pfns = new Float64Array(slots).fill(-1);
     pfns.set(this.slotPfn.subarray(0, Math.min(this.slots, slots)));
     this.slotPfn = pfns;
-    const dirty = new Uint8Array(slots);
-    dirty.set(this.slotDirty.subarray(0, Math.min(this.slots, slots)));
-    this.slotDirty = dirty;
+    const span = new Int32Array(2 * slots);
+    const kept = Math.min(this.slots, slots);
+    span.set(this.slotSpan.subarray(0, 2 * kept));
+    for (let k = kept; k < slots; k++) span[2 * k] = this.pageSize; // new slots are zero: clean
+    this.slotSpan = span;
     this.slots = slots;
   }
 }

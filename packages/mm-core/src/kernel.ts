@@ -101,6 +101,24 @@ export class MmKernel {
     this.frames.free(head, desc.order);
   }
 
+  /**
+   * `vm_get_page_prot`: the PTE bits for a VMA's read/write/exec/shared
+   * bits (`VM_READ` 1, `VM_WRITE` 2, `VM_EXEC` 4, `VM_SHARED` 8), as the
+   * architecture's `protection_map` gives them; cached per combination,
+   * since every fault asks (Linux caches it in `vma->vm_page_prot`).
+   * @see mm/mmap.c vm_get_page_prot
+   */
+  pageProt(flags: number): number {
+    const i = flags & 15;
+    let bits = this.pageProtCache[i]!;
+    if (bits < 0) {
+      bits = this.arch.protectionBits({ read: (i & 1) !== 0, write: (i & 2) !== 0, exec: (i & 4) !== 0, shared: (i & 8) !== 0 });
+      this.pageProtCache[i] = bits;
+    }
+    return bits;
+  }
+  private readonly pageProtCache = new Int32Array(16).fill(-1);
+
   /** The descriptor of the block holding `pfn`. */
   page(pfn: number): PageDesc | undefined {
     return this.memmap.get(pfn);

@@ -109,6 +109,45 @@ describe('PhysicalMemory', () => {
     );
   });
 
+  it('gives a reused slot back all zeros, whatever wrote into it (writes, fills, copies, a shrink)', () => {
+    const mem = new PhysicalMemory(4096, 2 ** 32);
+    const allZero = (pfn: number): boolean => {
+      for (let off = 0; off < 4096; off++) if (mem.read(pfn, off) !== 0) return false;
+      return true;
+    };
+    for (let round = 0; round < 3; round++) {
+      const base = round * 100000;
+      mem.write(base + 1, 0, 1);
+      mem.write(base + 1, 4095, 2);
+      mem.write(base + 2, 2000, 3);
+      mem.fill(base + 3, 100, 3000, 4);
+      mem.fill(base + 4, -10, 5, 5); // clamped to the page's end
+      mem.copy(base + 3, base + 5);
+      mem.write(base + 5, 10, 6);
+      for (let pfn = base + 1; pfn <= base + 5; pfn++) mem.clear(pfn);
+      // Take the freed slots again (last freed first) and check every byte.
+      for (let pfn = base + 11; pfn <= base + 15; pfn++) {
+        mem.write(pfn, 7, 9);
+        mem.write(pfn, 7, 0);
+        expect(allZero(pfn)).toBe(true);
+      }
+      for (let pfn = base + 11; pfn <= base + 15; pfn++) mem.clear(pfn);
+    }
+    // Many pages, then most freed (the arena shrinks, moving pages in use), then reused.
+    for (let pfn = 0; pfn < 40000; pfn++) mem.write(pfn, (pfn * 7) & 4095, 1);
+    for (let pfn = 0; pfn < 40000; pfn++) if (pfn % 1000 !== 999) mem.clear(pfn);
+    for (let pfn = 999; pfn < 40000; pfn += 1000) expect(mem.read(pfn, (pfn * 7) & 4095)).toBe(1);
+    for (let pfn = 50000; pfn < 90000; pfn++) mem.write(pfn, 4095 - ((pfn * 7) & 4095), 0xff);
+    for (let pfn = 50000; pfn < 90000; pfn += 97) {
+      mem.write(pfn, 4095 - ((pfn * 7) & 4095), 0);
+      expect(allZero(pfn)).toBe(true);
+    }
+    for (let pfn = 999; pfn < 40000; pfn += 1000) {
+      mem.write(pfn, (pfn * 7) & 4095, 0);
+      expect(allZero(pfn)).toBe(true);
+    }
+  });
+
   it('keeps pages past a full arena in the overflow map', () => {
     const mem = new PhysicalMemory(4096, 2 ** 20); // 256 slots
     for (let pfn = 0; pfn < 1000; pfn++) mem.fill(pfn, 0, 4096, (pfn % 250) + 1);
@@ -178,5 +217,21 @@ describe('MemMap', () => {
     expect(m.get(3002)).toBeUndefined();
     expect(m.get(5)).toBe(two);
     expect(m.size).toBe(3);
+  });
+
+  it('lists every described block once, by frame, across sections emptied and reused and above 2^32', () => {
+    const m = new MemMap();
+    const model = new Map<number, PageDesc>();
+    const pfns = [0, 1, 4095, 4096, 9000, 2 ** 20, 2 ** 33 + 7, 2 ** 40 - 1];
+    for (const pfn of pfns) model.set(pfn, m.add(pfn, desc(0)));
+    m.remove(4096); // its section empties and is kept for reuse
+    model.delete(4096);
+    model.set(3 * 4096 + 1, m.add(3 * 4096 + 1, desc(0)));
+    m.add(1, (model.set(1, desc(0)), model.get(1)!)); // replaces the descriptor
+    expect([...m.entries()]).toEqual([...model.entries()].sort((a, b) => a[0] - b[0]));
+    expect(m.size).toBe(model.size);
+    for (const [pfn, d] of model) expect(m.get(pfn)).toBe(d);
+    expect(m.get(4096)).toBeUndefined();
+    expect(m.get(2 ** 33 + 8)).toBeUndefined();
   });
 });

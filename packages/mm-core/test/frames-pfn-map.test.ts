@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PfnMap } from '../src/frames/buddy.js';
+import { PfnMap, PfnOrderMap } from '../src/frames/buddy.js';
 
 describe('PfnMap (the allocators\' struct-page metadata)', () => {
   it('behaves like a Map under random set/delete, with keys above 2^32 and colliding runs', () => {
@@ -14,6 +14,37 @@ describe('PfnMap (the allocators\' struct-page metadata)', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
         const m = new PfnMap();
+        const model = new Map<number, number>();
+        for (const [isSet, k, v] of ops) {
+          if (isSet) {
+            m.set(k, v);
+            model.set(k, v);
+          } else {
+            expect(m.delete(k)).toBe(model.delete(k));
+          }
+          if (m.size !== model.size) return false;
+        }
+        for (const [k, v] of model) if (m.get(k) !== v) return false;
+        for (const [, k] of ops) if (!model.has(k) && m.get(k) !== -1) return false;
+        return true;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('PfnOrderMap (the buddy allocator\'s orders of allocated blocks)', () => {
+  it('behaves like a Map under random set/delete, with frames above 2^32 and sections emptied and reused', () => {
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 63 }),
+      fc.integer({ min: 0, max: 63 }).map((k) => k * 4096),
+      fc.integer({ min: 0, max: 63 }).map((k) => 2 ** 33 + k * 2 ** 18),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+    );
+    const op = fc.tuple(fc.boolean(), key, fc.integer({ min: 0, max: 40 }));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+        const m = new PfnOrderMap();
         const model = new Map<number, number>();
         for (const [isSet, k, v] of ops) {
           if (isSet) {

@@ -145,6 +145,72 @@ export class PfnMap {
   }
 }
 
+/** Frames per {@link PfnOrderMap} section (log2). */
+const ORDER_SECTION_SHIFT = 12;
+const ORDER_SECTION_FRAMES = 1 << ORDER_SECTION_SHIFT;
+const ORDER_SECTION_MASK = ORDER_SECTION_FRAMES - 1;
+/** Emptied sections kept for reuse (a 4 KiB typed array costs microseconds to allocate). */
+const SPARE_ORDER_SECTIONS = 8;
+
+/**
+ * The order of each allocated block by first frame — what Linux keeps in the
+ * head page's `struct page` (`folio_order`, `page_private` of a buddy page):
+ * a byte per frame in sections of 4096 frames indexed by frame number,
+ * created on the first block in a section and dropped with its last one. A
+ * lookup is an array index, and neighbouring frames share a cache line, where
+ * a hash map scatters them.
+ * @see include/linux/mmzone.h struct mem_section
+ * @internal for the buddy allocator
+ */
+export class PfnOrderMap {
+  /** Section → order + 1 per frame (0 = no block starts there). */
+  private readonly sections: (Int8Array | undefined)[] = [];
+  /** Blocks per section (indexed like `sections`, which may be sparse on a huge machine). */
+  private readonly counts: number[] = [];
+  private readonly spare: Int8Array[] = [];
+  /** Entries in the map. */
+  size = 0;
+
+  /** The order stored for `pfn`, or -1. */
+  get(pfn: number): number {
+    const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
+    const section = c < this.sections.length ? this.sections[c] : undefined;
+    return section === undefined ? -1 : section[pfn & ORDER_SECTION_MASK]! - 1;
+  }
+
+  /** Store `order` (0..126) for `pfn`. */
+  set(pfn: number, order: number): void {
+    const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
+    let section = c < this.sections.length ? this.sections[c] : undefined;
+    if (section === undefined) {
+      section = this.sections[c] = this.spare.pop() ?? new Int8Array(ORDER_SECTION_FRAMES);
+      this.counts[c] = 0;
+    }
+    const i = pfn & ORDER_SECTION_MASK;
+    if (section[i] === 0) {
+      this.counts[c]++;
+      this.size++;
+    }
+    section[i] = order + 1;
+  }
+
+  /** Remove `pfn`; false if it was absent. */
+  delete(pfn: number): boolean {
+    const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
+    const section = c < this.sections.length ? this.sections[c] : undefined;
+    if (section === undefined) return false;
+    const i = pfn & ORDER_SECTION_MASK;
+    if (section[i] === 0) return false;
+    section[i] = 0;
+    this.size--;
+    if (--this.counts[c]! === 0) {
+      if (this.spare.length < SPARE_ORDER_SECTIONS) this.spare.push(section);
+      this.sections[c] = undefined;
+    }
+    return true;
+  }
+}
+
 /**
  * One order's `free_area`: a stack of block start frames (Linux adds to and
  * takes from the head of `free_list`, so last in, first out).
@@ -178,7 +244,7 @@ export class BuddyAllocator implements FrameAllocator {
   /** End of the last whole max-order block. */
   private readonly fullEnd: number;
   /** Allocated blocks: first pfn → order (Linux keeps the order in `struct page`). */
-  private readonly allocated = new PfnMap();
+  private readonly allocated = new PfnOrderMap();
   /** The largest order ever allocated (bounds {@link isAllocated}'s search). */
   private maxAllocatedOrder = 0;
   private nrFree: number;
