@@ -126,26 +126,37 @@ const VMA_CACHE_LIMIT = 4096;
  * @see kernel/fork.c vm_area_alloc, vm_area_dup, vm_area_free
  */
 export class VmaCache {
-  private readonly retired: Vma[] = [];
-  private readonly free: Vma[] = [];
+  // Two stacks with explicit tops (a slot above its top may still hold an old
+  // reference; at most VMA_CACHE_LIMIT in all): no array resizing per call.
+  private retired: Vma[] = [];
+  private nRetired = 0;
+  private free: Vma[] = [];
+  private nFree = 0;
 
   /** `vm_area_free`: `vma` has left its tree and holds no reference any more. */
   retire(vma: Vma): void {
-    if (this.retired.length + this.free.length < VMA_CACHE_LIMIT) this.retired.push(vma);
+    if (this.nRetired + this.nFree < VMA_CACHE_LIMIT) this.retired[this.nRetired++] = vma;
   }
 
   /** A quiescent point: every retired VMA may be reused from now on. */
   quiesce(): void {
-    const retired = this.retired;
-    if (retired.length === 0) return;
-    for (let i = 0; i < retired.length; i++) this.free.push(retired[i]!);
-    retired.length = 0;
+    const n = this.nRetired;
+    if (n === 0) return;
+    if (this.nFree === 0) {
+      const t = this.free;
+      this.free = this.retired;
+      this.retired = t;
+      this.nFree = n;
+    } else {
+      for (let i = 0; i < n; i++) this.free[this.nFree++] = this.retired[i]!;
+    }
+    this.nRetired = 0;
   }
 
   /** `vm_area_alloc` + initialisation: a reused VMA or a new one, unlinked. */
   alloc(start: number, end: number, flags: number, pgoff: number, file: VmFile | null, ops: VmOperations | null): Vma {
-    const vma = this.free.pop();
-    if (vma === undefined) return new Vma(start, end, flags, pgoff, file, ops);
+    if (this.nFree === 0) return new Vma(start, end, flags, pgoff, file, ops);
+    const vma = this.free[--this.nFree]!;
     vma.start = start;
     vma.end = end;
     vma.flags = flags;
@@ -169,6 +180,6 @@ export class VmaCache {
 
   /** VMAs waiting for reuse (retired + free), for tests. */
   get size(): number {
-    return this.retired.length + this.free.length;
+    return this.nRetired + this.nFree;
   }
 }
