@@ -41,10 +41,17 @@ export function changeProtection(mm: MmStruct, vma: Vma, start: number, end: num
   for (let i = 0; i < found.length; i += 2) mm.pageTable.setBits(found[i]!, found[i + 1]!);
 }
 
+/** The VMA that covers the range after the last successful {@link mprotectFixup} (Linux's `*pprev`). */
+let fixedVma: Vma | null = null;
+
 /** `mprotect_fixup`: 0 or `-errno`; `vma` covers `[start, end)` on entry. */
 export function mprotectFixup(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): number {
+  fixedVma = null;
   const oldFlags = vma.flags;
-  if (newFlags === oldFlags) return 0;
+  if (newFlags === oldFlags) {
+    fixedVma = vma;
+    return 0;
+  }
   const pages = end - start;
   let charged = 0;
   if (newFlags & VM.WRITE) {
@@ -70,6 +77,7 @@ export function mprotectFixup(mm: MmStruct, vma: Vma, start: number, end: number
   }
   mm.statAccount(oldFlags, -pages);
   mm.statAccount(newFlags, pages);
+  fixedVma = modified;
   return 0;
 }
 
@@ -148,7 +156,9 @@ function doMprotectPkey(mm: MmStruct, start: bigint, len: bigint, protArg: bigin
     const from = Math.max(nstart, vma.start);
     const err = mprotectFixup(mm, vma, from, stop, newFlags);
     if (err) return err;
-    tmp = mm.vmas.lookup(from)?.end ?? stop;
+    // Continue after the VMA that now covers the range (mprotect_fixup's *pprev): no second search.
+    const covering = fixedVma !== null && fixedVma.start <= from && from < fixedVma.end ? fixedVma : mm.vmas.lookup(from);
+    tmp = covering?.end ?? stop;
     nstart = tmp;
     if (tmp >= end) break;
     const next = mm.vmas.findVma(tmp);
