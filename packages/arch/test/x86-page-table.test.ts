@@ -113,6 +113,38 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
     expect(pt.map(0x1000, 1, 0, RW)).toBe(true);
   });
 
+  it('allocTables builds the tables for a leaf as a placeholder map and unmap would, flushing nothing', () => {
+    const build = (how: 'alloc' | 'placeholder', limit = Infinity) => {
+      const frames = new TestFrames(limit);
+      const pt = new X86PageTable(frames, levels);
+      pt.map(0x205, 7, 0, RW);
+      pt.unmap(0x205); // an empty PTE table where the 2 MiB leaf goes
+      const flushes = pt.tlb!.stats.rangeFlushes;
+      let ok: boolean;
+      if (how === 'alloc') ok = pt.allocTables(0x4_0000_0200, 9) && pt.allocTables(0x200, 9);
+      else {
+        ok = pt.map(0x4_0000_0200, 0, 9, RW) && pt.map(0x200, 0, 9, RW);
+        if (ok) [0x4_0000_0200, 0x200].forEach((v) => pt.unmap(v));
+      }
+      return { ok, pages: pt.tablePages(), pmds: pt.tablePagesAt('PMD'), ptes: pt.tablePagesAt('PTE'), live: [...frames.live], leaves: leaves(pt), flushed: pt.tlb!.stats.rangeFlushes > flushes };
+    };
+    const a = build('alloc');
+    expect(a).toMatchObject({ ok: true, ptes: 0, pmds: 2, leaves: [], flushed: false });
+    expect({ ...build('placeholder'), flushed: false }).toEqual(a);
+    const pt = new X86PageTable(new TestFrames(), levels);
+    expect(pt.allocTables(0x200, 9)).toBe(true);
+    expect(pt.map(0x200, 0x200, 9, RW)).toBe(true);
+    expect(() => pt.allocTables(0x201, 0)).toThrow(); // inside the huge leaf
+    expect(() => pt.allocTables(0x201, 9)).toThrow(RangeError);
+    for (const limit of [1, levels - 2]) {
+      const frames = new TestFrames(limit);
+      const p = new X86PageTable(frames, levels);
+      expect(p.allocTables(0x200, 9)).toBe(false);
+      expect(p.tablePages()).toBe(1);
+      expect(frames.live.size).toBe(1);
+    }
+  });
+
   it('visits only populated subtrees, in order, clipped to the range', () => {
     const frames = new TestFrames();
     const pt = new X86PageTable(frames, levels);

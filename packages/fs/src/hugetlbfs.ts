@@ -240,11 +240,17 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     return mapHuge(h, mm, vma, base, copy, true);
   }
   // hugetlb_fault calls huge_pte_alloc first: without page-table memory the
-  // fault fails (VM_FAULT_OOM) before a page leaves the pool. A placeholder
-  // leaf allocates the tables (unmapping it keeps them); a private page
-  // taken before a failed map leaked, with its reservation.
-  if (!mm.pageTable.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
-  mm.pageTable.unmap(base);
+  // fault fails (VM_FAULT_OOM) before a page leaves the pool (a private page
+  // taken before a failed map would leak, with its reservation). A page table
+  // without allocTables gets a placeholder leaf instead, mapped and unmapped
+  // (unmapping keeps the tables).
+  const pt = mm.pageTable;
+  if (pt.allocTables !== undefined) {
+    if (!pt.allocTables(base, h.order)) return VmFault.OOM;
+  } else {
+    if (!pt.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
+    pt.unmap(base);
+  }
   const sizeIdx = Number(inode.size() >> BigInt(12 + h.order));
   const cached = inode.cache.get(idx);
   if (shared) {
