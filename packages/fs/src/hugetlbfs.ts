@@ -30,6 +30,7 @@ const MAP_FIXED = 0x10;
 const U64 = (1n << 64n) - 1n;
 /** Byte values below this are exact numbers, and no sum of two of them wraps. */
 const TWO_52 = 2 ** 52;
+const TWO_53N = 1n << 53n;
 
 /**
  * A private mapping's reservation map (`struct resv_map` with
@@ -87,10 +88,12 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   private isize = 0n;
   /** `i_size` as an exact number, or -1 when it is 2^53 or more. */
   private isizeNumber = 0;
-  /** Huge page index → head frame. */
-  readonly cache = new Map<number, number>();
-  /** `inode->i_mapping->private_data` resv_map: huge indices reserved (or faulted) for shared mappings. */
-  readonly resvMap = new Set<number>();
+  // The two maps are made on first use: an anon_hugepage inode of a private
+  // mapping never caches nor reserves a page.
+  private cacheMap: Map<number, number> | null = null;
+  private resvSet: Set<number> | null = null;
+  /** The pool's `hugetlbfs_file_operations` (read on every `file->f_op` access). */
+  private readonly fops: FileOps;
 
   constructor(
     ino: number,
@@ -99,6 +102,22 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     private readonly mappings: MappingRegistry,
   ) {
     super(ino, dev, 'reg');
+    this.fops = hugetlbFileOps(hstate);
+  }
+
+  /** The huge page cache (`i_mapping`): huge page index → head frame. */
+  get cache(): Map<number, number> {
+    return (this.cacheMap ??= new Map());
+  }
+
+  /** `inode->i_mapping->private_data` resv_map: huge indices reserved (or faulted) for shared mappings. */
+  get resvMap(): Set<number> {
+    return (this.resvSet ??= new Set());
+  }
+
+  /** The head frame cached at huge index `idx`, or undefined (`filemap_lock_hugetlb_folio`). */
+  cachedHead(idx: number): number | undefined {
+    return this.cacheMap === null ? undefined : this.cacheMap.get(idx);
   }
 
   size(): bigint {
@@ -108,13 +127,13 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   /** Set `i_size`. */
   setSize(size: bigint): void {
     this.isize = size;
-    this.isizeNumber = size >= 0n && size < 2n ** 53n ? Number(size) : -1;
+    this.isizeNumber = size >= 0n && size < TWO_53N ? Number(size) : -1;
   }
 
-  /** `i_size >> huge_page_shift`: whole huge pages (of `2^order` base pages) below the size. */
-  sizeInHugePages(order: number): number {
+  /** `i_size >> huge_page_shift`: whole huge pages (of `pages` base pages, a power of two) below the size. */
+  sizeInHugePages(pages: number): number {
     const n = this.isizeNumber;
-    return n >= 0 ? Math.floor(n / 2 ** (12 + order)) : Number(this.isize >> BigInt(12 + order));
+    return n >= 0 ? Math.floor(n / (pages * 4096)) : Number(this.isize >> BigInt(Math.log2(pages * 4096)));
   }
 
   override get pageCache(): PageCacheView {
@@ -122,12 +141,12 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   }
 
   lookup(index: number): number {
-    const head = this.cache.get(Math.floor(index / this.hstate.pages));
+    const head = this.cachedHead(Math.floor(index / this.hstate.pages));
     return head === undefined ? -1 : head + (index & (this.hstate.pages - 1));
   }
 
   fileOps(): FileOps {
-    return hugetlbFileOps(this.hstate);
+    return this.fops;
   }
 
   io(): InodeIo {
@@ -185,7 +204,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
 
   /** `remove_inode_hugepages` + `hugetlb_unreserve_pages` for huge indices in `[from, to)`. */
   private removePages(from: number, to = Infinity): void {
-    if (this.cache.size === 0 && this.resvMap.size === 0) return; // nothing cached or reserved (anon_hugepage, private)
+    if ((this.cacheMap === null || this.cacheMap.size === 0) && (this.resvSet === null || this.resvSet.size === 0)) return; // nothing cached or reserved
     let freed = 0;
     for (const [idx, pfn] of [...this.cache]) {
       if (idx < from || idx >= to) continue;
@@ -309,8 +328,8 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     if (!pt.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
     pt.unmap(base);
   }
-  const sizeIdx = inode.sizeInHugePages(h.order);
-  const cached = inode.cache.get(idx);
+  const sizeIdx = inode.sizeInHugePages(h.pages);
+  const cached = inode.cachedHead(idx);
   if (shared) {
     if (cached !== undefined) return mapHuge(h, mm, vma, base, cached, (vma.flags & VM.WRITE) !== 0);
     if (idx >= sizeIdx) return VmFault.SIGBUS;
