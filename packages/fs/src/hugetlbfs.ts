@@ -234,19 +234,8 @@ function hugeIndex(vma: Vma, vpn: number, pages: number): number {
   return Math.floor((vma.pgoff + (vpn - vma.start)) / pages);
 }
 
-const vmOpsCache = new WeakMap<Hstate, VmOperations>();
-
-/** `hugetlb_vm_ops` for one pool (one object per pool, shared by its VMAs). */
+/** `hugetlb_vm_ops` for one pool (made once per pool with its file operations, shared by its VMAs). */
 function hugetlbVmOps(h: Hstate): VmOperations {
-  let ops = vmOpsCache.get(h);
-  if (ops === undefined) {
-    ops = makeHugetlbVmOps(h);
-    vmOpsCache.set(h, ops);
-  }
-  return ops;
-}
-
-function makeHugetlbVmOps(h: Hstate): VmOperations {
   return {
     hugeOrder: h.order,
     maySplit(_vma: Vma, vpn: number): number {
@@ -398,10 +387,11 @@ const fileOpsCache = new WeakMap<Hstate, FileOps>();
 export function hugetlbFileOps(h: Hstate): FileOps {
   let ops = fileOpsCache.get(h);
   if (ops) return ops;
+  const vmOps = hugetlbVmOps(h);
   ops = {
     hugePageOrder: h.order,
     regularSizeLimit: true,
-    mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, file, vma),
+    mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, vmOps, file, vma),
     punchHole: (file: VmFile, offset: bigint, len: bigint) => (file.inode as HugetlbInode).punchHole(offset, len),
     getUnmappedArea: (mm, _file, addr, length, pgoff, flags) => {
       const tracer = h.kernel.tracer;
@@ -439,21 +429,21 @@ function hugetlbGetUnmappedArea(h: Hstate, mm: MmStruct, addr: bigint, length: n
 }
 
 /** `hugetlbfs_file_mmap`. */
-function hugetlbfsFileMmap(h: Hstate, file: VmFile, vma: Vma): number {
+function hugetlbfsFileMmap(h: Hstate, vmOps: VmOperations, file: VmFile, vma: Vma): number {
   const tracer = h.kernel.tracer;
-  if (!tracer.enabled) return fileMmap(h, file, vma);
+  if (!tracer.enabled) return fileMmap(h, vmOps, file, vma);
   return traced(
     tracer,
     'hugetlbfs_file_mmap',
     () => `file=${file.path()}, vm_start=0x${(vma.start * 4096).toString(16)}, vm_end=0x${(vma.end * 4096).toString(16)}`,
-    () => fileMmap(h, file, vma),
+    () => fileMmap(h, vmOps, file, vma),
   );
 }
 
-function fileMmap(h: Hstate, file: VmFile, vma: Vma): number {
+function fileMmap(h: Hstate, vmOps: VmOperations, file: VmFile, vma: Vma): number {
   const inode = file.inode as HugetlbInode;
   vma.flags |= VM.HUGETLB | VM.DONTEXPAND;
-  vma.ops = hugetlbVmOps(h);
+  vma.ops = vmOps;
   if (vma.pgoff >= 2 ** 51) return -Errno.EINVAL;
   if (vma.pgoff & (h.pages - 1)) return -Errno.EINVAL;
   // pgoff < 2^51 and a VMA's pages < 2^45: the end offset in pages is exact, and in bytes too (× 2^12).
@@ -498,9 +488,11 @@ export class Hugetlb {
       this.internal.set(size.order, new HugetlbfsSuperBlock('00:11', this.hstates.get(size.order)!, mappings));
     }
     this.defaultOrder = arch.defaultHugePageShift(kernel.features) - arch.pageShift;
+    const byOrder: (Hstate | undefined)[] = [];
+    for (const [order, h] of this.hstates) byOrder[order] = h;
     kernel.releaseHugetlbPage = (pfn) => {
       const desc = kernel.page(pfn);
-      const h = desc && this.hstates.get(desc.order);
+      const h = desc && byOrder[desc.order];
       if (h) h.freePage(kernel.memmap.headOf(pfn));
     };
     kernel.hugetlbTotalPages = () => {
