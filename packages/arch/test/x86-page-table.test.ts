@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PteBits } from '@mmsim/arch';
+import { AccessKind, PteBits } from '@mmsim/arch';
 import type { PteView } from '@mmsim/arch';
-import { X86PageTable, x86_64 } from '@mmsim/arch/x86-64';
+import { X86PageTable, x86_64, x86Translate } from '@mmsim/arch/x86-64';
 import { TestFrames } from './frame-source.js';
 
 const { PRESENT, WRITE, USER, ACCESSED, DIRTY, READ, EXEC, PROTNONE } = PteBits;
@@ -111,6 +111,38 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
     expect(leaves(pt)).toEqual([]);
     frames.limit = Infinity;
     expect(pt.map(0x1000, 1, 0, RW)).toBe(true);
+  });
+
+  it('allocTables builds the tables for a leaf as a placeholder map and unmap would, flushing nothing', () => {
+    const build = (how: 'alloc' | 'placeholder', limit = Infinity) => {
+      const frames = new TestFrames(limit);
+      const pt = new X86PageTable(frames, levels);
+      pt.map(0x205, 7, 0, RW);
+      pt.unmap(0x205); // an empty PTE table where the 2 MiB leaf goes
+      const flushes = pt.tlb!.stats.rangeFlushes;
+      let ok: boolean;
+      if (how === 'alloc') ok = pt.allocTables(0x4_0000_0200, 9) && pt.allocTables(0x200, 9);
+      else {
+        ok = pt.map(0x4_0000_0200, 0, 9, RW) && pt.map(0x200, 0, 9, RW);
+        if (ok) [0x4_0000_0200, 0x200].forEach((v) => pt.unmap(v));
+      }
+      return { ok, pages: pt.tablePages(), pmds: pt.tablePagesAt('PMD'), ptes: pt.tablePagesAt('PTE'), live: [...frames.live], leaves: leaves(pt), flushed: pt.tlb!.stats.rangeFlushes > flushes };
+    };
+    const a = build('alloc');
+    expect(a).toMatchObject({ ok: true, ptes: 0, pmds: 2, leaves: [], flushed: false });
+    expect({ ...build('placeholder'), flushed: false }).toEqual(a);
+    const pt = new X86PageTable(new TestFrames(), levels);
+    expect(pt.allocTables(0x200, 9)).toBe(true);
+    expect(pt.map(0x200, 0x200, 9, RW)).toBe(true);
+    expect(() => pt.allocTables(0x201, 0)).toThrow(); // inside the huge leaf
+    expect(() => pt.allocTables(0x201, 9)).toThrow(RangeError);
+    for (const limit of [1, levels - 2]) {
+      const frames = new TestFrames(limit);
+      const p = new X86PageTable(frames, levels);
+      expect(p.allocTables(0x200, 9)).toBe(false);
+      expect(p.tablePages()).toBe(1);
+      expect(frames.live.size).toBe(1);
+    }
   });
 
   it('visits only populated subtrees, in order, clipped to the range', () => {
@@ -223,6 +255,38 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
         pt.freeEmptyTables(0, top);
         expect(pt.tablePages()).toBe(1);
         expect(frames.live.size).toBe(1);
+        return true;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps the TLB coherent without flushing freed tables: every cached entry is a live leaf', () => {
+    // removeTable and allocTables flush nothing: this holds only because every
+    // leaf change flushes, so no TLB entry can outlive its leaf.
+    // Few distinct vpns, so that maps, reads and unmaps meet; in a few tables and across PMD and PUD spans.
+    const vpnArb = fc.tuple(fc.constantFrom(0, 512, 1024, 2 ** 18, 2 ** 27), fc.integer({ min: 0, max: 3 })).map(([t, i]) => t + i);
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('map' as const), vpn: vpnArb, order: fc.constantFrom(0, 0, 9), pfn: fc.integer({ min: 0, max: 2 ** 20 }) }),
+      fc.record({ kind: fc.constantFrom('unmap' as const, 'read' as const, 'alloc' as const, 'free' as const), vpn: vpnArb }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const pt = new X86PageTable(new TestFrames(), levels);
+        for (const o of ops) {
+          const size = o.kind === 'map' || o.kind === 'alloc' ? 2 ** (o.kind === 'map' ? o.order : 9) : 1;
+          const vpn = o.vpn - (o.vpn % size);
+          try {
+            if (o.kind === 'map') pt.map(vpn, o.pfn - (o.pfn % size), o.order, RW);
+            else if (o.kind === 'unmap') pt.unmap(vpn);
+            else if (o.kind === 'read') x86Translate(pt, vpn, AccessKind.READ);
+            else if (o.kind === 'alloc') pt.allocTables(vpn, 9);
+            else pt.freeEmptyTables(vpn - (vpn % 512), vpn - (vpn % 512) + 2 ** 18);
+          } catch {
+            // a huge leaf over a table that maps pages, or the reverse: refused, nothing changed
+          }
+          for (const e of pt.tlb!.current.entries()) if (pt.pfnAt(e.vpn) !== e.pfn) return false;
+        }
         return true;
       }),
       { numRuns: 200 },

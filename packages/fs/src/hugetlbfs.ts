@@ -6,7 +6,7 @@
  * @see fs/hugetlbfs/inode.c, mm/hugetlb.c, Documentation/mm/hugetlbfs_reserv.rst
  */
 
-import { Errno, formatPageResult, traced } from '@mmsim/base';
+import { Errno, formatPageResult, traced, u64ToSafeNumber } from '@mmsim/base';
 import {
   mmGetUnmappedArea,
   PageKind,
@@ -27,11 +27,51 @@ import type { MappingRegistry } from './mappings.js';
 import { Inode, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 
 const MAP_FIXED = 0x10;
+const U64 = (1n << 64n) - 1n;
+/** Byte values below this are exact numbers, and no sum of two of them wraps. */
+const TWO_52 = 2 ** 52;
+const TWO_53N = 1n << 53n;
 
-/** A private mapping's reservation map (`struct resv_map` with `HPAGE_RESV_OWNER`): the huge indices already consumed. */
+/**
+ * A private mapping's reservation map (`struct resv_map` with
+ * `HPAGE_RESV_OWNER`): the huge indices already consumed. Most private
+ * mappings consume at most one index, which is kept in a number; a set is
+ * made only for a second one.
+ */
 class PrivateResv {
-  readonly consumed = new Set<number>();
+  /** The one consumed index, or -1 (unused once {@link many} exists). */
+  private one = -1;
+  /** Every consumed index, once more than one was consumed. */
+  private many: Set<number> | null = null;
   refs = 1;
+
+  has(idx: number): boolean {
+    return this.many === null ? this.one === idx : this.many.has(idx);
+  }
+
+  add(idx: number): void {
+    if (this.many !== null) this.many.add(idx);
+    else if (this.one < 0 || this.one === idx) this.one = idx;
+    else this.many = new Set([this.one, idx]);
+  }
+
+  delete(idx: number): void {
+    if (this.many !== null) this.many.delete(idx);
+    else if (this.one === idx) this.one = -1;
+  }
+
+  /** Consumed indices in `[start, end)`. */
+  countIn(start: number, end: number): number {
+    if (this.many === null) return this.one >= start && this.one < end ? 1 : 0;
+    let n = 0;
+    for (const idx of this.many) if (idx >= start && idx < end) n++;
+    return n;
+  }
+
+  /** The consumed indices as a set (a copy while there is at most one). */
+  get consumed(): ReadonlySet<number> {
+    return this.many ?? new Set(this.one < 0 ? [] : [this.one]);
+  }
 }
 
 /**
@@ -46,10 +86,14 @@ export function hugetlbPrivateReservation(vma: Vma): { readonly consumed: Readon
 /** A hugetlbfs inode: size, huge page cache, and the shared reservation map. */
 export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   private isize = 0n;
-  /** Huge page index → head frame. */
-  readonly cache = new Map<number, number>();
-  /** `inode->i_mapping->private_data` resv_map: huge indices reserved (or faulted) for shared mappings. */
-  readonly resvMap = new Set<number>();
+  /** `i_size` as an exact number, or -1 when it is 2^53 or more. */
+  private isizeNumber = 0;
+  // The two maps are made on first use: an anon_hugepage inode of a private
+  // mapping never caches nor reserves a page.
+  private cacheMap: Map<number, number> | null = null;
+  private resvSet: Set<number> | null = null;
+  /** The pool's `hugetlbfs_file_operations` (read on every `file->f_op` access). */
+  private readonly fops: FileOps;
 
   constructor(
     ino: number,
@@ -58,6 +102,22 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     private readonly mappings: MappingRegistry,
   ) {
     super(ino, dev, 'reg');
+    this.fops = hugetlbFileOps(hstate);
+  }
+
+  /** The huge page cache (`i_mapping`): huge page index → head frame. */
+  get cache(): Map<number, number> {
+    return (this.cacheMap ??= new Map());
+  }
+
+  /** `inode->i_mapping->private_data` resv_map: huge indices reserved (or faulted) for shared mappings. */
+  get resvMap(): Set<number> {
+    return (this.resvSet ??= new Set());
+  }
+
+  /** The head frame cached at huge index `idx`, or undefined (`filemap_lock_hugetlb_folio`). */
+  cachedHead(idx: number): number | undefined {
+    return this.cacheMap === null ? undefined : this.cacheMap.get(idx);
   }
 
   size(): bigint {
@@ -67,6 +127,13 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   /** Set `i_size`. */
   setSize(size: bigint): void {
     this.isize = size;
+    this.isizeNumber = size >= 0n && size < TWO_53N ? Number(size) : -1;
+  }
+
+  /** `i_size >> huge_page_shift`: whole huge pages (of `pages` base pages, a power of two) below the size. */
+  sizeInHugePages(pages: number): number {
+    const n = this.isizeNumber;
+    return n >= 0 ? Math.floor(n / (pages * 4096)) : Number(this.isize >> BigInt(Math.log2(pages * 4096)));
   }
 
   override get pageCache(): PageCacheView {
@@ -74,12 +141,12 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   }
 
   lookup(index: number): number {
-    const head = this.cache.get(Math.floor(index / this.hstate.pages));
+    const head = this.cachedHead(Math.floor(index / this.hstate.pages));
     return head === undefined ? -1 : head + (index & (this.hstate.pages - 1));
   }
 
   fileOps(): FileOps {
-    return hugetlbFileOps(this.hstate);
+    return this.fops;
   }
 
   io(): InodeIo {
@@ -103,7 +170,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     if (size % hpBytes !== 0n) return -Errno.EINVAL;
     // hugetlb_vmtruncate runs for every size change, growing included: it
     // unmaps and frees pages past the new end and drops their reservations.
-    this.isize = size;
+    this.setSize(size);
     const from = Number(size / hpBytes);
     this.mappings.unmapFrom(this, from * this.hstate.pages);
     this.removePages(from);
@@ -137,6 +204,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
 
   /** `remove_inode_hugepages` + `hugetlb_unreserve_pages` for huge indices in `[from, to)`. */
   private removePages(from: number, to = Infinity): void {
+    if ((this.cacheMap === null || this.cacheMap.size === 0) && (this.resvSet === null || this.resvSet.size === 0)) return; // nothing cached or reserved
     let freed = 0;
     for (const [idx, pfn] of [...this.cache]) {
       if (idx < from || idx >= to) continue;
@@ -161,12 +229,12 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   }
 }
 
-/** The huge index of `vpn` in a hugetlb VMA (`vma_hugecache_offset`). */
-function hugeIndex(vma: Vma, vpn: number, order: number): number {
-  return Math.floor((vma.pgoff + (vpn - vma.start)) / 2 ** order);
+/** The huge index of `vpn` in a hugetlb VMA (`vma_hugecache_offset`); `pages` is the huge page size in base pages. */
+function hugeIndex(vma: Vma, vpn: number, pages: number): number {
+  return Math.floor((vma.pgoff + (vpn - vma.start)) / pages);
 }
 
-/** `hugetlb_vm_ops` for one pool. */
+/** `hugetlb_vm_ops` for one pool (made once per pool with its file operations, shared by its VMAs). */
 function hugetlbVmOps(h: Hstate): VmOperations {
   return {
     hugeOrder: h.order,
@@ -180,11 +248,9 @@ function hugetlbVmOps(h: Hstate): VmOperations {
     close(vma: Vma): void {
       const resv = vma.privateData as PrivateResv | undefined;
       if (!resv) return;
-      const start = hugeIndex(vma, vma.start, h.order);
-      const end = hugeIndex(vma, vma.end, h.order);
-      let consumed = 0;
-      for (const idx of resv.consumed) if (idx >= start && idx < end) consumed++;
-      h.unreserve(end - start - consumed);
+      const start = hugeIndex(vma, vma.start, h.pages);
+      const end = hugeIndex(vma, vma.end, h.pages);
+      h.unreserve(end - start - resv.countIn(start, end));
       resv.refs--;
     },
     zapHugePage(vma: Vma, vpn: number, pfn: number): void {
@@ -192,7 +258,7 @@ function hugetlbVmOps(h: Hstate): VmOperations {
       const resv = vma.privateData as PrivateResv | undefined;
       const desc = h.kernel.page(pfn);
       if (!resv || !desc || desc.inode !== undefined || h.surplus !== 0 || desc.mapcount !== 1) return;
-      resv.consumed.delete(hugeIndex(vma, vpn, h.order));
+      resv.delete(hugeIndex(vma, vpn, h.pages));
       h.resv++;
     },
     hugeFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
@@ -218,7 +284,7 @@ function mapHuge(h: Hstate, mm: MmStruct, vma: Vma, base: number, pfn: number, w
 function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
   const inode = vma.file!.inode as HugetlbInode;
   const base = vpn - (vpn & (h.pages - 1));
-  const idx = hugeIndex(vma, base, h.order);
+  const idx = hugeIndex(vma, base, h.pages);
   const shared = (vma.flags & VM.MAYSHARE) !== 0;
   const leaf = mm.pageTable.lookup(base);
   if (leaf) {
@@ -240,13 +306,19 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     return mapHuge(h, mm, vma, base, copy, true);
   }
   // hugetlb_fault calls huge_pte_alloc first: without page-table memory the
-  // fault fails (VM_FAULT_OOM) before a page leaves the pool. A placeholder
-  // leaf allocates the tables (unmapping it keeps them); a private page
-  // taken before a failed map leaked, with its reservation.
-  if (!mm.pageTable.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
-  mm.pageTable.unmap(base);
-  const sizeIdx = Number(inode.size() >> BigInt(12 + h.order));
-  const cached = inode.cache.get(idx);
+  // fault fails (VM_FAULT_OOM) before a page leaves the pool (a private page
+  // taken before a failed map would leak, with its reservation). A page table
+  // without allocTables gets a placeholder leaf instead, mapped and unmapped
+  // (unmapping keeps the tables).
+  const pt = mm.pageTable;
+  if (pt.allocTables !== undefined) {
+    if (!pt.allocTables(base, h.order)) return VmFault.OOM;
+  } else {
+    if (!pt.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
+    pt.unmap(base);
+  }
+  const sizeIdx = inode.sizeInHugePages(h.pages);
+  const cached = inode.cachedHead(idx);
   if (shared) {
     if (cached !== undefined) return mapHuge(h, mm, vma, base, cached, (vma.flags & VM.WRITE) !== 0);
     if (idx >= sizeIdx) return VmFault.SIGBUS;
@@ -271,10 +343,10 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
 /** A page for a private mapping, using its reservation for `idx` if it still has one. */
 function allocPrivate(h: Hstate, vma: Vma, idx: number): number {
   const resv = vma.privateData as PrivateResv | undefined;
-  const useReserve = resv !== undefined && !resv.consumed.has(idx);
+  const useReserve = resv !== undefined && !resv.has(idx);
   const pfn = h.allocForFault(useReserve);
   if (pfn < 0) return -1;
-  resv?.consumed.add(idx);
+  resv?.add(idx);
   return pfn;
 }
 
@@ -284,25 +356,29 @@ function allocPrivate(h: Hstate, vma: Vma, idx: number): number {
  * per-VMA map. False when the pool (with surplus) cannot cover it.
  */
 export function hugetlbReservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, vma: Vma | null, vmFlags: number): boolean {
+  const tracer = h.kernel.tracer;
+  if (!tracer.enabled) return reservePages(h, inode, from, to, vma, vmFlags);
   return traced(
-    h.kernel.tracer,
+    tracer,
     'hugetlb_reserve_pages',
     () => `from=${from}, to=${to}, vm_flags=0x${vmFlags.toString(16)}`,
-    () => {
-      if (from > to) return false;
-      if (vmFlags & VM.NORESERVE) return true;
-      if (!vma || vmFlags & VM.MAYSHARE) {
-        let chg = 0;
-        for (let i = from; i < to; i++) if (!inode.resvMap.has(i)) chg++;
-        if (h.reserve(chg) < 0) return false;
-        for (let i = from; i < to; i++) inode.resvMap.add(i);
-        return true;
-      }
-      if (h.reserve(to - from) < 0) return false;
-      vma.privateData = new PrivateResv();
-      return true;
-    },
+    () => reservePages(h, inode, from, to, vma, vmFlags),
   );
+}
+
+function reservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, vma: Vma | null, vmFlags: number): boolean {
+  if (from > to) return false;
+  if (vmFlags & VM.NORESERVE) return true;
+  if (!vma || vmFlags & VM.MAYSHARE) {
+    let chg = 0;
+    for (let i = from; i < to; i++) if (!inode.resvMap.has(i)) chg++;
+    if (h.reserve(chg) < 0) return false;
+    for (let i = from; i < to; i++) inode.resvMap.add(i);
+    return true;
+  }
+  if (h.reserve(to - from) < 0) return false;
+  vma.privateData = new PrivateResv();
+  return true;
 }
 
 const fileOpsCache = new WeakMap<Hstate, FileOps>();
@@ -311,53 +387,72 @@ const fileOpsCache = new WeakMap<Hstate, FileOps>();
 export function hugetlbFileOps(h: Hstate): FileOps {
   let ops = fileOpsCache.get(h);
   if (ops) return ops;
+  const vmOps = hugetlbVmOps(h);
   ops = {
     hugePageOrder: h.order,
     regularSizeLimit: true,
-    mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, file, vma),
+    mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, vmOps, file, vma),
     punchHole: (file: VmFile, offset: bigint, len: bigint) => (file.inode as HugetlbInode).punchHole(offset, len),
-    getUnmappedArea: (mm, _file, addr, length, pgoff, flags) =>
-      traced(
-        h.kernel.tracer,
+    getUnmappedArea: (mm, _file, addr, length, pgoff, flags) => {
+      const tracer = h.kernel.tracer;
+      if (!tracer.enabled) return hugetlbGetUnmappedArea(h, mm, addr, length, pgoff, flags);
+      return traced(
+        tracer,
         'hugetlb_get_unmapped_area',
         () => `addr=0x${addr.toString(16)}, len=0x${(length * 4096).toString(16)}`,
-        () => {
-          const hpBytes = BigInt(h.pages) << 12n;
-          if (length & (h.pages - 1)) return -Errno.EINVAL;
-          if (flags & MAP_FIXED) {
-            if (addr & (hpBytes - 1n)) return -Errno.EINVAL;
-            return Number(addr >> 12n);
-          }
-          const addr0 = addr ? ((addr + hpBytes - 1n) & ~(hpBytes - 1n)) & ((1n << 64n) - 1n) : 0n;
-          return mmGetUnmappedArea(mm, Number(addr0 >> 12n), length, pgoff, flags, h.pages - 1);
-        },
+        () => hugetlbGetUnmappedArea(h, mm, addr, length, pgoff, flags),
         formatPageResult,
-      ),
+      );
+    },
   };
   fileOpsCache.set(h, ops);
   return ops;
 }
 
+/** `hugetlb_get_unmapped_area` → `generic_hugetlb_get_unmapped_area`: a vpn or `-errno`. */
+function hugetlbGetUnmappedArea(h: Hstate, mm: MmStruct, addr: bigint, length: number, pgoff: number, flags: number): number {
+  if (length & (h.pages - 1)) return -Errno.EINVAL;
+  const a = u64ToSafeNumber(addr);
+  if (a >= 0 && a < TWO_52) {
+    // The usual case on exact numbers (no alignment below 2^52 wraps): the same checks.
+    const hpBytes = h.pages * 4096;
+    if (flags & MAP_FIXED) return a % hpBytes !== 0 ? -Errno.EINVAL : a / 4096;
+    return mmGetUnmappedArea(mm, Math.ceil(a / hpBytes) * h.pages, length, pgoff, flags, h.pages - 1);
+  }
+  const hpBytes = BigInt(h.pages) << 12n;
+  if (flags & MAP_FIXED) {
+    if (addr & (hpBytes - 1n)) return -Errno.EINVAL;
+    return Number(addr >> 12n);
+  }
+  const addr0 = addr ? ((addr + hpBytes - 1n) & ~(hpBytes - 1n)) & U64 : 0n;
+  return mmGetUnmappedArea(mm, Number(addr0 >> 12n), length, pgoff, flags, h.pages - 1);
+}
+
 /** `hugetlbfs_file_mmap`. */
-function hugetlbfsFileMmap(h: Hstate, file: VmFile, vma: Vma): number {
+function hugetlbfsFileMmap(h: Hstate, vmOps: VmOperations, file: VmFile, vma: Vma): number {
+  const tracer = h.kernel.tracer;
+  if (!tracer.enabled) return fileMmap(h, vmOps, file, vma);
   return traced(
-    h.kernel.tracer,
+    tracer,
     'hugetlbfs_file_mmap',
     () => `file=${file.path()}, vm_start=0x${(vma.start * 4096).toString(16)}, vm_end=0x${(vma.end * 4096).toString(16)}`,
-    () => {
-      const inode = file.inode as HugetlbInode;
-      vma.flags |= VM.HUGETLB | VM.DONTEXPAND;
-      vma.ops = hugetlbVmOps(h);
-      if (vma.pgoff >= 2 ** 51) return -Errno.EINVAL;
-      if (vma.pgoff & (h.pages - 1)) return -Errno.EINVAL;
-      const lenBytes = BigInt(vma.pages + vma.pgoff) << 12n;
-      const from = Math.floor(vma.pgoff / h.pages);
-      const to = Number(lenBytes >> BigInt(12 + h.order));
-      if (!hugetlbReservePages(h, inode, from, to, vma, vma.flags)) return -Errno.ENOMEM;
-      if (vma.flags & VM.WRITE && inode.size() < lenBytes) inode.setSize(lenBytes);
-      return 0;
-    },
+    () => fileMmap(h, vmOps, file, vma),
   );
+}
+
+function fileMmap(h: Hstate, vmOps: VmOperations, file: VmFile, vma: Vma): number {
+  const inode = file.inode as HugetlbInode;
+  vma.flags |= VM.HUGETLB | VM.DONTEXPAND;
+  vma.ops = vmOps;
+  if (vma.pgoff >= 2 ** 51) return -Errno.EINVAL;
+  if (vma.pgoff & (h.pages - 1)) return -Errno.EINVAL;
+  // pgoff < 2^51 and a VMA's pages < 2^45: the end offset in pages is exact, and in bytes too (× 2^12).
+  const endPages = vma.pages + vma.pgoff;
+  const from = Math.floor(vma.pgoff / h.pages);
+  const to = Math.floor(endPages / h.pages);
+  if (!hugetlbReservePages(h, inode, from, to, vma, vma.flags)) return -Errno.ENOMEM;
+  if (vma.flags & VM.WRITE && inode.size() < endPages * 4096) inode.setSize(BigInt(endPages) << 12n);
+  return 0;
 }
 
 /** A hugetlbfs mount (one page size). */
@@ -393,9 +488,11 @@ export class Hugetlb {
       this.internal.set(size.order, new HugetlbfsSuperBlock('00:11', this.hstates.get(size.order)!, mappings));
     }
     this.defaultOrder = arch.defaultHugePageShift(kernel.features) - arch.pageShift;
+    const byOrder: (Hstate | undefined)[] = [];
+    for (const [order, h] of this.hstates) byOrder[order] = h;
     kernel.releaseHugetlbPage = (pfn) => {
       const desc = kernel.page(pfn);
-      const h = desc && this.hstates.get(desc.order);
+      const h = desc && byOrder[desc.order];
       if (h) h.freePage(kernel.memmap.headOf(pfn));
     };
     kernel.hugetlbTotalPages = () => {
@@ -441,22 +538,26 @@ export class Hugetlb {
    * an unlinked file on the pool's internal mount; its mapping reserves later.
    */
   fileSetup(size: bigint, sizeLog: number): OpenFile | number {
+    const tracer = this.kernel.tracer;
+    if (!tracer.enabled) return this.anonFile(size, sizeLog);
     return traced(
-      this.kernel.tracer,
+      tracer,
       'hugetlb_file_setup',
       () => `name="anon_hugepage", size=0x${size.toString(16)}, acctflag=VM_NORESERVE, page_size_log=${sizeLog}`,
-      () => {
-        const h = this.hstateForSizeLog(sizeLog);
-        if (!h) return -Errno.ENODEV;
-        const sb = this.internal.get(h.order);
-        if (!sb) return -Errno.ENOENT;
-        const inode = sb.createFile(this.nextIno());
-        inode.setSize(size);
-        inode.nlink = 0;
-        return new OpenFile(inode, '/anon_hugepage', true, true);
-      },
+      () => this.anonFile(size, sizeLog),
       (r) => (typeof r === 'number' ? `-${Errno.ENOENT === -r ? 'ENOENT' : 'ENODEV'}` : 'file'),
     );
+  }
+
+  private anonFile(size: bigint, sizeLog: number): OpenFile | number {
+    const h = this.hstateForSizeLog(sizeLog);
+    if (!h) return -Errno.ENODEV;
+    const sb = this.internal.get(h.order);
+    if (!sb) return -Errno.ENOENT;
+    const inode = sb.createFile(this.nextIno());
+    inode.setSize(size);
+    inode.nlink = 0;
+    return new OpenFile(inode, '/anon_hugepage', true, true);
   }
 }
 

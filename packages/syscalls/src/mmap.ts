@@ -14,6 +14,9 @@ const U64 = (1n << 64n) - 1n;
 /** Arguments below this are exact numbers, and no sum of two of them wraps. */
 const TWO_52 = 1n << 52n;
 
+// Each entry calls its body directly when the tracer is off: no argument
+// formatter or body closure is allocated per call (traced() would need both).
+
 /** `SYSCALL_DEFINE6(mmap)` on x86-64: reject an unaligned offset first, then `ksys_mmap_pgoff`. */
 export function sysMmap(task: Task, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint, off: bigint): SysResult {
   task.mm.vmaCache.quiesce(); // a system call starts: nothing of the last one is in use (see VmaCache)
@@ -50,6 +53,14 @@ export function ksysMmapPgoff(task: Task, addr: bigint, len: bigint, prot: bigin
   );
 }
 
+/** `ALIGN(len, huge)` in u64 arithmetic; `huge` is a power of two in bytes. */
+function hugeAlign(len: bigint, hugeBytes: number): bigint {
+  // A length already aligned and below 2^52 (the usual case) is returned as is, without bigint arithmetic.
+  if (len >= 0n && len < TWO_52 && u64ToSafeNumber(len) % hugeBytes === 0) return len;
+  const huge = BigInt(hugeBytes);
+  return (len + huge - 1n) & ~(huge - 1n) & U64;
+}
+
 function ksysMmapPgoffBody(task: Task, addr: bigint, len: bigint, prot: bigint, flagsArg: bigint, fdArg: bigint, pgoff: bigint): SysResult {
   const flags = u32(flagsArg);
   let file: VmFile | null = null;
@@ -63,8 +74,7 @@ function ksysMmapPgoffBody(task: Task, addr: bigint, len: bigint, prot: bigint, 
     file = open;
     const order = open.ops.hugePageOrder;
     if (order !== undefined) {
-      const huge = BigInt(1 << order) << 12n;
-      len = (len + huge - 1n) & ~(huge - 1n) & U64;
+      len = hugeAlign(len, 2 ** (order + 12));
     } else if (flags & MAP.HUGETLB) {
       open.put();
       return BigInt(-Errno.EINVAL);
@@ -73,8 +83,7 @@ function ksysMmapPgoffBody(task: Task, addr: bigint, len: bigint, prot: bigint, 
     const sizeLog = (flags >>> MAP.HUGE_SHIFT) & MAP.HUGE_MASK;
     const h = task.vfs.hugetlb.hstateForSizeLog(sizeLog);
     if (!h) return BigInt(-Errno.EINVAL);
-    const huge = BigInt(h.pages) << 12n;
-    len = (len + huge - 1n) & ~(huge - 1n) & U64;
+    len = hugeAlign(len, h.pages * 4096);
     const created = task.vfs.hugetlb.fileSetup(len, sizeLog);
     if (typeof created === 'number') return BigInt(created);
     file = created;

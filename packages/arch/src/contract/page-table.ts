@@ -82,6 +82,14 @@ export interface PageTable {
    * @see set_pte_at, set_pmd_at, set_pud_at
    */
   map(vpn: number, pfn: number, order: number, bits: number): boolean;
+  /**
+   * Allocate the tables down to the level that holds a `2^order` leaf at
+   * `vpn` without installing a leaf (`huge_pte_alloc`). Returns false, with no
+   * table left behind, if a table page could not be allocated. Optional:
+   * callers without it map a placeholder leaf and unmap it.
+   * @see mm/hugetlb.c huge_pte_alloc
+   */
+  allocTables?(vpn: number, order: number): boolean;
   /** The leaf covering `vpn`, or null if none (absent, or an empty slot). */
   lookup(vpn: number): PteView | null;
   /** Replace the {@link PteBits} of the leaf covering `vpn`; no-op if there is none. */

@@ -322,6 +322,62 @@ export class X86PageTable implements PageTable {
     e[k + 1] = x86EntryHi(pfn, order, bits);
   }
 
+  /**
+   * `huge_pte_alloc`: allocate the tables down to the level that holds an
+   * order-`order` leaf at `vpn`, as {@link map} would, without installing a
+   * leaf (so nothing is flushed: no translation changes). Returns false, with
+   * no table left behind, if a table frame cannot be allocated; throws on the
+   * model bugs {@link map} throws on.
+   * @see mm/hugetlb.c huge_pte_alloc
+   */
+  allocTables(vpn: number, order: number): boolean {
+    if (this.destroyed) throw new Error('allocTables: the page table was destroyed');
+    if (order !== 0 && order !== 9 && order !== 18) throw new RangeError(`x86-64 leaves have order 0, 9 or 18, not ${order}`);
+    const size = 1 << order;
+    if (!Number.isInteger(vpn) || vpn < 0 || vpn >= this.limit || vpn % size !== 0) {
+      throw new RangeError(`allocTables: vpn ${vpn} is outside the tree or not aligned to order ${order}`);
+    }
+    const target = this.levels - 1 - order / 9;
+    let t = this.root;
+    let fresh: X86TablePage | null = null;
+    for (let d = 0; d < target; d++) {
+      const i = (vpn * this.invScales[d]!) & 511;
+      const k = i << 1;
+      if (t.entries[k] !== 0 || t.entries[k + 1] !== 0) {
+        const c = t.children?.[i];
+        if (c === undefined) {
+          if (fresh !== null) this.removeTable(fresh);
+          throw new Error(`allocTables: vpn ${vpn} lies inside a huge ${this.names[d]} leaf; split or unmap it first`);
+        }
+        t = c;
+        continue;
+      }
+      const f = this.frames.allocTableFrame();
+      if (f < 0) {
+        if (fresh !== null) this.removeTable(fresh);
+        return false;
+      }
+      const c = new X86TablePage(f, d + 1, t, i, this.spareEntries.pop());
+      t.entries[k] = tableEntryLo(f);
+      t.entries[k + 1] = tableEntryHi(f);
+      (t.children ??= this.spareChildren.pop() ?? new Array<X86TablePage | undefined>(X86_PTRS_PER_TABLE))[i] = c;
+      t.used++;
+      this.pages++;
+      this.pagesAt[d + 1]!++;
+      fresh ??= c;
+      t = c;
+    }
+    // An empty table where the leaf would go is freed, as map frees it for a huge leaf.
+    const below = t.children?.[(vpn * this.invScales[target]!) & 511];
+    if (below !== undefined) {
+      if (hasLeaves(below)) {
+        throw new Error(`allocTables: a ${this.names[target + 1]} table that still maps pages is in the way of a huge leaf at vpn ${vpn}`);
+      }
+      this.removeTable(below);
+    }
+    return true;
+  }
+
   /** Re-encode the leaf covering `vpn` with new bits (`set_pte_at` of `pte_modify`); no-op if none. */
   setBits(vpn: number, bits: number): void {
     const t = this.locate(vpn);
@@ -424,9 +480,16 @@ export class X86PageTable implements PageTable {
     }
   }
 
-  /** Unlink table `c` from its parent and free it and everything below it (`pmd_free`, `pte_free`). */
+  /**
+   * Unlink table `c` from its parent and free it and everything below it
+   * (`pmd_free`, `pte_free`). Only tables that map nothing are removed (no
+   * leaf anywhere below), and every leaf was flushed from the TLB when it was
+   * cleared or replaced (`unmap`, `map`, `setBits`), so no TLB entry can
+   * translate through `c`: there is nothing to flush (Linux's single
+   * `tlb_finish_mmu` flush covers the unmapped range, not the tables' spans).
+   * The one-table walk cache is dropped in {@link freeSubtree}.
+   */
   private removeTable(c: X86TablePage): void {
-    if (this.tlb !== null) this.tlb.flushRange(this.tableBase(c), this.scales[c.depth - 1]!);
     const p = c.parent!;
     const k = c.index << 1;
     p.entries[k] = 0;
@@ -434,13 +497,6 @@ export class X86PageTable implements PageTable {
     p.children![c.index] = undefined;
     p.used--;
     this.freeSubtree(c);
-  }
-
-  /** First vpn a table page below the top translates. */
-  private tableBase(t: X86TablePage): number {
-    let base = 0;
-    for (let c = t; c.parent !== null; c = c.parent) base += c.index * this.scales[c.depth - 1]!;
-    return base;
   }
 
   private freeSubtree(t: X86TablePage): void {
