@@ -113,7 +113,9 @@ function doMmapBody(
 
   let pg: number;
   if (file) {
-    if (!fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
+    // Below these bounds every file's limit holds (the smallest, 2^63 - 1 bytes, leaves room
+    // for pgoff < 2^50 pages after len < 2^52 bytes): no bigint arithmetic.
+    if (!(pgoffPages < 2 ** 50 && pages < 2 ** 40) && !fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
     const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
     switch (flags & MAP.TYPE) {
       case MAP.SHARED:
