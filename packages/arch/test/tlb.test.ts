@@ -240,6 +240,23 @@ describe('x86 TLB: the hit check inlined into callers', () => {
     expect(x86Mmu.translatePfn!(pt, 2 ** 35, AccessKind.READ)).toBe(TRANSLATION_SIGSEGV);
   });
 
+  it('counts hits per slot and CPU, and stats.hits is their sum (settable, e.g. to reset it)', () => {
+    const { pt, tlb } = setup(2);
+    pt.map(0x400, 7, 0, RW_SHARED);
+    pt.map(0x600, 9, 0, RW_SHARED); // the same slot
+    for (const cpu of [0, 1]) {
+      tlb.switchTo(cpu);
+      for (let k = 0; k < 3; k++) x86Translate(pt, 0x400, AccessKind.READ);
+      for (let k = 0; k < 2; k++) x86Translate(pt, 0x600, AccessKind.READ);
+    }
+    expect(tlb.cpus.map((c) => c.hits())).toEqual([3, 3]);
+    expect(tlb.stats).toMatchObject({ hits: 6, misses: 4 });
+    tlb.stats.hits = 0;
+    expect(tlb.stats.hits).toBe(0);
+    x86Translate(pt, 0x600, AccessKind.READ);
+    expect(tlb.stats.hits).toBe(1);
+  });
+
   it('a global entry hits through the out-of-line lookup and survives flushAll', () => {
     const { pt, tlb } = setup();
     pt.map(0x400, 7, 0, RW_SHARED | GLOBAL);

@@ -114,11 +114,13 @@ export function x86Translate(table: X86PageTable, vpn: number, access: AccessKin
     const need = neededRights(access);
     // X86_TLB_STAMP_MASK is -32 (a literal here, see neededRights).
     if (cpu.tags[i] === vpn && (cpu.state[i]! & (-32 | need)) === (cpu.genBits | need)) {
-      tlb.stats.hits++;
+      cpu.hitCounts[i]!++; // stats.hits
       return cpu.pfns[i]!;
     }
   }
-  return x86TranslateSlow(table, vpn, access);
+  // The unary plus tells the JIT the result is a number, so a caller's loop
+  // keeps the frame as a raw double on the hit path instead of boxing it.
+  return +x86TranslateSlow(table, vpn, access);
 }
 
 /**

@@ -66,7 +66,12 @@ export interface X86TlbEntry {
 
 /** Hit, miss and flush counters of a TLB (all CPUs together). */
 export interface X86TlbStats {
-  /** Lookups answered by a cached entry. */
+  /**
+   * Lookups answered by a cached entry. Counted per slot
+   * ({@link X86TlbCpu.hitCounts}) and summed when read, so that a hit stores
+   * to a different place each time rather than incrementing one counter (a
+   * chain through memory from one hit to the next).
+   */
   hits: number;
   /** Lookups that had to walk (no entry, or an entry without the needed rights). */
   misses: number;
@@ -123,6 +128,8 @@ export class X86TlbCpu {
   declare readonly state: Int32Array;
   /** `entries - 1`. */
   declare readonly mask: number;
+  /** Hits answered through each slot, whatever it held (see {@link X86TlbStats.hits}). */
+  declare readonly hitCounts: Float64Array;
   /** The stamp of live non-global entries (never 0). */
   gen = 1;
   /** The stamp of live global entries (never 0, never equal to {@link gen}). */
@@ -149,6 +156,14 @@ export class X86TlbCpu {
     this.orders = new Uint8Array(entries);
     this.state = new Int32Array(entries);
     this.mask = entries - 1;
+    this.hitCounts = new Float64Array(entries);
+  }
+
+  /** Hits answered by this CPU's TLB. */
+  hits(): number {
+    let n = 0;
+    for (let i = 0; i <= this.mask; i++) n += this.hitCounts[i]!;
+    return n;
   }
 
   /** True if slot `i` holds a live translation. */
@@ -215,8 +230,8 @@ export class X86Tlb {
   declare readonly cpus: readonly X86TlbCpu[];
   /** The TLB of the CPU the process runs on (what the MMU consults). */
   declare current: X86TlbCpu;
-  /** Counters. */
-  readonly stats: X86TlbStats = { hits: 0, misses: 0, fills: 0, rangeFlushes: 0, fullFlushes: 0, entriesFlushed: 0 };
+  /** Counters (`hits` is summed over the CPUs' slots when read; setting it sets the sum). */
+  declare readonly stats: X86TlbStats;
   /** The next unused stamp (shared by the CPUs; stamps 1 and 2 are every CPU's initial ones). */
   private nextStamp = 3;
 
@@ -229,6 +244,21 @@ export class X86Tlb {
     for (let i = 0; i < nrCpus; i++) cpus.push(new X86TlbCpu(i, entriesPerCpu));
     this.cpus = cpus;
     this.current = cpus[0]!;
+    let hitsBias = 0;
+    const hits = (): number => cpus.reduce((n, cpu) => n + cpu.hits(), 0);
+    this.stats = {
+      get hits(): number {
+        return hitsBias + hits();
+      },
+      set hits(value: number) {
+        hitsBias = value - hits();
+      },
+      misses: 0,
+      fills: 0,
+      rangeFlushes: 0,
+      fullFlushes: 0,
+      entriesFlushed: 0,
+    };
   }
 
   /** Run the process on CPU `id` from now on (its TLB keeps what it cached before). */
@@ -250,7 +280,7 @@ export class X86Tlb {
     const i = vpn & cpu.mask;
     if (cpu.tags[i] === vpn && cpu.isLive(i)) {
       if ((cpu.state[i]! & need) === need) {
-        this.stats.hits++;
+        cpu.hitCounts[i]!++;
         return cpu.pfns[i]!;
       }
       cpu.drop(i);
