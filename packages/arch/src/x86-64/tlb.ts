@@ -211,6 +211,44 @@ export class X86TlbCpu {
 }
 
 /**
+ * {@link X86Tlb.stats}: plain counters, and `hits`, an own enumerable
+ * accessor that sums {@link X86TlbCpu.hitCounts} (setting it sets the sum).
+ * The accessor's functions are shared, so every TLB's counters have one
+ * shape and the code that bumps them stays monomorphic.
+ */
+class X86TlbCounters implements X86TlbStats {
+  declare hits: number;
+  misses = 0;
+  fills = 0;
+  rangeFlushes = 0;
+  fullFlushes = 0;
+  entriesFlushed = 0;
+  readonly #cpus: readonly X86TlbCpu[];
+  #hitsBias = 0;
+
+  constructor(cpus: readonly X86TlbCpu[]) {
+    this.#cpus = cpus;
+    Object.defineProperty(this, 'hits', X86TlbCounters.#HITS);
+  }
+
+  #sum(): number {
+    let n = 0;
+    for (const cpu of this.#cpus) n += cpu.hits();
+    return n;
+  }
+
+  static readonly #HITS: PropertyDescriptor = {
+    enumerable: true,
+    get(this: X86TlbCounters): number {
+      return this.#hitsBias + this.#sum();
+    },
+    set(this: X86TlbCounters, value: number): void {
+      this.#hitsBias = value - this.#sum();
+    },
+  };
+}
+
+/**
  * The TLBs of a machine's CPUs for one address space (the entries tagged with
  * its PCID). {@link current} is the CPU the process runs on; flushes reach
  * every CPU, as Linux's shootdown IPIs reach every CPU in `mm_cpumask`.
@@ -244,21 +282,7 @@ export class X86Tlb {
     for (let i = 0; i < nrCpus; i++) cpus.push(new X86TlbCpu(i, entriesPerCpu));
     this.cpus = cpus;
     this.current = cpus[0]!;
-    let hitsBias = 0;
-    const hits = (): number => cpus.reduce((n, cpu) => n + cpu.hits(), 0);
-    this.stats = {
-      get hits(): number {
-        return hitsBias + hits();
-      },
-      set hits(value: number) {
-        hitsBias = value - hits();
-      },
-      misses: 0,
-      fills: 0,
-      rangeFlushes: 0,
-      fullFlushes: 0,
-      entriesFlushed: 0,
-    };
+    this.stats = new X86TlbCounters(cpus);
   }
 
   /** Run the process on CPU `id` from now on (its TLB keeps what it cached before). */
