@@ -70,7 +70,8 @@ export interface X86TlbStats {
    * Lookups answered by a cached entry. Counted per slot
    * ({@link X86TlbCpu.hitCounts}) and summed when read, so that a hit stores
    * to a different place each time rather than incrementing one counter (a
-   * chain through memory from one hit to the next).
+   * chain through memory from one hit to the next); reading it costs
+   * O(CPUs × entries).
    */
   hits: number;
   /** Lookups that had to walk (no entry, or an entry without the needed rights). */
@@ -159,14 +160,14 @@ export class X86TlbCpu {
     this.hitCounts = new Float64Array(entries);
   }
 
-  /** Hits answered by this CPU's TLB. */
+  /** Hits answered by this CPU's TLB (the sum of {@link hitCounts}). */
   hits(): number {
     let n = 0;
     for (let i = 0; i <= this.mask; i++) n += this.hitCounts[i]!;
     return n;
   }
 
-  /** True if slot `i` holds a live translation. */
+  /** True if slot `i` holds a live translation (filled since the last flush that covered it). */
   isLive(i: number): boolean {
     const stamp = this.state[i]! >> X86_TLB_RIGHTS_BITS;
     return stamp === this.gen || stamp === this.globalGen;
@@ -193,12 +194,12 @@ export class X86TlbCpu {
     return out.sort((a, b) => a.vpn - b.vpn);
   }
 
-  /** Number of live entries. */
+  /** Number of live entries on this CPU. */
   size(): number {
     return this.live + this.liveGlobal;
   }
 
-  /** Drop live slot `i` (its stamp becomes 0). */
+  /** Invalidate live slot `i`, as `INVLPG` does one entry (its stamp becomes 0). */
   drop(i: number): void {
     if (this.state[i]! & X86_TLB_GLOBAL) this.liveGlobal--;
     else this.live--;
