@@ -22,7 +22,7 @@
  * @see arch/riscv/include/asm/csr.h EXC_*_PAGE_FAULT
  */
 
-import { AccessKind, PteBits, type ArchMmu, type PageTable, type Translation } from '@mmsim/arch';
+import { AccessKind, PteBits, TRANSLATION_SIGSEGV, type ArchMmu, type PageTable, type Translation } from '@mmsim/arch';
 import { RiscvCause } from './constants.js';
 import { RiscvPageTable } from './page-table.js';
 import { SV_A, SV_D, SV_R, SV_U, SV_V, SV_W, SV_X, svEntryPfn } from './pte.js';
@@ -110,12 +110,19 @@ export function describeRiscvCause(cause: number): string {
   }
 }
 
-/** An {@link ArchMmu} for the given Accessed/Dirty behaviour and user-space size (for foreign tables). */
+/**
+ * An {@link ArchMmu} for the given Accessed/Dirty behaviour and user-space
+ * size (for foreign tables). Its `translatePfn` is `translate` with the result
+ * encoded as a number (it allocates as `translate` does).
+ */
 export function createRiscvMmu(hardwareAd: boolean, taskSizePages: number): ArchMmu {
+  const translate = (table: PageTable, vpn: number, access: AccessKind): Translation =>
+    table instanceof RiscvPageTable ? riscvTranslate(table, vpn, access, hardwareAd) : translateGeneric(table, vpn, access, taskSizePages, hardwareAd);
   return {
-    translate(table: PageTable, vpn: number, access: AccessKind): Translation {
-      if (table instanceof RiscvPageTable) return riscvTranslate(table, vpn, access, hardwareAd);
-      return translateGeneric(table, vpn, access, taskSizePages, hardwareAd);
+    translate,
+    translatePfn(table: PageTable, vpn: number, access: AccessKind): number {
+      const t = translate(table, vpn, access);
+      return t.ok ? t.pfn : t.signal === 'SIGSEGV' ? TRANSLATION_SIGSEGV : -1 - t.errorCode;
     },
     describeErrorCode: describeRiscvCause,
   };

@@ -2,7 +2,7 @@
 // at any level), the MMU's causes and A/D rules, protection_map, and the
 // generic mmap layout with RISC-V's constants.
 import { describe, expect, it } from 'vitest';
-import { AccessKind, PteBits, type PageTableFrameSource, type UnmappedAreaContext, type VmUnmappedAreaInfo } from '@mmsim/arch';
+import { AccessKind, PteBits, TRANSLATION_SIGSEGV, type PageTableFrameSource, type UnmappedAreaContext, type VmUnmappedAreaInfo } from '@mmsim/arch';
 import {
   RISCV_MODES,
   RISCV_PAGE_EXEC,
@@ -181,6 +181,18 @@ describe('the MMU: causes 12/13/15 and the Accessed/Dirty rule', () => {
     const pt = new RiscvPageTable(new Frames());
     pt.map(0x200, 0x1000, 9, RISCV_PAGE_READ);
     expect(riscv64.mmu.translate(pt, 0x2ab, AccessKind.READ)).toEqual({ ok: true, pfn: 0x10ab, offsetInLeaf: 0xab });
+  });
+
+  it('translatePfn gives the same answers as numbers: a frame, -1 - cause, or TRANSLATION_SIGSEGV', () => {
+    const pt = new RiscvPageTable(new Frames());
+    pt.map(0x200, 0x1000, 9, RISCV_PAGE_READ);
+    pt.map(0x400, 9, 0, RISCV_PAGE_EXEC);
+    const mmu = riscv64.mmu;
+    expect(mmu.translatePfn!(pt, 0x2ab, AccessKind.READ)).toBe(0x10ab);
+    expect(mmu.translatePfn!(pt, 0x2ab, AccessKind.WRITE)).toBe(-1 - RiscvCause.STORE_PAGE_FAULT);
+    expect(mmu.translatePfn!(pt, 0x400, AccessKind.READ)).toBe(-1 - RiscvCause.LOAD_PAGE_FAULT);
+    expect(mmu.translatePfn!(pt, 0x400, AccessKind.EXEC)).toBe(9);
+    expect(mmu.translatePfn!(pt, 2 ** 26, AccessKind.READ)).toBe(TRANSLATION_SIGSEGV);
   });
 });
 

@@ -31,6 +31,6 @@ describe('x86_64 Architecture', () => {
   });
 
   it('keeps the plug-in out of the generic entry point', () => {
-    expect(Object.keys(contract).sort()).toEqual(['AccessKind', 'PteBits']);
+    expect(Object.keys(contract).sort()).toEqual(['AccessKind', 'PteBits', 'TRANSLATION_SIGSEGV']);
   });
 });

@@ -20,6 +20,12 @@
  *   only the span of it that was ever written (each slot records the lowest
  *   and highest byte written since it was last zeroed), so a page that got a
  *   few bytes costs a few bytes to clear, not a 4 KiB memset.
+ * - a read cache in front of the directory: a direct-mapped table of
+ *   {@link READ_CACHE_FRAMES} frames (by `pfn` modulo its size) holding each
+ *   cached frame's arena byte offset, so that a repeated read of a stored
+ *   frame is a tag compare, a typed-array read and the byte. It holds
+ *   only frames stored in the arena, and is updated wherever a frame's slot
+ *   changes (attach, clear, shrink).
  *
  * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(bytes
  * of it written)); `clearRange` O(frames stored in the range + chunks spanned);
@@ -38,6 +44,9 @@ const ARENA_MIN_BYTES = 1 << 20;
 const ARENA_KEEP_FREE_BYTES = 128 << 20;
 /** Emptied directory chunks kept for reuse. */
 const SPARE_CHUNKS = 16;
+/** Frames the read cache holds (a power of two): the TLB's reach, 2 MiB of 4 KiB pages. */
+export const READ_CACHE_FRAMES = 512;
+const READ_CACHE_MASK = READ_CACHE_FRAMES - 1;
 
 function canResize(): boolean {
   try {
@@ -81,15 +90,24 @@ export class PhysicalMemory {
   private readonly spareChunks: Int32Array[] = [];
   private nextOverflowKey = -1;
   private stored = 0;
+  /** Read cache: the frame in each entry, or -1 (see the file comment). */
+  private readonly cachePfn = new Float64Array(READ_CACHE_FRAMES).fill(-1);
+  /** Read cache: the arena byte offset of the cached frame's page. */
+  private readonly cacheAt = new Float64Array(READ_CACHE_FRAMES);
+  /** Bytes per frame (a power of two). */
+  declare readonly pageSize: number;
+  /** The arena's size limit. */
+  private declare readonly maxArenaBytes: number;
 
   /**
    * @param pageSize bytes per frame (a power of two)
    * @param maxArenaBytes the arena's size limit (4 GiB; smaller in tests of the overflow)
    */
-  constructor(
-    readonly pageSize = 4096,
-    private readonly maxArenaBytes = ARENA_MAX_BYTES,
-  ) {
+  constructor(pageSize = 4096, maxArenaBytes = ARENA_MAX_BYTES) {
+    // Assigned here rather than as parameter properties: a field created
+    // with its value keeps an exact type for the JIT (see read).
+    this.pageSize = pageSize;
+    this.maxArenaBytes = maxArenaBytes;
     if (!(pageSize > 0 && 2 ** Math.round(Math.log2(pageSize)) === pageSize)) throw new RangeError(`page size ${pageSize} is not a power of two`);
   }
 
@@ -100,13 +118,31 @@ export class PhysicalMemory {
     return chunk === undefined ? 0 : chunk[pfn & CHUNK_MASK]!;
   }
 
-  /** Read one byte. */
+  /**
+   * Read one byte. Small enough to be inlined into a caller's loop: a frame
+   * in the read cache costs a tag compare and two typed-array reads; the
+   * rest is {@link readUncached}.
+   */
   read(pfn: number, offset: number): number {
+    // `pfn & mask` hashes any number (ToInt32); only a stored frame's own pfn matches its tag.
+    const i = pfn & READ_CACHE_MASK;
+    if (this.cachePfn[i] === pfn) return this.arena[this.cacheAt[i]! + offset]!;
+    return this.readUncached(pfn, offset);
+  }
+
+  /** {@link read} through the directory; caches a frame stored in the arena. */
+  private readUncached(pfn: number, offset: number): number {
     // Past the directory's end the read gives undefined: no length check on this path.
     const chunk = this.dir[pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES)];
     if (chunk === undefined) return 0;
     const s = chunk[pfn & CHUNK_MASK]!;
-    if (s > 0) return this.arena[(s - 1) * this.pageSize + offset]!;
+    if (s > 0) {
+      const at = (s - 1) * this.pageSize;
+      const i = pfn & READ_CACHE_MASK;
+      this.cachePfn[i] = pfn;
+      this.cacheAt[i] = at;
+      return this.arena[at + offset]!;
+    }
     return s === 0 ? 0 : this.overflow.get(s)![offset]!;
   }
 
@@ -162,6 +198,8 @@ export class PhysicalMemory {
     const s = chunk[k]!;
     if (s === 0) return;
     chunk[k] = 0;
+    const i = pfn & READ_CACHE_MASK;
+    if (this.cachePfn[i] === pfn) this.cachePfn[i] = -1;
     this.stored--;
     if (--this.chunkStored[c]! === 0) {
       // Empty (all zeros): keep a few for reuse, a typed array costs microseconds to allocate.
@@ -229,6 +267,12 @@ export class PhysicalMemory {
     chunk[pfn & CHUNK_MASK] = entry;
     this.chunkStored[c]!++;
     this.stored++;
+    // The frame was not stored, so it was not cached; cache it if it is in the arena.
+    if (entry > 0) {
+      const i = pfn & READ_CACHE_MASK;
+      this.cachePfn[i] = pfn;
+      this.cacheAt[i] = (entry - 1) * this.pageSize;
+    }
     return entry;
   }
 
@@ -312,6 +356,8 @@ export class PhysicalMemory {
       this.slotSpan[2 * to + 1] = this.slotSpan[2 * s + 1]!;
       const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
       this.dir[c]![pfn & CHUNK_MASK] = to + 1;
+      const i = pfn & READ_CACHE_MASK;
+      if (this.cachePfn[i] === pfn) this.cacheAt[i] = to * this.pageSize;
     }
     this.resizeArena(target);
     const free = new Int32Array(target);

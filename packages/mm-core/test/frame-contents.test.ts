@@ -38,6 +38,7 @@ class ReferenceMemory {
 }
 
 type MemOp =
+  | { kind: 'read'; pfn: number; offset: number }
   | { kind: 'write'; pfn: number; offset: number; value: number }
   | { kind: 'fill'; pfn: number; offset: number; length: number; value: number }
   | { kind: 'clear'; pfn: number }
@@ -47,6 +48,8 @@ type MemOp =
 // Frames spread over several directory chunks (4096 frames each), and one far away (> 2^32).
 const pfnArb = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 4000, max: 12400 }), fc.constant(2 ** 33 + 5));
 const memOpArb: fc.Arbitrary<MemOp> = fc.oneof(
+  // Reads in between: they fill the read cache, which every later change must keep right.
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), pfn: pfnArb, offset: fc.integer({ min: 0, max: 4095 }) }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('write' as const), pfn: pfnArb, offset: fc.integer({ min: 0, max: 4095 }), value: fc.integer({ min: 0, max: 255 }) }) },
   {
     weight: 2,
@@ -74,6 +77,9 @@ describe('PhysicalMemory', () => {
         const ref = new ReferenceMemory();
         for (const op of ops) {
           switch (op.kind) {
+            case 'read':
+              expect(mem.read(op.pfn, op.offset)).toBe(ref.read(op.pfn, op.offset));
+              break;
             case 'write':
               mem.write(op.pfn, op.offset, op.value);
               ref.write(op.pfn, op.offset, op.value);
@@ -169,11 +175,15 @@ describe('PhysicalMemory', () => {
     for (let pfn = 0; pfn < n; pfn++) mem.write(pfn, pfn & 4095, (pfn % 255) + 1);
     expect(mem.storedFrames).toBe(n);
     expect(mem.contentBytes).toBeGreaterThanOrEqual(n * 4096);
+    // Cache the pages that will move (the read cache keeps arena offsets).
+    for (let pfn = n - 1000; pfn < n; pfn++) expect(mem.read(pfn, pfn & 4095)).toBe((pfn % 255) + 1);
     // Free from the bottom: the pages still in use sit at the top and must move down.
     for (let pfn = 0; pfn < n - 1000; pfn++) mem.clear(pfn);
     expect(mem.storedFrames).toBe(1000);
     expect(mem.contentBytes).toBeLessThanOrEqual(256 << 20);
     for (let pfn = n - 1000; pfn < n; pfn++) expect(mem.read(pfn, pfn & 4095)).toBe((pfn % 255) + 1);
+    for (let pfn = n - 1000; pfn < n; pfn++) mem.write(pfn, 3, 9); // writes land in the moved page, and cached reads see them
+    for (let pfn = n - 1000; pfn < n; pfn++) expect(mem.read(pfn, 3)).toBe(9);
     for (let pfn = n - 1000; pfn < n; pfn++) mem.clear(pfn);
     expect(mem.storedFrames).toBe(0);
     // A reused slot reads as zeros except where written again.

@@ -27,6 +27,13 @@ export interface VmProtection {
   readonly shared: boolean;
 }
 
+/**
+ * {@link ArchMmu.translatePfn}'s result for an access that raises SIGSEGV
+ * before any page fault (a non-canonical address on x86-64: #GP; an address
+ * outside the user half): -2^33, below every `-1 - errorCode`.
+ */
+export const TRANSLATION_SIGSEGV = -(2 ** 33);
+
 /** The MMU half of an architecture: the hardware walk and the fault error code. */
 export interface ArchMmu {
   /**
@@ -34,6 +41,14 @@ export interface ArchMmu {
    * setting Accessed/Dirty on success, or return the page-fault error code.
    */
   translate(table: PageTable, vpn: number, access: AccessKind): Translation;
+  /**
+   * The same access as {@link translate}, with the result as a number, so
+   * that a hot caller allocates nothing: the 4 KiB frame (≥ 0) on success;
+   * {@link TRANSLATION_SIGSEGV} where `translate` gives `signal: 'SIGSEGV'`;
+   * otherwise `-1 - errorCode` (error codes are unsigned 32-bit, so this is in
+   * [-2^32, -1]). Optional: callers fall back to `translate` without it.
+   */
+  translatePfn?(table: PageTable, vpn: number, access: AccessKind): number;
   /** Decode an error code into words (for explanations). */
   describeErrorCode(errorCode: number): string;
 }

@@ -8,7 +8,7 @@
 
 import { AccessKind, PteBits } from '../contract/page-table.js';
 import type { PageTable, Translation } from '../contract/page-table.js';
-import type { ArchMmu } from '../contract/arch.js';
+import { TRANSLATION_SIGSEGV, type ArchMmu } from '../contract/arch.js';
 import {
   X86_PAGE_ACCESSED,
   X86_PAGE_DIRTY,
@@ -56,9 +56,10 @@ const KNOWN_PF_BITS = PF_NAMES.reduce((m, [bit]) => m | bit, 0) >>> 0;
 
 /**
  * Result of {@link x86Translate} for a non-canonical address: the CPU raises
- * #GP, not #PF, and Linux sends SIGSEGV (`exc_general_protection`).
+ * #GP, not #PF, and Linux sends SIGSEGV (`exc_general_protection`). The
+ * contract's {@link TRANSLATION_SIGSEGV}.
  */
-export const X86_TRANSLATE_GP = -(2 ** 33);
+export const X86_TRANSLATE_GP = TRANSLATION_SIGSEGV;
 
 const USER_HALF_4LEVEL = 2 ** 35;
 const USER_HALF_5LEVEL = 2 ** 44;
@@ -68,14 +69,28 @@ function userHalfLimit(levels: number): number {
   return levels === 5 ? USER_HALF_5LEVEL : USER_HALF_4LEVEL;
 }
 
-/** The TLB rights an access needs: user, plus write and dirty for a write, plus exec for a fetch. */
-const NEEDED_RIGHTS = [X86_TLB_USER, X86_TLB_USER | X86_TLB_WRITE | X86_TLB_DIRTY, X86_TLB_USER | X86_TLB_EXEC] as const;
+/**
+ * The TLB rights an access needs: user, plus write and dirty for a write,
+ * plus exec for a fetch (-1, which no entry grants, for an unknown kind).
+ * Literal numbers (checked against the named constants in the tests) and a
+ * conditional, so that it folds to a constant where `access` is one: an
+ * imported constant costs a load and a check in optimised code.
+ */
+function neededRights(access: AccessKind): number {
+  return access === 0 // AccessKind.READ: X86_TLB_USER
+    ? 2
+    : access === 1 // AccessKind.WRITE: X86_TLB_USER | X86_TLB_WRITE | X86_TLB_DIRTY
+      ? 11
+      : access === 2 // AccessKind.EXEC: X86_TLB_USER | X86_TLB_EXEC
+        ? 6
+        : -1;
+}
 
 /**
  * The allocation-free MMU for a user-mode access: the 4 KiB frame (≥ 0) on
  * success, otherwise `-1 - errorCode`, or {@link X86_TRANSLATE_GP} for a
- * non-canonical address. After a success, `table.locOrder` is the leaf's
- * order.
+ * non-canonical address (the encoding of {@link ArchMmu.translatePfn}).
+ * The leaf's order is {@link x86TranslatedOrder}.
  *
  * The current CPU's TLB ({@link X86PageTable.tlb}) is consulted first: a hit
  * that grants the access answers without a walk. A hit that does not (a write
@@ -84,24 +99,43 @@ const NEEDED_RIGHTS = [X86_TLB_USER, X86_TLB_USER | X86_TLB_WRITE | X86_TLB_DIRT
  * `_PAGE_DIRTY` for a write) in the leaf and fills the TLB. Upper-level
  * entries are always `_PAGE_TABLE` (P RW U A D, no NX), so the leaf alone
  * decides the access rights.
+ *
+ * This function is only the TLB hit of an ordinary (non-global) entry, small
+ * enough for the JIT to inline into the caller's loop; everything else is in
+ * {@link x86TranslateSlow}. The address is checked only there: a TLB entry is
+ * only ever filled for a valid user vpn, so a tag match implies one.
  * @see Intel SDM vol. 3A §4.6 (access rights), §4.8 (A/D), §4.10 (TLBs)
  */
 export function x86Translate(table: X86PageTable, vpn: number, access: AccessKind): number {
-  if (!(vpn >= 0 && vpn < userHalfLimit(table.levels))) return X86_TRANSLATE_GP;
   const tlb = table.tlb;
   if (tlb !== null) {
     const cpu = tlb.current;
     const i = vpn & cpu.mask;
-    if (cpu.tags[i] === vpn) {
-      const need = NEEDED_RIGHTS[access];
-      if ((cpu.rights[i]! & need) === need) {
-        tlb.stats.hits++;
-        table.locOrder = cpu.orders[i]!;
-        return cpu.pfns[i]!;
-      }
-      cpu.tags[i] = -1; // walk again: to set Dirty, or to fault (which invalidates the entry)
+    // neededRights(access), written out: a call of a module function costs
+    // a check that the binding still holds it, even when inlined.
+    const need = access === 0 ? 2 : access === 1 ? 11 : access === 2 ? 6 : -1;
+    // X86_TLB_STAMP_MASK is -32 (a literal here, see neededRights).
+    if (cpu.tags[i] === vpn && (cpu.state[i]! & (-32 | need)) === (cpu.genBits | need)) {
+      cpu.hitCounts[i]!++; // stats.hits
+      return cpu.pfns[i]!;
     }
-    tlb.stats.misses++;
+  }
+  // The unary plus tells the JIT the result is a number, so a caller's loop
+  // keeps the frame as a raw double on the hit path instead of boxing it.
+  return +x86TranslateSlow(table, vpn, access);
+}
+
+/**
+ * {@link x86Translate} past its inlined hit check: the address check, the
+ * rest of the TLB lookup ({@link X86Tlb.lookup}: global entries, an entry
+ * without the needed rights), and the page-table walk with its TLB fill.
+ */
+export function x86TranslateSlow(table: X86PageTable, vpn: number, access: AccessKind): number {
+  if (!(vpn >= 0 && vpn < userHalfLimit(table.levels))) return X86_TRANSLATE_GP;
+  const tlb = table.tlb;
+  if (tlb !== null) {
+    const pfn = tlb.lookup(vpn, neededRights(access));
+    if (pfn >= 0) return pfn;
   }
   const code = access === AccessKind.WRITE ? X86_PF_USER | X86_PF_WRITE : access === AccessKind.EXEC ? X86_PF_USER | X86_PF_INSTR : X86_PF_USER;
   const t = table.locate(vpn);
@@ -133,6 +167,18 @@ export function x86Translate(table: X86PageTable, vpn: number, access: AccessKin
     tlb.fill(vpn, pfn, order, rights);
   }
   return pfn;
+}
+
+/**
+ * The order of the leaf (0, 9 or 18) that a successful {@link x86Translate}
+ * of `vpn` just used: the TLB entry it hit or filled, or — without a TLB —
+ * the walk's. Only meaningful right after a success.
+ */
+export function x86TranslatedOrder(table: X86PageTable, vpn: number): number {
+  const tlb = table.tlb;
+  if (tlb === null) return table.locOrder;
+  const cpu = tlb.current;
+  return cpu.orders[vpn & cpu.mask]!;
 }
 
 const ERROR_RESULTS = new Map<number, Translation>();
@@ -199,18 +245,24 @@ export function x86FaultOopsText(errorCode: number): string {
 
 /**
  * The x86-64 {@link ArchMmu}. `translate` on an {@link X86PageTable} allocates
- * only the success object; failures are shared frozen objects.
+ * only the success object; failures are shared frozen objects. `translatePfn`
+ * on an {@link X86PageTable} is {@link x86Translate}: it allocates nothing.
  */
 export const x86Mmu: ArchMmu = {
   translate(table: PageTable, vpn: number, access: AccessKind): Translation {
     if (!(table instanceof X86PageTable)) return translateGeneric(table, vpn, access);
     const r = x86Translate(table, vpn, access);
     if (r >= 0) {
-      const order = table.locOrder;
+      const order = x86TranslatedOrder(table, vpn);
       return { ok: true, pfn: r, offsetInLeaf: order === 0 ? 0 : vpn & ((1 << order) - 1) };
     }
     if (r === X86_TRANSLATE_GP) return GP_RESULT;
     return faultResult(-1 - r);
+  },
+  translatePfn(table: PageTable, vpn: number, access: AccessKind): number {
+    if (table instanceof X86PageTable) return x86Translate(table, vpn, access);
+    const t = translateGeneric(table, vpn, access);
+    return t.ok ? t.pfn : t.signal === 'SIGSEGV' ? X86_TRANSLATE_GP : -1 - t.errorCode;
   },
   describeErrorCode: describeX86ErrorCode,
 };

@@ -118,7 +118,7 @@ export class X86PageTable implements PageTable {
    * MMU ({@link x86Translate}) consults it before walking; every change of a
    * present leaf below flushes the leaf's range from it (`flush_tlb_range`).
    */
-  readonly tlb: X86Tlb | null;
+  declare readonly tlb: X86Tlb | null;
 
   /**
    * First vpn of the PTE table the last walk ended in (-Infinity if none): a
