@@ -15,6 +15,7 @@ const BINARY = path.join(BUILD_DIR, 'native');
 const NR_HUGEPAGES = '/proc/sys/vm/nr_hugepages';
 const MAX_MAP_COUNT = '/proc/sys/vm/max_map_count';
 const FREE_HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages';
+const RESV_HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/resv_hugepages';
 
 /** Why the native column cannot be produced on this host, or null if it can. */
 export function nativeUnavailable() {
@@ -63,10 +64,11 @@ export function prepareHost(maxV) {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   // The workload needs one free 2 MiB page (another process may be using the pool's pages).
   const huge = readNumber(NR_HUGEPAGES);
-  const free = readNumber(FREE_HUGEPAGES);
+  // A free page that is reserved (for another mapping) cannot be had: count the unreserved ones.
+  const free = readNumber(FREE_HUGEPAGES) - Math.max(0, readNumber(RESV_HUGEPAGES));
   if (!(free >= 1)) {
     const want = (huge >= 0 ? huge : 0) + 2;
-    if (!root) notes.hugetlb = `no free 2 MiB huge page (nr_hugepages ${huge}, free ${free}) and we are not root to add some`;
+    if (!root) notes.hugetlb = `no unreserved free 2 MiB huge page (nr_hugepages ${huge}, free and unreserved ${free}) and we are not root to add some`;
     else if (tryWrite(NR_HUGEPAGES, want)) restore.push(() => tryWrite(NR_HUGEPAGES, huge));
     else notes.hugetlb = `could not reserve 2 MiB huge pages (nr_hugepages stayed ${readNumber(NR_HUGEPAGES)}: no free contiguous memory?)`;
   }
