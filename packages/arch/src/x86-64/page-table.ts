@@ -267,43 +267,9 @@ export class X86PageTable implements PageTable {
       }
     }
     const target = this.levels - 1 - order / 9;
-    let t = this.root;
-    let fresh: X86TablePage | null = null;
-    for (let d = 0; d < target; d++) {
-      const i = (vpn * this.invScales[d]!) & 511;
-      const k = i << 1;
-      if (t.entries[k] !== 0 || t.entries[k + 1] !== 0) {
-        const c = t.children?.[i];
-        if (c === undefined) {
-          if (fresh !== null) this.removeTable(fresh);
-          throw new Error(`map: vpn ${vpn} lies inside a huge ${this.names[d]} leaf; split or unmap it first`);
-        }
-        t = c;
-        continue;
-      }
-      const f = this.frames.allocTableFrame();
-      if (f < 0) {
-        if (fresh !== null) this.removeTable(fresh);
-        return false;
-      }
-      const c = new X86TablePage(f, d + 1, t, i, this.spareEntries.pop());
-      t.entries[k] = tableEntryLo(f);
-      t.entries[k + 1] = tableEntryHi(f);
-      (t.children ??= this.spareChildren.pop() ?? new Array<X86TablePage | undefined>(X86_PTRS_PER_TABLE))[i] = c;
-      t.used++;
-      this.pages++;
-      this.pagesAt[d + 1]!++;
-      fresh ??= c;
-      t = c;
-    }
+    const t = this.leafTable(vpn, target, 'map');
+    if (t === null) return false;
     const i = (vpn * this.invScales[target]!) & 511;
-    const below = t.children?.[i];
-    if (below !== undefined) {
-      if (hasLeaves(below)) {
-        throw new Error(`map: a ${this.names[target + 1]} table that still maps pages is in the way of a huge leaf at vpn ${vpn}`);
-      }
-      this.removeTable(below);
-    }
     if (order === 0) {
       // Remember the PTE table, as a walk to it does (the next page is likely in it).
       this.cachedBase = vpn - i;
@@ -337,7 +303,17 @@ export class X86PageTable implements PageTable {
     if (!Number.isInteger(vpn) || vpn < 0 || vpn >= this.limit || vpn % size !== 0) {
       throw new RangeError(`allocTables: vpn ${vpn} is outside the tree or not aligned to order ${order}`);
     }
-    const target = this.levels - 1 - order / 9;
+    return this.leafTable(vpn, this.levels - 1 - order / 9, 'allocTables') !== null;
+  }
+
+  /**
+   * The table at depth `target` on the way to `vpn`, allocating the missing
+   * tables above it (`pud_alloc`, `pmd_alloc`, `pte_alloc`); an empty table
+   * where a huge leaf at that depth would go is freed. Null, with no new table
+   * left behind, when a table frame cannot be allocated. Throws (naming
+   * `caller`) if a huge leaf or a table that still maps pages is in the way.
+   */
+  private leafTable(vpn: number, target: number, caller: string): X86TablePage | null {
     let t = this.root;
     let fresh: X86TablePage | null = null;
     for (let d = 0; d < target; d++) {
@@ -347,7 +323,7 @@ export class X86PageTable implements PageTable {
         const c = t.children?.[i];
         if (c === undefined) {
           if (fresh !== null) this.removeTable(fresh);
-          throw new Error(`allocTables: vpn ${vpn} lies inside a huge ${this.names[d]} leaf; split or unmap it first`);
+          throw new Error(`${caller}: vpn ${vpn} lies inside a huge ${this.names[d]} leaf; split or unmap it first`);
         }
         t = c;
         continue;
@@ -355,7 +331,7 @@ export class X86PageTable implements PageTable {
       const f = this.frames.allocTableFrame();
       if (f < 0) {
         if (fresh !== null) this.removeTable(fresh);
-        return false;
+        return null;
       }
       const c = new X86TablePage(f, d + 1, t, i, this.spareEntries.pop());
       t.entries[k] = tableEntryLo(f);
@@ -367,15 +343,14 @@ export class X86PageTable implements PageTable {
       fresh ??= c;
       t = c;
     }
-    // An empty table where the leaf would go is freed, as map frees it for a huge leaf.
     const below = t.children?.[(vpn * this.invScales[target]!) & 511];
     if (below !== undefined) {
       if (hasLeaves(below)) {
-        throw new Error(`allocTables: a ${this.names[target + 1]} table that still maps pages is in the way of a huge leaf at vpn ${vpn}`);
+        throw new Error(`${caller}: a ${this.names[target + 1]} table that still maps pages is in the way of a huge leaf at vpn ${vpn}`);
       }
       this.removeTable(below);
     }
-    return true;
+    return t;
   }
 
   /** Re-encode the leaf covering `vpn` with new bits (`set_pte_at` of `pte_modify`); no-op if none. */
