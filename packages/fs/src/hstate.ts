@@ -188,7 +188,7 @@ export class Hstate {
     }
     if (pfn < 0) return -1;
     this.kernel.phys.clearRange(pfn, this.pages);
-    this.kernel.memmap.add(pfn, { kind: PageKind.HUGETLB, order: this.order, inode: undefined, index: 0, mapcount: 0 });
+    this.kernel.memmap.add(pfn, PageKind.HUGETLB, this.order);
     return pfn;
   }
 

@@ -256,8 +256,9 @@ function hugetlbVmOps(h: Hstate): VmOperations {
     zapHugePage(vma: Vma, vpn: number, pfn: number): void {
       // A private page freed while its VMA still owns a reservation map gets the reservation back.
       const resv = vma.privateData as PrivateResv | undefined;
-      const desc = h.kernel.page(pfn);
-      if (!resv || !desc || desc.inode !== undefined || h.surplus !== 0 || desc.mapcount !== 1) return;
+      const memmap = h.kernel.memmap;
+      const head = memmap.find(pfn);
+      if (!resv || head < 0 || memmap.inode(head) !== undefined || h.surplus !== 0 || memmap.mapcount(head) !== 1) return;
       resv.delete(hugeIndex(vma, vpn, h.pages));
       h.resv++;
     },
@@ -273,7 +274,8 @@ function mapHuge(h: Hstate, mm: MmStruct, vma: Vma, base: number, pfn: number, w
   if (writable) bits |= PteBits.WRITE | PteBits.DIRTY;
   else bits &= ~PteBits.WRITE;
   if (!mm.pageTable.map(base, pfn, h.order, bits)) return VmFault.OOM;
-  h.kernel.page(pfn)!.mapcount++;
+  const memmap = h.kernel.memmap;
+  memmap.addMapcount(memmap.find(pfn), 1);
   return VmFault.OK;
 }
 
@@ -292,8 +294,9 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
       mm.pageTable.setBits(base, leaf.bits | PteBits.ACCESSED | (write ? PteBits.DIRTY : 0));
       return VmFault.OK;
     }
-    const desc = h.kernel.page(leaf.pfn);
-    if (shared || (desc && desc.inode === undefined)) {
+    const memmap = h.kernel.memmap;
+    const head = memmap.find(leaf.pfn);
+    if (shared || (head >= 0 && memmap.inode(head) === undefined)) {
       mm.pageTable.setBits(base, leaf.bits | PteBits.WRITE | PteBits.DIRTY | PteBits.ACCESSED);
       return VmFault.OK;
     }
@@ -302,7 +305,7 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     if (copy < 0) return VmFault.SIGBUS;
     for (let i = 0; i < h.pages; i++) h.kernel.phys.copy(leaf.pfn + i, copy + i);
     mm.pageTable.unmap(base);
-    desc!.mapcount--;
+    memmap.addMapcount(head, -1);
     return mapHuge(h, mm, vma, base, copy, true);
   }
   // hugetlb_fault calls huge_pte_alloc first: without page-table memory the
@@ -327,9 +330,8 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     if (pfn < 0) return VmFault.SIGBUS;
     inode.resvMap.add(idx);
     inode.cache.set(idx, pfn);
-    const desc = h.kernel.page(pfn)!;
-    desc.inode = inode;
-    desc.index = idx;
+    h.kernel.memmap.setInode(pfn, inode);
+    h.kernel.memmap.setIndex(pfn, idx);
     return mapHuge(h, mm, vma, base, pfn, (vma.flags & VM.WRITE) !== 0);
   }
   if (idx >= sizeIdx) return VmFault.SIGBUS;
@@ -491,9 +493,9 @@ export class Hugetlb {
     const byOrder: (Hstate | undefined)[] = [];
     for (const [order, h] of this.hstates) byOrder[order] = h;
     kernel.releaseHugetlbPage = (pfn) => {
-      const desc = kernel.page(pfn);
-      const h = desc && byOrder[desc.order];
-      if (h) h.freePage(kernel.memmap.headOf(pfn));
+      const head = kernel.memmap.find(pfn);
+      const h = head >= 0 ? byOrder[kernel.memmap.order(head)] : undefined;
+      if (h) h.freePage(head);
     };
     kernel.hugetlbTotalPages = () => {
       let n = 0;

@@ -31,7 +31,7 @@ export class MappingRegistry {
         mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
         for (const [vpn, pfn] of leaves) {
           // Without even_cows, private copies (anonymous pages) stay mapped.
-          if (!evenCows && mm.kernel.page(pfn)?.kind === PageKind.ANON) continue;
+          if (!evenCows && mm.kernel.memmap.kindOf(pfn) === PageKind.ANON) continue;
           mm.pageTable.unmap(vpn);
           vma.ops?.zapHugePage?.(vma, vpn, pfn);
           putMappedPage(mm, pfn, 1);

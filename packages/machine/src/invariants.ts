@@ -13,6 +13,7 @@
 
 import { PteBits, type PteView } from '@mmsim/arch';
 import {
+  PageFlags as PageFlagsImport,
   PageKind as PageKindImport,
   VM as VmImport,
   VM_ACCESS_FLAGS as ACCESS_IMPORT,
@@ -78,6 +79,7 @@ export interface InvariantOptions {
 // under Vitest every read of an imported binding is a getter call.
 const VM = { ...VmImport };
 const PageKind = { ...PageKindImport };
+const LAZYFREE = PageFlagsImport.LAZYFREE;
 const VM_ACCESS_FLAGS = ACCESS_IMPORT;
 const VM_IGNORE_MERGE = IGNORE_MERGE_IMPORT;
 const VM_SPECIAL = SPECIAL_IMPORT;
@@ -218,6 +220,8 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     // A block starting inside another described block (a frame described twice).
     if (memmap.headOf(pfn) !== pfn) v(`${at()}: lies inside the block at 0x${memmap.headOf(pfn).toString(16)}`);
     const mapped = use.get(pfn) ?? 0;
+    // PG_swapbacked is cleared (MADV_FREE) only on anonymous folios, and the flag goes with the folio when it is freed.
+    if (desc.kind !== PageKind.ANON && memmap.testFlag(pfn, LAZYFREE)) v(`${at()}: lazily freeable but not anonymous`);
     switch (desc.kind) {
       case PageKind.ZERO:
         zeroPages++;

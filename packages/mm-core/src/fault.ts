@@ -115,7 +115,7 @@ function mapAnonBlock(mm: MmStruct, vma: Vma, vpn: number, pfn: number, order: n
       return false;
     }
   }
-  mm.kernel.page(pfn)!.mapcount += n;
+  mm.kernel.memmap.addMapcount(pfn, n);
   return true;
 }
 
@@ -187,7 +187,8 @@ function mapFilePage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, write: bo
   let bits = vmaPageBits(mm, vma.flags) | PteBits.ACCESSED;
   if (write) bits |= PteBits.DIRTY;
   if (!mm.pageTable.map(vpn, pfn, 0, bits)) return false;
-  mm.kernel.page(pfn)!.mapcount += 1;
+  const memmap = mm.kernel.memmap;
+  memmap.addMapcount(memmap.find(pfn), 1);
   return true;
 }
 
@@ -238,8 +239,7 @@ function doFileFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): numbe
 /** `do_wp_page`: a write to a present read-only entry of a writable VMA. */
 function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number): number {
   const k = mm.kernel;
-  const desc = k.page(pfn);
-  if (vma.flags & VM.SHARED || (desc && desc.kind === PageKind.ANON)) {
+  if (vma.flags & VM.SHARED || k.memmap.kindOf(pfn) === PageKind.ANON) {
     mm.pageTable.setBits(vpn, bits | PteBits.WRITE | PteBits.DIRTY | PteBits.ACCESSED);
     return VmFault.OK;
   }

@@ -56,7 +56,7 @@ export class MmKernel {
     const zero = frames.alloc(0);
     if (zero < 0) throw new Error('mmsim: no memory for the zero page');
     this.zeroPfn = zero;
-    this.memmap.add(zero, { kind: PageKind.ZERO, order: 0, inode: undefined, index: 0, mapcount: 0 });
+    this.memmap.add(zero, PageKind.ZERO, 0);
   }
 
   /** Change a `/proc/sys/vm` tunable, as a write to the sysctl file does. */
@@ -86,19 +86,20 @@ export class MmKernel {
     if (pfn < 0) return -1;
     if (order === 0) this.phys.clear(pfn);
     else this.phys.clearRange(pfn, 2 ** order);
-    this.memmap.add(pfn, { kind, order, inode: undefined, index: 0, mapcount: 0 });
+    this.memmap.add(pfn, kind, order);
     return pfn;
   }
 
   /** Free a block allocated by {@link allocPages} (`folio_put` dropping the last reference). */
   freePages(pfn: number): void {
-    const desc = this.memmap.get(pfn);
-    if (!desc || desc.kind === PageKind.ZERO) return;
-    const head = this.memmap.headOf(pfn);
-    this.memmap.remove(head);
-    if (desc.order === 0) this.phys.clear(head);
-    else this.phys.clearRange(head, 2 ** desc.order);
-    this.frames.free(head, desc.order);
+    const memmap = this.memmap;
+    const head = memmap.find(pfn);
+    if (head < 0 || memmap.kind(head) === PageKind.ZERO) return;
+    const order = memmap.order(head);
+    memmap.remove(head);
+    if (order === 0) this.phys.clear(head);
+    else this.phys.clearRange(head, 2 ** order);
+    this.frames.free(head, order);
   }
 
   /**
@@ -119,7 +120,10 @@ export class MmKernel {
   }
   private readonly pageProtCache = new Int32Array(16).fill(-1);
 
-  /** The descriptor of the block holding `pfn`. */
+  /**
+   * A view of the descriptor of the block holding `pfn` (`page_folio`), for
+   * code off the hot paths; those use {@link memmap}'s numeric accessors.
+   */
   page(pfn: number): PageDesc | undefined {
     return this.memmap.get(pfn);
   }

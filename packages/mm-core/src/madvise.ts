@@ -9,7 +9,7 @@ import { Errno, MADV, traced } from '@mmsim/base';
 import { PteBits } from '@mmsim/arch';
 import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
 import type { MmStruct } from './mm.js';
-import { PageKind, type PageDesc } from './page.js';
+import { PageFlags, PageKind, type MemMap } from './page.js';
 import { putMappedPage, zapRange } from './rmap.js';
 import { VmFault, type Vma } from './vma.js';
 import { vmaModifyFlags } from './vma-ops.js';
@@ -24,13 +24,23 @@ const VALID = new Set<number>([
   MADV.GUARD_INSTALL, MADV.GUARD_REMOVE,
 ]);
 
-/**
+/*
  * Anonymous folios `MADV_FREE` made lazily freeable (`folio_mark_lazyfree`:
- * `PG_swapbacked` cleared), by descriptor. Without memory pressure nothing
+ * `PG_swapbacked` cleared) carry {@link PageFlags.LAZYFREE}, which goes with
+ * the descriptor when the folio is freed. Without memory pressure nothing
  * frees them, but `MADV_PAGEOUT` does: reclaim discards such a folio unless it
  * was written again (its PTE dirty). (Found by tools/fuzz/kernel.)
  */
-const lazyfree = new WeakSet<PageDesc>();
+
+/** `folio_test_swapbacked` negated: is the block headed at `head` lazily freeable? */
+function isLazyfree(memmap: MemMap, head: number): boolean {
+  return memmap.testFlag(head, PageFlags.LAZYFREE);
+}
+
+/** `folio_mark_lazyfree` (`on`) / `folio_set_swapbacked` (`!on`) for the block headed at `head`. */
+function setLazyfree(memmap: MemMap, head: number, on: boolean): void {
+  memmap.setFlag(head, PageFlags.LAZYFREE, on);
+}
 
 /** The present leaves of `[start, end)` as [vpn, pfn, bits] (collected first: the callers change them). */
 function presentLeaves(mm: MmStruct, start: number, end: number): Array<[number, number, number]> {
@@ -39,16 +49,16 @@ function presentLeaves(mm: MmStruct, start: number, end: number): Array<[number,
   return leaves;
 }
 
-/** An order-0 anonymous page mapped once, or undefined (the folios these advices act on here). */
-function exclusiveAnonPage(mm: MmStruct, pfn: number): PageDesc | undefined {
-  const desc = mm.kernel.page(pfn);
-  return desc && desc.kind === PageKind.ANON && desc.order === 0 && desc.mapcount === 1 ? desc : undefined;
+/** The head frame of an order-0 anonymous page mapped once at `pfn`, or -1 (the folios these advices act on here). */
+function exclusiveAnonPage(mm: MmStruct, pfn: number): number {
+  const memmap = mm.kernel.memmap;
+  const head = memmap.find(pfn);
+  return head >= 0 && memmap.kind(head) === PageKind.ANON && memmap.order(head) === 0 && memmap.mapcount(head) === 1 ? head : -1;
 }
 
 /** A THP (anonymous order-9 folio) here: its head frame and how many of its PTEs `[start, end)` holds. */
 interface ThpInRange {
   readonly head: number;
-  readonly desc: PageDesc;
   /** The first vpn in the range that maps it. */
   readonly at: number;
   inRange: number;
@@ -58,12 +68,12 @@ interface ThpInRange {
 function thpsInRange(mm: MmStruct, start: number, end: number): ThpInRange[] {
   const byHead = new Map<number, ThpInRange>();
   for (const [vpn, pfn] of presentLeaves(mm, start, end)) {
-    const desc = mm.kernel.page(pfn);
-    if (!desc || desc.kind !== PageKind.ANON || desc.order !== 9) continue;
-    const head = mm.kernel.memmap.headOf(pfn);
+    const memmap = mm.kernel.memmap;
+    const head = memmap.find(pfn);
+    if (head < 0 || memmap.kind(head) !== PageKind.ANON || memmap.order(head) !== 9) continue;
     const t = byHead.get(head);
     if (t) t.inRange++;
-    else byHead.set(head, { head, desc, at: vpn, inRange: 1 });
+    else byHead.set(head, { head, at: vpn, inRange: 1 });
   }
   return [...byHead.values()];
 }
@@ -99,8 +109,9 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
   };
   // The rmap walk: near where it was found, or (moved by mremap) anywhere in the address space.
   let maps = collect(Math.max(0, nearVpn - 511), nearVpn + 512);
-  if (maps.length !== t.desc.mapcount) maps = collect(0, mm.taskSize);
-  if (maps.length !== t.desc.mapcount) return false;
+  const memmap = k.memmap;
+  if (maps.length !== memmap.mapcount(t.head)) maps = collect(0, mm.taskSize);
+  if (maps.length !== memmap.mapcount(t.head)) return false;
   for (const m of maps) {
     if (m.zero) continue;
     m.fresh = k.allocPages(PageKind.ANON, 0);
@@ -109,7 +120,7 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
       return false;
     }
   }
-  const lazy = lazyfree.has(t.desc);
+  const lazy = isLazyfree(memmap, t.head);
   for (const m of maps) {
     mm.pageTable.unmap(m.vpn);
     if (m.zero) {
@@ -118,11 +129,10 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
     }
     k.phys.copy(m.pfn, m.fresh);
     mm.pageTable.map(m.vpn, m.fresh, 0, m.bits);
-    const d = k.page(m.fresh)!;
-    d.mapcount = 1;
-    if (lazy) lazyfree.add(d);
+    memmap.setMapcount(m.fresh, 1);
+    if (lazy) setLazyfree(memmap, m.fresh, true);
   }
-  t.desc.mapcount = 0;
+  memmap.setMapcount(t.head, 0);
   k.freePages(t.head);
   return true;
 }
@@ -135,7 +145,7 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
 function splitPartialThps(mm: MmStruct, start: number, end: number): ThpInRange[] {
   const whole: ThpInRange[] = [];
   for (const t of thpsInRange(mm, start, end)) {
-    if (t.inRange === 512 && t.desc.mapcount === 512) whole.push(t);
+    if (t.inRange === 512 && mm.kernel.memmap.mapcount(t.head) === 512) whole.push(t);
     else splitAnonThp(mm, t, t.at);
   }
   return whole;
@@ -143,13 +153,14 @@ function splitPartialThps(mm: MmStruct, start: number, end: number): ThpInRange[
 
 /** `madvise_free_pte_range`: clean and old PTEs, the folios lazily freeable. */
 function madviseFree(mm: MmStruct, start: number, end: number): void {
-  for (const t of splitPartialThps(mm, start, end)) lazyfree.add(t.desc);
+  const memmap = mm.kernel.memmap;
+  for (const t of splitPartialThps(mm, start, end)) setLazyfree(memmap, t.head, true);
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
-    const desc = mm.kernel.page(pfn);
+    const head = memmap.find(pfn);
     const small = exclusiveAnonPage(mm, pfn);
-    if (!small && !(desc && desc.kind === PageKind.ANON && desc.order === 9 && lazyfree.has(desc))) continue;
+    if (small < 0 && !(head >= 0 && memmap.kind(head) === PageKind.ANON && memmap.order(head) === 9 && isLazyfree(memmap, head))) continue;
     if (bits & (PteBits.DIRTY | PteBits.ACCESSED)) mm.pageTable.setBits(vpn, bits & ~(PteBits.DIRTY | PteBits.ACCESSED));
-    if (small) lazyfree.add(small);
+    if (small >= 0) setLazyfree(memmap, small, true);
   }
 }
 
@@ -168,34 +179,38 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
   // written is clean and leaves the cache too (approximated: a clean PTE and only zero bytes),
   // a dirty one stays cached (`shmem_writeout` has no swap). (Found by tools/fuzz/kernel.)
   const file = vma.file;
+  const memmap = mm.kernel.memmap;
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
-    const desc = mm.kernel.page(pfn);
-    if (!desc || desc.kind !== PageKind.FILE || desc.order !== 0 || desc.mapcount !== 1) continue;
+    const head = memmap.find(pfn);
+    if (head < 0 || memmap.kind(head) !== PageKind.FILE || memmap.order(head) !== 0 || memmap.mapcount(head) !== 1) continue;
+    // Read before the unmap, which may free the page (and its descriptor).
+    const inode = memmap.inode(head);
+    const index = memmap.index(head);
     mm.pageTable.unmap(vpn);
     putMappedPage(mm, pfn, 1);
-    if (!(bits & PteBits.DIRTY) && file?.ops.punchHole && desc.inode === file.inode && zeroFilled(mm, pfn)) {
-      file.ops.punchHole(file, BigInt(desc.index) << 12n, 4096n);
+    if (!(bits & PteBits.DIRTY) && file?.ops.punchHole && inode === file.inode && zeroFilled(mm, pfn)) {
+      file.ops.punchHole(file, BigInt(index) << 12n, 4096n);
     }
   }
   for (const t of splitPartialThps(mm, start, end)) {
-    if (!lazyfree.has(t.desc)) {
+    if (!isLazyfree(memmap, t.head)) {
       splitAnonThp(mm, t, t.at);
       continue;
     }
     const ptes: Array<[number, number, number]> = presentLeaves(mm, start, end).filter(([, pfn]) => pfn >= t.head && pfn < t.head + 512);
     if (ptes.some(([, , bits]) => bits & PteBits.DIRTY)) {
-      lazyfree.delete(t.desc);
+      setLazyfree(memmap, t.head, false);
       continue;
     }
     for (const [vpn] of ptes) mm.pageTable.unmap(vpn);
-    t.desc.mapcount = 0;
+    memmap.setMapcount(t.head, 0);
     mm.kernel.freePages(t.head);
   }
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
-    const desc = exclusiveAnonPage(mm, pfn);
-    if (!desc || !(droppable || lazyfree.has(desc))) continue;
+    const head = exclusiveAnonPage(mm, pfn);
+    if (head < 0 || !(droppable || isLazyfree(memmap, head))) continue;
     if (!droppable && bits & PteBits.DIRTY) {
-      lazyfree.delete(desc);
+      setLazyfree(memmap, head, false);
       continue;
     }
     mm.pageTable.unmap(vpn);

@@ -16,13 +16,14 @@ export interface HugetlbPageRelease {
 /** Drop one mapping of the block holding `pfn`, freeing it if nothing else holds it. */
 export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
   const k = mm.kernel;
-  const desc = k.page(pfn);
-  if (!desc) return;
-  desc.mapcount -= pages;
-  if (desc.mapcount > 0) return;
-  desc.mapcount = 0;
-  if (desc.kind === PageKind.ANON) k.freePages(pfn);
-  else if (desc.kind === PageKind.HUGETLB && desc.inode === undefined) k.releaseHugetlbPage(k.memmap.headOf(pfn));
+  const memmap = k.memmap;
+  const head = memmap.find(pfn);
+  if (head < 0) return;
+  if (memmap.addMapcount(head, -pages) > 0) return;
+  memmap.setMapcount(head, 0);
+  const kind = memmap.kind(head);
+  if (kind === PageKind.ANON) k.freePages(head);
+  else if (kind === PageKind.HUGETLB && memmap.inode(head) === undefined) k.releaseHugetlbPage(head);
 }
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemMap, PageKind, PhysicalMemory, type PageDesc } from '../src/page.js';
+import { MemMap, PageFlags, PageKind, PhysicalMemory } from '../src/page.js';
 
 /** The Map-of-pages store PhysicalMemory replaced: the reference for its behaviour. */
 class ReferenceMemory {
@@ -197,50 +197,104 @@ describe('PhysicalMemory', () => {
 });
 
 describe('MemMap', () => {
-  const desc = (order: number): PageDesc => ({ kind: PageKind.ANON, order, inode: undefined, index: 0, mapcount: 0 });
-
   it('finds the head of every frame of aligned and unaligned compound blocks', () => {
     const m = new MemMap();
-    const thp = m.add(1024, desc(9));
-    const small = m.add(2000, desc(0));
-    const two = m.add(4, desc(2));
-    const odd = m.add(3001, desc(3)); // not size-aligned: tails recorded one by one
-    const giant = m.add(1 << 18, desc(18)); // tails of a 1 GiB block are not described, as before
+    m.add(1024, PageKind.ANON, 9);
+    m.add(2000, PageKind.ANON, 0);
+    m.add(4, PageKind.FILE, 2);
+    m.add(3001, PageKind.ANON, 3); // not size-aligned: tails recorded one by one
+    m.add(1 << 18, PageKind.HUGETLB, 18); // tails of a 1 GiB block are not described, as before
+    const headOf = (f: number): number | undefined => m.get(f)?.head;
     for (let f = 1024; f < 1536; f++) {
       expect(m.headOf(f)).toBe(1024);
-      expect(m.get(f)).toBe(thp);
+      expect(m.find(f)).toBe(1024);
+      expect(headOf(f)).toBe(1024);
+      expect(m.kindOf(f)).toBe(PageKind.ANON);
     }
     expect(m.get(1536)).toBeUndefined();
+    expect(m.find(1536)).toBe(-1);
+    expect(m.kindOf(1536)).toBe(0);
     expect(m.get(1023)).toBeUndefined();
-    expect(m.get(2000)).toBe(small);
+    expect(headOf(2000)).toBe(2000);
     expect(m.get(2001)).toBeUndefined();
-    for (let f = 4; f < 8; f++) expect(m.get(f)).toBe(two);
+    for (let f = 4; f < 8; f++) expect(m.get(f)).toMatchObject({ head: 4, kind: PageKind.FILE, order: 2 });
     expect(m.get(8)).toBeUndefined();
-    for (let f = 3001; f < 3009; f++) expect(m.get(f)).toBe(odd);
+    for (let f = 3001; f < 3009; f++) expect(headOf(f)).toBe(3001);
     expect(m.get(3009)).toBeUndefined();
-    expect(m.get(1 << 18)).toBe(giant);
+    expect(m.get(1 << 18)).toMatchObject({ head: 1 << 18, kind: PageKind.HUGETLB, order: 18 });
     expect(m.get((1 << 18) + 1)).toBeUndefined();
     m.remove(1024);
     m.remove(3001);
     expect(m.get(1100)).toBeUndefined();
     expect(m.headOf(1100)).toBe(1100);
     expect(m.get(3002)).toBeUndefined();
-    expect(m.get(5)).toBe(two);
+    expect(headOf(5)).toBe(4);
     expect(m.size).toBe(3);
+  });
+
+  it('keeps each field per block, through views and numeric accessors alike', () => {
+    const m = new MemMap();
+    const inode = {} as never;
+    m.add(10, PageKind.FILE, 0);
+    m.add(11, PageKind.ANON, 0);
+    const d = m.get(10)!;
+    d.inode = inode;
+    d.index = 2 ** 40 + 3;
+    d.mapcount = 2;
+    m.addMapcount(11, 5);
+    m.setFlag(11, PageFlags.LAZYFREE, true);
+    expect(m.inode(10)).toBe(inode);
+    expect(m.index(10)).toBe(2 ** 40 + 3);
+    expect(m.addMapcount(10, -1)).toBe(1);
+    expect(d.mapcount).toBe(1);
+    expect(m.get(11)).toMatchObject({ kind: PageKind.ANON, inode: undefined, index: 0, mapcount: 5 });
+    expect(m.testFlag(11, PageFlags.LAZYFREE)).toBe(true);
+    expect(m.testFlag(10, PageFlags.LAZYFREE)).toBe(false);
+    d.kind = PageKind.ANON; // a truncated page-cache page left mapped
+    expect(m.kind(10)).toBe(PageKind.ANON);
+    expect(m.order(10)).toBe(0);
+    m.setFlag(11, PageFlags.LAZYFREE, false);
+    expect(m.testFlag(11, PageFlags.LAZYFREE)).toBe(false);
+  });
+
+  it('gives a block allocated where another was freed a fresh descriptor (no state carried over)', () => {
+    const m = new MemMap();
+    const inode = {} as never;
+    m.add(7, PageKind.FILE, 0);
+    m.add(4096, PageKind.ANON, 0); // keeps the second section in use
+    m.setInode(7, inode);
+    m.setIndex(7, 9);
+    m.setMapcount(7, 3);
+    m.setFlag(7, PageFlags.LAZYFREE, true);
+    m.remove(7); // empties the first section: kept for reuse
+    m.add(7, PageKind.ANON, 0);
+    expect(m.get(7)).toMatchObject({ head: 7, kind: PageKind.ANON, order: 0, inode: undefined, index: 0, mapcount: 0 });
+    expect(m.testFlag(7, PageFlags.LAZYFREE)).toBe(false);
+    m.setFlag(7, PageFlags.LAZYFREE, true);
+    m.setMapcount(7, 1);
+    m.add(7, PageKind.ANON, 0); // replacing a descriptor resets it too
+    expect(m.testFlag(7, PageFlags.LAZYFREE)).toBe(false);
+    expect(m.mapcount(7)).toBe(0);
+    expect(m.size).toBe(2);
   });
 
   it('lists every described block once, by frame, across sections emptied and reused and above 2^32', () => {
     const m = new MemMap();
-    const model = new Map<number, PageDesc>();
+    const model = new Map<number, { kind: PageKind; order: number }>();
+    const add = (pfn: number, kind: PageKind, order = 0): void => {
+      m.add(pfn, kind, order);
+      model.set(pfn, { kind, order });
+    };
     const pfns = [0, 1, 4095, 4096, 9000, 2 ** 20, 2 ** 33 + 7, 2 ** 40 - 1];
-    for (const pfn of pfns) model.set(pfn, m.add(pfn, desc(0)));
+    for (const pfn of pfns) add(pfn, PageKind.ANON);
     m.remove(4096); // its section empties and is kept for reuse
     model.delete(4096);
-    model.set(3 * 4096 + 1, m.add(3 * 4096 + 1, desc(0)));
-    m.add(1, (model.set(1, desc(0)), model.get(1)!)); // replaces the descriptor
-    expect([...m.entries()]).toEqual([...model.entries()].sort((a, b) => a[0] - b[0]));
+    add(3 * 4096 + 1, PageKind.FILE);
+    add(1, PageKind.ZERO); // replaces the descriptor
+    const listed = [...m.entries()].map(([pfn, d]) => [pfn, { kind: d.kind, order: d.order }, d.head]);
+    expect(listed).toEqual([...model.entries()].sort((a, b) => a[0] - b[0]).map(([pfn, d]) => [pfn, d, pfn]));
     expect(m.size).toBe(model.size);
-    for (const [pfn, d] of model) expect(m.get(pfn)).toBe(d);
+    for (const [pfn, d] of model) expect(m.get(pfn)).toMatchObject({ head: pfn, ...d });
     expect(m.get(4096)).toBeUndefined();
     expect(m.get(2 ** 33 + 8)).toBeUndefined();
   });
