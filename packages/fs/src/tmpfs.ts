@@ -8,6 +8,7 @@
 
 import { Errno } from '@mmsim/base';
 import {
+  PageFlags,
   PageKind,
   VmFault,
   vmEnoughMemory,
@@ -98,6 +99,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       const pfn = this.getOrCreate(index);
       if (pfn < 0) return pos > offset ? pos - offset : -Errno.ENOSPC;
       this.kernel.phys.fill(pfn, inPage, chunk, value);
+      this.kernel.memmap.setFlag(pfn, PageFlags.DIRTY, true); // write_end: folio_mark_dirty
       pos += BigInt(chunk);
     }
     if (end > this.isize) this.isize = end;

@@ -80,6 +80,7 @@ export interface InvariantOptions {
 const VM = { ...VmImport };
 const PageKind = { ...PageKindImport };
 const LAZYFREE = PageFlagsImport.LAZYFREE;
+const DIRTY = PageFlagsImport.DIRTY;
 const VM_ACCESS_FLAGS = ACCESS_IMPORT;
 const VM_IGNORE_MERGE = IGNORE_MERGE_IMPORT;
 const VM_SPECIAL = SPECIAL_IMPORT;
@@ -222,6 +223,8 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     const mapped = use.get(pfn) ?? 0;
     // PG_swapbacked is cleared (MADV_FREE) only on anonymous folios, and the flag goes with the folio when it is freed.
     if (desc.kind !== PageKind.ANON && memmap.testFlag(pfn, LAZYFREE)) v(`${at()}: lazily freeable but not anonymous`);
+    // PG_dirty is kept only for page-cache pages (anonymous ones are dirty by nature).
+    if (desc.kind !== PageKind.FILE && memmap.testFlag(pfn, DIRTY)) v(`${at()}: marked dirty but not a page-cache page`);
     switch (desc.kind) {
       case PageKind.ZERO:
         zeroPages++;

@@ -176,8 +176,9 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
   const droppable = (vma.flags & VM.DROPPABLE) !== 0;
   // A page-cache page mapped only here (`folio_mapcount` 1; the files are the process's own, so
   // `can_do_file_pageout`) is unmapped by reclaim even without swap; a shmem page that was never
-  // written is clean and leaves the cache too (approximated: a clean PTE and only zero bytes),
-  // a dirty one stays cached (`shmem_writeout` has no swap). (Found by tools/fuzz/kernel.)
+  // written is clean and leaves the cache too (approximated: a clean PTE, no PG_dirty, and only
+  // zero bytes), a dirty one stays cached (`shmem_writeout` has no swap) — also when truncation
+  // zeroed what write() had put there. (Found by tools/fuzz/kernel.)
   const file = vma.file;
   const memmap = mm.kernel.memmap;
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
@@ -186,9 +187,11 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
     // Read before the unmap, which may free the page (and its descriptor).
     const inode = memmap.inode(head);
     const index = memmap.index(head);
+    const dirty = (bits & PteBits.DIRTY) !== 0 || memmap.testFlag(head, PageFlags.DIRTY);
+    if (bits & PteBits.DIRTY) memmap.setFlag(head, PageFlags.DIRTY, true); // try_to_unmap moves PTE dirty to the folio
     mm.pageTable.unmap(vpn);
     putMappedPage(mm, pfn, 1);
-    if (!(bits & PteBits.DIRTY) && file?.ops.punchHole && inode === file.inode && zeroFilled(mm, pfn)) {
+    if (!dirty && file?.ops.punchHole && inode === file.inode && zeroFilled(mm, pfn)) {
       file.ops.punchHole(file, BigInt(index) << 12n, 4096n);
     }
   }

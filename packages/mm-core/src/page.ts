@@ -43,6 +43,13 @@ export const PageFlags = {
    * with the rest of the descriptor when the block is freed.
    */
   LAZYFREE: 1,
+  /**
+   * `PG_dirty` of a page-cache folio: written through `write()` (a tmpfs
+   * `fill`) or through a mapping whose dirty PTE was zapped
+   * (`zap_pte_range`'s `folio_mark_dirty`). A shmem folio stays dirty: with
+   * no swap, `shmem_writeout` cannot clean it, so reclaim keeps it cached.
+   */
+  DIRTY: 2,
 } as const;
 
 /**

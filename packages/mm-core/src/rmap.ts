@@ -4,8 +4,9 @@
  * @see mm/memory.c zap_pte_range, mm/rmap.c
  */
 
+import { PteBits } from '@mmsim/arch';
 import type { MmStruct } from './mm.js';
-import { PageKind } from './page.js';
+import { PageFlags, PageKind } from './page.js';
 import type { Vma } from './vma.js';
 
 /** Called by hugetlbfs to release hugetlb pages whose last mapping went away. */
@@ -34,12 +35,22 @@ export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
 export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): void {
   const pt = mm.pageTable;
   const leaves: Array<[number, number]> = [];
-  pt.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
+  pt.forEachLeaf(start, end, (vpn, leaf) => {
+    leaves.push([vpn, leaf.pfn]);
+    if (leaf.bits & PteBits.DIRTY) markFileDirty(mm, leaf.pfn);
+  });
   for (const [vpn, pfn] of leaves) {
     pt.unmap(vpn);
     vma?.ops?.zapHugePage?.(vma, vpn, pfn);
     putMappedPage(mm, pfn, 1);
   }
+}
+
+/** `folio_mark_dirty` of a page-cache page whose PTE was dirty as it is zapped (anonymous pages need no flag). */
+export function markFileDirty(mm: MmStruct, pfn: number): void {
+  const memmap = mm.kernel.memmap;
+  const head = memmap.find(pfn);
+  if (head >= 0 && memmap.kind(head) === PageKind.FILE) memmap.setFlag(head, PageFlags.DIRTY, true);
 }
 
 /** `free_pgtables` for a range that no longer has VMAs. */
