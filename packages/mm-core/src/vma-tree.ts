@@ -130,6 +130,8 @@ export class VmaTree {
   private count = 0;
   private allCache: Vma[] | null = null;
   private opsSinceCheck = 0;
+  /** The entry a search or {@link refOf} found last (a guess, checked before use; NIL is never a VMA). */
+  private hint = NIL;
 
   // Scratch results of aggregate().
   private aggMin = 0;
@@ -163,14 +165,26 @@ export class VmaTree {
     return t === NIL ? NIL : (t << LSHIFT) + this.lCount[t]! - 1;
   }
 
-  /** The entry of `vma` if it is linked in this tree, else NIL. */
+  /**
+   * The entry of `vma` if it is linked in this tree, else NIL. The entry last
+   * found is tried first (a merge or split asks for the VMA a search just
+   * returned, and for its neighbours): entries past a leaf's count are always
+   * cleared, so `lVma[hint] === vma` proves the VMA is linked there.
+   */
   private refOf(vma: Vma): number {
+    const lVma = this.lVma;
+    const h = this.hint;
+    if (lVma[h] === vma) return h;
     const leaf = vma.treeSlot;
     if (!(leaf > 0 && leaf < this.leafNextId)) return NIL;
     const base = leaf << LSHIFT;
     const end = base + this.lCount[leaf]!;
-    const lVma = this.lVma;
-    for (let r = base; r < end; r++) if (lVma[r] === vma) return r;
+    for (let r = base; r < end; r++) {
+      if (lVma[r] === vma) {
+        this.hint = r;
+        return r;
+      }
+    }
     return NIL;
   }
 
@@ -210,14 +224,18 @@ export class VmaTree {
   findVma(vpn: number): Vma | undefined {
     if (VmaTree.checkMode !== 'off') this.check(true);
     const r = this.refAfter(vpn);
-    return r === NIL ? undefined : this.lVma[r];
+    if (r === NIL) return undefined;
+    this.hint = r;
+    return this.lVma[r];
   }
 
   /** `vma_lookup`: the VMA containing `vpn`, or undefined. */
   lookup(vpn: number): Vma | undefined {
     if (VmaTree.checkMode !== 'off') this.check(true);
     const r = this.refAfter(vpn);
-    return r !== NIL && this.lStart[r]! <= vpn ? this.lVma[r] : undefined;
+    if (r === NIL || this.lStart[r]! > vpn) return undefined;
+    this.hint = r;
+    return this.lVma[r];
   }
 
   /** The last VMA starting below `vpn` — `find_vma_prev`'s `prev` for a gap at `vpn`. */
@@ -466,6 +484,144 @@ export class VmaTree {
         if (n !== NIL && n >> LSHIFT !== r >> LSHIFT) this.refreshLeaf(n >> LSHIFT);
       }
     }
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  /**
+   * `vma_merge`'s single store of the expanded VMA (`vma_iter_store` over the
+   * range it now covers, which overwrites the VMAs it absorbed): `vma` grew in
+   * place over the `below` VMAs right before it and the `above` VMAs right
+   * after it; those leave the tree and its key and gaps are refreshed. The
+   * same as removing each absorbed VMA then {@link updated}, but when they
+   * share `vma`'s leaf it is one shift and one refresh of the aggregates.
+   */
+  storeExpanded(vma: Vma, below: number, above: number): void {
+    const r = this.refOf(vma);
+    if (r === NIL) throw new Error(`VmaTree.storeExpanded: the VMA at ${vma.start} is not in the tree`);
+    const leaf = r >> LSHIFT;
+    const base = leaf << LSHIFT;
+    const n = this.lCount[leaf]!;
+    const lo = r - below;
+    const hi = r + above; // the last absorbed entry (or r)
+    const start = vma.start;
+    const end = vma.end;
+    const p = lo > base ? lo - 1 : this.prevRef(base);
+    const nx = hi + 1 < base + n ? hi + 1 : this.nextRef(base + n - 1);
+    if (
+      lo < base ||
+      hi >= base + n ||
+      (p !== NIL && this.lStart[p]! > start) ||
+      (nx !== NIL && this.lStart[nx]! < start)
+    ) {
+      // Across leaves (or a re-key): one VMA at a time.
+      for (let k = 0; k < below; k++) this.unlink(this.prevRef(this.refOf(vma)));
+      for (let k = 0; k < above; k++) this.unlink(this.nextRef(this.refOf(vma)));
+      this.updated(vma);
+      return;
+    }
+    const lStart = this.lStart;
+    const lEnd = this.lEnd;
+    const lGap = this.lGap;
+    const lVma = this.lVma;
+    for (let k = lo; k <= hi; k++) {
+      if (k === r) continue;
+      const gone = lVma[k]!;
+      if (gone.treeSlot === leaf) gone.treeSlot = 0;
+    }
+    lStart[lo] = start;
+    lEnd[lo] = end;
+    lGap[lo] = p === NIL ? -Infinity : start - lEnd[p]!;
+    lVma[lo] = vma;
+    const dropped = hi - lo;
+    if (dropped > 0) {
+      const last = base + n;
+      for (let k = hi + 1; k < last; k++) {
+        const to = k - dropped;
+        lStart[to] = lStart[k]!;
+        lEnd[to] = lEnd[k]!;
+        lGap[to] = lGap[k]!;
+        lVma[to] = lVma[k];
+      }
+      for (let k = last - dropped; k < last; k++) lVma[k] = undefined;
+      this.lCount[leaf] = n - dropped;
+      this.count -= dropped;
+      this.allCache = null;
+    }
+    this.hint = lo;
+    let after = nx;
+    if (after !== NIL) {
+      if (after >> LSHIFT === leaf) after -= dropped;
+      lGap[after] = lStart[after]! - end;
+    }
+    this.refreshLeaf(leaf);
+    if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    if (dropped > 0) this.mergeLeaf(leaf);
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  /**
+   * `__split_vma`'s store (`vma_complete` putting the new VMA beside the one it
+   * was cut from): `vma` was shrunk in place and `piece`, the part cut off,
+   * goes right below it (`below`) or right above. The same as
+   * {@link updated}(`vma`) then {@link insertBeside}(`piece`, `vma`, `below`),
+   * but when the leaf has room it is one shift and one refresh of the
+   * aggregates.
+   */
+  storeSplit(vma: Vma, piece: Vma, below: boolean): void {
+    if (this.refOf(piece) !== NIL) throw new Error(`VmaTree.storeSplit: the VMA at ${piece.start} is already in the tree`);
+    const r = this.refOf(vma);
+    const leaf = r >> LSHIFT;
+    const base = leaf << LSHIFT;
+    const n = this.lCount[leaf]!;
+    const first = below ? piece : vma;
+    const second = below ? vma : piece;
+    const p = r > base ? r - 1 : this.prevRef(r);
+    const nx = r + 1 < base + n ? r + 1 : this.nextRef(r);
+    if (
+      r === NIL ||
+      n === LCAP ||
+      (p !== NIL && this.lStart[p]! > first.start) ||
+      first.start > second.start ||
+      (nx !== NIL && this.lStart[nx]! < second.start)
+    ) {
+      this.updated(vma);
+      this.insertBeside(piece, vma, below);
+      return;
+    }
+    const lStart = this.lStart;
+    const lEnd = this.lEnd;
+    const lGap = this.lGap;
+    const lVma = this.lVma;
+    for (let k = base + n; k > r + 1; k--) {
+      lStart[k] = lStart[k - 1]!;
+      lEnd[k] = lEnd[k - 1]!;
+      lGap[k] = lGap[k - 1]!;
+      lVma[k] = lVma[k - 1];
+    }
+    const s1 = first.start;
+    const e1 = first.end;
+    const s2 = second.start;
+    const e2 = second.end;
+    lStart[r] = s1;
+    lEnd[r] = e1;
+    lGap[r] = p === NIL ? -Infinity : s1 - lEnd[p]!;
+    lVma[r] = first;
+    lStart[r + 1] = s2;
+    lEnd[r + 1] = e2;
+    lGap[r + 1] = s2 - e1;
+    lVma[r + 1] = second;
+    piece.treeSlot = leaf;
+    this.lCount[leaf] = n + 1;
+    this.count++;
+    this.allCache = null;
+    this.hint = below ? r + 1 : r;
+    let after = nx;
+    if (after !== NIL) {
+      if (after >> LSHIFT === leaf) after++;
+      lGap[after] = lStart[after]! - e2;
+    }
+    this.refreshLeaf(leaf);
+    if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
     if (VmaTree.checkMode !== 'off') this.check(false);
   }
 
