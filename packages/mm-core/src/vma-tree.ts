@@ -660,7 +660,8 @@ export class VmaTree {
       }
     }
     if (this.lCount[leaf] === LCAP) {
-      const right = this.splitLeaf(leaf);
+      // Appending at the end of a full leaf (address spaces mostly grow in order): keep it full.
+      const right = this.splitLeaf(leaf, pos === LCAP ? LCAP - 1 : LCAP >> 1);
       const half = this.lCount[leaf]!;
       if (pos > half) {
         leaf = right;
@@ -842,10 +843,14 @@ export class VmaTree {
     }
   }
 
-  /** Split a full leaf: its upper half moves to a new leaf on its right, which is returned. */
-  private splitLeaf(leaf: number): number {
+  /**
+   * Split a full leaf: all but its first `half` entries move to a new leaf on
+   * its right, which is returned. Half and half, except for an append at the
+   * end, where the full leaf keeps all but one (a B+tree filled in address
+   * order then has full leaves, not half-empty ones: half the cache lines).
+   */
+  private splitLeaf(leaf: number, half: number): number {
     const right = this.allocLeaf();
-    const half = LCAP >> 1;
     const from = (leaf << LSHIFT) + half;
     const to = right << LSHIFT;
     const moved = LCAP - half;
@@ -887,7 +892,9 @@ export class VmaTree {
       this.root = parent;
       this.height++;
     } else if (this.nCount[parent] === ICAP) {
-      const right = this.splitInner(parent);
+      // As for leaves: a child appended after the last keeps the full node full.
+      const last = (isLeaf ? this.lSlot[after]! : this.nSlot[after]!) === (parent << ISHIFT) + ICAP - 1;
+      const right = this.splitInner(parent, last ? ICAP - 1 : ICAP >> 1);
       if ((isLeaf ? this.lParent[after] : this.nParent[after]) === right) parent = right;
     }
     const s = (isLeaf ? this.lSlot[after]! : this.nSlot[after]!) + 1;
@@ -929,11 +936,10 @@ export class VmaTree {
     return depth === this.height - 1;
   }
 
-  /** Split a full inner node: its upper half of children moves to a new node on its right, returned. */
-  private splitInner(node: number): number {
+  /** Split a full inner node: all but its first `half` children move to a new node on its right, returned. */
+  private splitInner(node: number, half: number): number {
     const leaves = this.childrenAreLeaves(node);
     const right = this.allocInner();
-    const half = ICAP >> 1;
     const from = (node << ISHIFT) + half;
     const to = right << ISHIFT;
     const moved = ICAP - half;
