@@ -190,8 +190,25 @@ export class VmaTree {
 
   // ---- queries -------------------------------------------------------------
 
-  /** The first entry with `end > vpn`, or NIL. */
+  /**
+   * The first entry with `end > vpn`, or NIL. The entry found last is tried
+   * first (mmap asks for the VMA above the gap it just found several times,
+   * munmap for the one it just mapped): it is the answer when it ends above
+   * `vpn` and the entry before it does not — O(1) instead of a descent.
+   */
   private refAfter(vpn: number): number {
+    const h = this.hint;
+    if (this.lVma[h] !== undefined && this.lEnd[h]! > vpn) {
+      const p = (h & LMASK) !== 0 ? h - 1 : this.prevRef(h);
+      if (p === NIL || this.lEnd[p]! <= vpn) return h;
+    }
+    const r = this.descendAfter(vpn);
+    if (r !== NIL) this.hint = r;
+    return r;
+  }
+
+  /** {@link refAfter} by a descent from the root. */
+  private descendAfter(vpn: number): number {
     let node = this.root;
     if (node === NIL) return NIL;
     const nMaxEnd = this.nMaxEnd;
@@ -379,12 +396,18 @@ export class VmaTree {
     // The top gap, clipped at both ends.
     let gapEnd = Math.min(top !== NIL ? lStart[top]! : Infinity, high);
     let gapStart = Math.max(topBelow !== NIL ? lEnd[topBelow]! : 0, low);
-    if (gapEnd - gapStart >= size) return gapEnd;
+    if (gapEnd - gapStart >= size) {
+      if (top !== NIL) this.hint = top; // the VMA above the gap: the caller's find_vma(end)
+      return gapEnd;
+    }
     if (topBelow === NIL || lEnd[topBelow]! <= low) return -1;
     // `bottom` is the first VMA ending above low: the gap below it is the last one looked at.
     const bottom = this.refAfter(low);
     const y = this.highestGapRef(this.root, this.height, lStart[topBelow]!, size);
-    if (y !== NIL && lStart[y]! > lStart[bottom]!) return lStart[y]!;
+    if (y !== NIL && lStart[y]! > lStart[bottom]!) {
+      this.hint = y;
+      return lStart[y]!;
+    }
     const bottomBelow = this.prevRef(bottom);
     gapEnd = lStart[bottom]!;
     gapStart = Math.max(bottomBelow !== NIL ? lEnd[bottomBelow]! : 0, low);
@@ -408,12 +431,18 @@ export class VmaTree {
     const bottomBelow = bottom === NIL ? this.lastRef() : this.prevRef(bottom);
     let gapStart = Math.max(bottomBelow !== NIL ? lEnd[bottomBelow]! : 0, low);
     let gapEnd = Math.min(bottom !== NIL ? lStart[bottom]! : Infinity, high);
-    if (gapEnd - gapStart >= size) return gapStart;
+    if (gapEnd - gapStart >= size) {
+      if (bottom !== NIL) this.hint = bottom; // the VMA above the gap
+      return gapStart;
+    }
     if (bottom === NIL || lEnd[bottom]! >= high) return -1;
     // `top`: the first VMA ending at or above high (NIL: none); it comes after `bottom`.
     const top = this.refEndingAtOrAbove(high);
     const y = this.lowestGapRef(this.root, this.height, lStart[bottom]!, size);
-    if (y !== NIL && (top === NIL || lStart[y]! < lStart[top]!)) return lEnd[this.prevRef(y)]!;
+    if (y !== NIL && (top === NIL || lStart[y]! < lStart[top]!)) {
+      this.hint = y;
+      return lEnd[this.prevRef(y)]!;
+    }
     const topBelow = top === NIL ? this.lastRef() : this.prevRef(top);
     gapStart = lEnd[topBelow]!;
     gapEnd = Math.min(top !== NIL ? lStart[top]! : Infinity, high);
