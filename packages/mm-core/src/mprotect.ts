@@ -6,7 +6,7 @@
  */
 
 import { Errno, PROT, traced, u32, u64ToSafeNumber } from '@mmsim/base';
-import { PteBits } from '@mmsim/arch';
+import { PteBits, type PteView } from '@mmsim/arch';
 import { mayExpandVm, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
 import { vmaPageBits } from './fault.js';
 import { mmPopulate } from './gup.js';
@@ -23,22 +23,37 @@ import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
  * (so copy-on-write still happens); Accessed/Dirty are kept.
  */
 export function changeProtection(mm: MmStruct, vma: Vma, start: number, end: number): void {
-  const base = vmaPageBits(mm, vma.flags);
-  const shared = (vma.flags & VM.SHARED) !== 0;
-  const writable = (vma.flags & VM.WRITE) !== 0;
-  let updates: number[] | null = null; // vpn, bits, … (made only if a leaf is found)
-  mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => {
-    let bits = base | (leaf.bits & (PteBits.ACCESSED | PteBits.DIRTY | PteBits.SPECIAL));
-    const desc = mm.kernel.page(leaf.pfn);
-    const exclusiveAnon =
-      desc !== undefined && (desc.kind === PageKind.ANON || (desc.kind === PageKind.HUGETLB && desc.inode === undefined));
-    if (writable && !shared && exclusiveAnon && leaf.bits & PteBits.DIRTY) bits |= PteBits.WRITE;
-    else if (!shared || !writable || leaf.pfn === mm.kernel.zeroPfn) bits &= ~PteBits.WRITE;
-    (updates ??= []).push(vpn, bits);
-  });
-  const found = updates as number[] | null; // (assigned in the callback: no narrowing to null)
+  // The visitor is one module-level function reading module-level state (set
+  // here, cleared after): no closure to allocate per call.
+  cpMm = mm;
+  cpBase = vmaPageBits(mm, vma.flags);
+  cpShared = (vma.flags & VM.SHARED) !== 0;
+  cpWritable = (vma.flags & VM.WRITE) !== 0;
+  cpUpdates = null; // vpn, bits, … (made only if a leaf is found)
+  mm.pageTable.forEachLeaf(start, end, changeProtectionLeaf);
+  const found = cpUpdates as number[] | null; // (assigned in the callback: no narrowing to null)
+  cpMm = null;
+  cpUpdates = null;
   if (found === null) return;
   for (let i = 0; i < found.length; i += 2) mm.pageTable.setBits(found[i]!, found[i + 1]!);
+}
+
+let cpMm: MmStruct | null = null;
+let cpBase = 0;
+let cpShared = false;
+let cpWritable = false;
+let cpUpdates: number[] | null = null;
+
+/** {@link changeProtection}'s work on one leaf entry: the new bits, queued. */
+function changeProtectionLeaf(vpn: number, leaf: PteView): void {
+  const mm = cpMm!;
+  let bits = cpBase | (leaf.bits & (PteBits.ACCESSED | PteBits.DIRTY | PteBits.SPECIAL));
+  const desc = mm.kernel.page(leaf.pfn);
+  const exclusiveAnon =
+    desc !== undefined && (desc.kind === PageKind.ANON || (desc.kind === PageKind.HUGETLB && desc.inode === undefined));
+  if (cpWritable && !cpShared && exclusiveAnon && leaf.bits & PteBits.DIRTY) bits |= PteBits.WRITE;
+  else if (!cpShared || !cpWritable || leaf.pfn === mm.kernel.zeroPfn) bits &= ~PteBits.WRITE;
+  (cpUpdates ??= []).push(vpn, bits);
 }
 
 /** The VMA that covers the range after the last successful {@link mprotectFixup} (Linux's `*pprev`). */

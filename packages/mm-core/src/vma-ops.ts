@@ -19,18 +19,20 @@ export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow:
     if (err) return err;
   }
   const piece = mm.vmaCache.dup(vma);
+  if (newBelow) piece.end = vpn;
+  else {
+    piece.start = vpn;
+    piece.pgoff += vpn - vma.start;
+  }
+  // As Linux: `->open` on the new VMA, then the old one shrinks and one store puts both in place.
+  piece.ops?.open?.(piece);
   if (newBelow) {
-    piece.end = vpn;
     vma.pgoff += vpn - vma.start;
     vma.start = vpn;
   } else {
-    piece.start = vpn;
-    piece.pgoff += vpn - vma.start;
     vma.end = vpn;
   }
-  mm.vmas.updated(vma);
-  piece.ops?.open?.(piece);
-  mm.vmas.insertBeside(piece, vma, newBelow);
+  mm.vmas.storeSplit(vma, piece, newBelow);
   return 0;
 }
 
@@ -100,9 +102,8 @@ export function removeVma(mm: MmStruct, vma: Vma): void {
   mm.vmaCache.retire(vma);
 }
 
-/** Drop a VMA that a merge absorbed: it leaves the tree; its file reference goes. */
-function absorb(mm: MmStruct, vma: Vma): void {
-  mm.vmas.remove(vma);
+/** Release a VMA that a merge absorbed (already out of the tree, see `VmaTree.storeExpanded`): its file reference goes. */
+function released(mm: MmStruct, vma: Vma): void {
   vma.file?.put();
   mm.vmaCache.retire(vma);
 }
@@ -113,16 +114,18 @@ function absorb(mm: MmStruct, vma: Vma): void {
  */
 export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate, justExpand = false): Vma | null {
   if (c.flags & VM_SPECIAL) return null;
-  const prev = mm.vmas.prevOf(c.start);
-  const after = mm.vmas.findVma(c.start);
+  const tree = mm.vmas;
+  const after = tree.findVma(c.start);
+  // The VMA before the range: the one before `after` when `after` lies above the start (one search).
+  const prev = after !== undefined && after.start >= c.start ? tree.prev(after) : tree.prevOf(c.start);
   const next = !justExpand && after && after.start >= c.end ? after : undefined;
   const left = canMergeLeft(prev, c);
   const right = canMergeRight(next, c, prev, left);
   if (left && right) {
     prev.end = next.end;
-    mm.vmas.updated(prev);
+    tree.storeExpanded(prev, 0, 1);
     if (!prev.anonVma && next.anonVma) prev.anonVma = next.anonVma;
-    absorb(mm, next);
+    released(mm, next);
     return prev;
   }
   if (left) {
@@ -161,40 +164,49 @@ export function vmaModifyFlags(mm: MmStruct, vma: Vma, start: number, end: numbe
   return vma;
 }
 
+/** The candidate {@link vmaMergeExistingRange} fills in (it drops its references before returning). */
+const existingCandidate: MergeCandidate = { start: 0, end: 0, flags: 0, file: null, pgoff: 0, anonVma: null, middle: null };
+
 /** `vma_merge_existing_range`: merge a changed part of `vma` into `prev` and/or `next`. */
 function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: number, newFlags: number): Vma | null {
   if (newFlags & VM_SPECIAL) return null;
   const leftSide = start === vma.start;
   const rightSide = end === vma.end;
   if (!leftSide && !rightSide) return null; // strictly inside: neither neighbour touches the range
-  const c: MergeCandidate = {
-    start,
-    end,
-    flags: newFlags,
-    file: vma.file,
-    pgoff: vma.pgoffOf(start),
-    anonVma: vma.anonVma,
-    middle: vma,
-  };
+  // The candidate in a reused object (nothing here re-enters): no allocation per call.
+  const c = existingCandidate;
+  const pgoff = vma.pgoffOf(start);
+  c.start = start;
+  c.end = end;
+  c.flags = newFlags;
+  c.file = vma.file;
+  c.pgoff = pgoff;
+  c.anonVma = vma.anonVma;
+  c.middle = vma;
   const prev = leftSide ? mm.vmas.prev(vma) : undefined;
   const next = rightSide ? mm.vmas.next(vma) : undefined;
   const left = leftSide && canMergeLeft(prev, c);
   const right = rightSide && canMergeRight(next, c, prev, left);
+  c.file = null;
+  c.anonVma = null;
+  c.middle = null;
   if (!left && !right) return null;
   if (left && right) {
     prev!.end = next!.end;
-    mm.vmas.updated(prev!);
+    mm.vmas.storeExpanded(prev!, 0, 2);
     if (!prev!.anonVma) prev!.anonVma = vma.anonVma ?? next!.anonVma;
-    absorb(mm, vma);
-    absorb(mm, next!);
+    released(mm, vma);
+    released(mm, next!);
     return prev!;
   }
   if (left) {
     if (!prev!.anonVma && vma.anonVma) prev!.anonVma = vma.anonVma;
     prev!.end = end;
-    mm.vmas.updated(prev!);
-    if (rightSide) absorb(mm, vma);
-    else {
+    if (rightSide) {
+      mm.vmas.storeExpanded(prev!, 0, 1);
+      released(mm, vma);
+    } else {
+      mm.vmas.updated(prev!);
       vma.pgoff += end - vma.start;
       vma.start = end;
       mm.vmas.updated(vma);
@@ -203,10 +215,12 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
   }
   if (!next!.anonVma && vma.anonVma) next!.anonVma = vma.anonVma;
   next!.start = start;
-  mm.vmas.updated(next!);
-  next!.pgoff = c.pgoff;
-  if (leftSide) absorb(mm, vma);
-  else {
+  next!.pgoff = pgoff;
+  if (leftSide) {
+    mm.vmas.storeExpanded(next!, 1, 0);
+    released(mm, vma);
+  } else {
+    mm.vmas.updated(next!);
     vma.end = start;
     mm.vmas.updated(vma);
   }

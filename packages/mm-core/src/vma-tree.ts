@@ -130,6 +130,8 @@ export class VmaTree {
   private count = 0;
   private allCache: Vma[] | null = null;
   private opsSinceCheck = 0;
+  /** The entry a search or {@link refOf} found last (a guess, checked before use; NIL is never a VMA). */
+  private hint = NIL;
 
   // Scratch results of aggregate().
   private aggMin = 0;
@@ -163,21 +165,50 @@ export class VmaTree {
     return t === NIL ? NIL : (t << LSHIFT) + this.lCount[t]! - 1;
   }
 
-  /** The entry of `vma` if it is linked in this tree, else NIL. */
+  /**
+   * The entry of `vma` if it is linked in this tree, else NIL. The entry last
+   * found is tried first (a merge or split asks for the VMA a search just
+   * returned, and for its neighbours): entries past a leaf's count are always
+   * cleared, so `lVma[hint] === vma` proves the VMA is linked there.
+   */
   private refOf(vma: Vma): number {
+    const lVma = this.lVma;
+    const h = this.hint;
+    if (lVma[h] === vma) return h;
     const leaf = vma.treeSlot;
     if (!(leaf > 0 && leaf < this.leafNextId)) return NIL;
     const base = leaf << LSHIFT;
     const end = base + this.lCount[leaf]!;
-    const lVma = this.lVma;
-    for (let r = base; r < end; r++) if (lVma[r] === vma) return r;
+    for (let r = base; r < end; r++) {
+      if (lVma[r] === vma) {
+        this.hint = r;
+        return r;
+      }
+    }
     return NIL;
   }
 
   // ---- queries -------------------------------------------------------------
 
-  /** The first entry with `end > vpn`, or NIL. */
+  /**
+   * The first entry with `end > vpn`, or NIL. The entry found last is tried
+   * first (mmap asks for the VMA above the gap it just found several times,
+   * munmap for the one it just mapped): it is the answer when it ends above
+   * `vpn` and the entry before it does not — O(1) instead of a descent.
+   */
   private refAfter(vpn: number): number {
+    const h = this.hint;
+    if (this.lVma[h] !== undefined && this.lEnd[h]! > vpn) {
+      const p = (h & LMASK) !== 0 ? h - 1 : this.prevRef(h);
+      if (p === NIL || this.lEnd[p]! <= vpn) return h;
+    }
+    const r = this.descendAfter(vpn);
+    if (r !== NIL) this.hint = r;
+    return r;
+  }
+
+  /** {@link refAfter} by a descent from the root. */
+  private descendAfter(vpn: number): number {
     let node = this.root;
     if (node === NIL) return NIL;
     const nMaxEnd = this.nMaxEnd;
@@ -210,14 +241,18 @@ export class VmaTree {
   findVma(vpn: number): Vma | undefined {
     if (VmaTree.checkMode !== 'off') this.check(true);
     const r = this.refAfter(vpn);
-    return r === NIL ? undefined : this.lVma[r];
+    if (r === NIL) return undefined;
+    this.hint = r;
+    return this.lVma[r];
   }
 
   /** `vma_lookup`: the VMA containing `vpn`, or undefined. */
   lookup(vpn: number): Vma | undefined {
     if (VmaTree.checkMode !== 'off') this.check(true);
     const r = this.refAfter(vpn);
-    return r !== NIL && this.lStart[r]! <= vpn ? this.lVma[r] : undefined;
+    if (r === NIL || this.lStart[r]! > vpn) return undefined;
+    this.hint = r;
+    return this.lVma[r];
   }
 
   /** The last VMA starting below `vpn` — `find_vma_prev`'s `prev` for a gap at `vpn`. */
@@ -361,12 +396,18 @@ export class VmaTree {
     // The top gap, clipped at both ends.
     let gapEnd = Math.min(top !== NIL ? lStart[top]! : Infinity, high);
     let gapStart = Math.max(topBelow !== NIL ? lEnd[topBelow]! : 0, low);
-    if (gapEnd - gapStart >= size) return gapEnd;
+    if (gapEnd - gapStart >= size) {
+      if (top !== NIL) this.hint = top; // the VMA above the gap: the caller's find_vma(end)
+      return gapEnd;
+    }
     if (topBelow === NIL || lEnd[topBelow]! <= low) return -1;
     // `bottom` is the first VMA ending above low: the gap below it is the last one looked at.
     const bottom = this.refAfter(low);
     const y = this.highestGapRef(this.root, this.height, lStart[topBelow]!, size);
-    if (y !== NIL && lStart[y]! > lStart[bottom]!) return lStart[y]!;
+    if (y !== NIL && lStart[y]! > lStart[bottom]!) {
+      this.hint = y;
+      return lStart[y]!;
+    }
     const bottomBelow = this.prevRef(bottom);
     gapEnd = lStart[bottom]!;
     gapStart = Math.max(bottomBelow !== NIL ? lEnd[bottomBelow]! : 0, low);
@@ -390,12 +431,18 @@ export class VmaTree {
     const bottomBelow = bottom === NIL ? this.lastRef() : this.prevRef(bottom);
     let gapStart = Math.max(bottomBelow !== NIL ? lEnd[bottomBelow]! : 0, low);
     let gapEnd = Math.min(bottom !== NIL ? lStart[bottom]! : Infinity, high);
-    if (gapEnd - gapStart >= size) return gapStart;
+    if (gapEnd - gapStart >= size) {
+      if (bottom !== NIL) this.hint = bottom; // the VMA above the gap
+      return gapStart;
+    }
     if (bottom === NIL || lEnd[bottom]! >= high) return -1;
     // `top`: the first VMA ending at or above high (NIL: none); it comes after `bottom`.
     const top = this.refEndingAtOrAbove(high);
     const y = this.lowestGapRef(this.root, this.height, lStart[bottom]!, size);
-    if (y !== NIL && (top === NIL || lStart[y]! < lStart[top]!)) return lEnd[this.prevRef(y)]!;
+    if (y !== NIL && (top === NIL || lStart[y]! < lStart[top]!)) {
+      this.hint = y;
+      return lEnd[this.prevRef(y)]!;
+    }
     const topBelow = top === NIL ? this.lastRef() : this.prevRef(top);
     gapStart = lEnd[topBelow]!;
     gapEnd = Math.min(top !== NIL ? lStart[top]! : Infinity, high);
@@ -469,6 +516,144 @@ export class VmaTree {
     if (VmaTree.checkMode !== 'off') this.check(false);
   }
 
+  /**
+   * `vma_merge`'s single store of the expanded VMA (`vma_iter_store` over the
+   * range it now covers, which overwrites the VMAs it absorbed): `vma` grew in
+   * place over the `below` VMAs right before it and the `above` VMAs right
+   * after it; those leave the tree and its key and gaps are refreshed. The
+   * same as removing each absorbed VMA then {@link updated}, but when they
+   * share `vma`'s leaf it is one shift and one refresh of the aggregates.
+   */
+  storeExpanded(vma: Vma, below: number, above: number): void {
+    const r = this.refOf(vma);
+    if (r === NIL) throw new Error(`VmaTree.storeExpanded: the VMA at ${vma.start} is not in the tree`);
+    const leaf = r >> LSHIFT;
+    const base = leaf << LSHIFT;
+    const n = this.lCount[leaf]!;
+    const lo = r - below;
+    const hi = r + above; // the last absorbed entry (or r)
+    const start = vma.start;
+    const end = vma.end;
+    const p = lo > base ? lo - 1 : this.prevRef(base);
+    const nx = hi + 1 < base + n ? hi + 1 : this.nextRef(base + n - 1);
+    if (
+      lo < base ||
+      hi >= base + n ||
+      (p !== NIL && this.lStart[p]! > start) ||
+      (nx !== NIL && this.lStart[nx]! < start)
+    ) {
+      // Across leaves (or a re-key): one VMA at a time.
+      for (let k = 0; k < below; k++) this.unlink(this.prevRef(this.refOf(vma)));
+      for (let k = 0; k < above; k++) this.unlink(this.nextRef(this.refOf(vma)));
+      this.updated(vma);
+      return;
+    }
+    const lStart = this.lStart;
+    const lEnd = this.lEnd;
+    const lGap = this.lGap;
+    const lVma = this.lVma;
+    for (let k = lo; k <= hi; k++) {
+      if (k === r) continue;
+      const gone = lVma[k]!;
+      if (gone.treeSlot === leaf) gone.treeSlot = 0;
+    }
+    lStart[lo] = start;
+    lEnd[lo] = end;
+    lGap[lo] = p === NIL ? -Infinity : start - lEnd[p]!;
+    lVma[lo] = vma;
+    const dropped = hi - lo;
+    if (dropped > 0) {
+      const last = base + n;
+      for (let k = hi + 1; k < last; k++) {
+        const to = k - dropped;
+        lStart[to] = lStart[k]!;
+        lEnd[to] = lEnd[k]!;
+        lGap[to] = lGap[k]!;
+        lVma[to] = lVma[k];
+      }
+      for (let k = last - dropped; k < last; k++) lVma[k] = undefined;
+      this.lCount[leaf] = n - dropped;
+      this.count -= dropped;
+      this.allCache = null;
+    }
+    this.hint = lo;
+    let after = nx;
+    if (after !== NIL) {
+      if (after >> LSHIFT === leaf) after -= dropped;
+      lGap[after] = lStart[after]! - end;
+    }
+    this.refreshLeaf(leaf);
+    if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    if (dropped > 0) this.mergeLeaf(leaf);
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  /**
+   * `__split_vma`'s store (`vma_complete` putting the new VMA beside the one it
+   * was cut from): `vma` was shrunk in place and `piece`, the part cut off,
+   * goes right below it (`below`) or right above. The same as
+   * {@link updated}(`vma`) then {@link insertBeside}(`piece`, `vma`, `below`),
+   * but when the leaf has room it is one shift and one refresh of the
+   * aggregates.
+   */
+  storeSplit(vma: Vma, piece: Vma, below: boolean): void {
+    if (this.refOf(piece) !== NIL) throw new Error(`VmaTree.storeSplit: the VMA at ${piece.start} is already in the tree`);
+    const r = this.refOf(vma);
+    const leaf = r >> LSHIFT;
+    const base = leaf << LSHIFT;
+    const n = this.lCount[leaf]!;
+    const first = below ? piece : vma;
+    const second = below ? vma : piece;
+    const p = r > base ? r - 1 : this.prevRef(r);
+    const nx = r + 1 < base + n ? r + 1 : this.nextRef(r);
+    if (
+      r === NIL ||
+      n === LCAP ||
+      (p !== NIL && this.lStart[p]! > first.start) ||
+      first.start > second.start ||
+      (nx !== NIL && this.lStart[nx]! < second.start)
+    ) {
+      this.updated(vma);
+      this.insertBeside(piece, vma, below);
+      return;
+    }
+    const lStart = this.lStart;
+    const lEnd = this.lEnd;
+    const lGap = this.lGap;
+    const lVma = this.lVma;
+    for (let k = base + n; k > r + 1; k--) {
+      lStart[k] = lStart[k - 1]!;
+      lEnd[k] = lEnd[k - 1]!;
+      lGap[k] = lGap[k - 1]!;
+      lVma[k] = lVma[k - 1];
+    }
+    const s1 = first.start;
+    const e1 = first.end;
+    const s2 = second.start;
+    const e2 = second.end;
+    lStart[r] = s1;
+    lEnd[r] = e1;
+    lGap[r] = p === NIL ? -Infinity : s1 - lEnd[p]!;
+    lVma[r] = first;
+    lStart[r + 1] = s2;
+    lEnd[r + 1] = e2;
+    lGap[r + 1] = s2 - e1;
+    lVma[r + 1] = second;
+    piece.treeSlot = leaf;
+    this.lCount[leaf] = n + 1;
+    this.count++;
+    this.allCache = null;
+    this.hint = below ? r + 1 : r;
+    let after = nx;
+    if (after !== NIL) {
+      if (after >> LSHIFT === leaf) after++;
+      lGap[after] = lStart[after]! - e2;
+    }
+    this.refreshLeaf(leaf);
+    if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
   private link(vma: Vma): void {
     const start = vma.start;
     this.count++;
@@ -504,7 +689,8 @@ export class VmaTree {
       }
     }
     if (this.lCount[leaf] === LCAP) {
-      const right = this.splitLeaf(leaf);
+      // Appending at the end of a full leaf (address spaces mostly grow in order): keep it full.
+      const right = this.splitLeaf(leaf, pos === LCAP ? LCAP - 1 : LCAP >> 1);
       const half = this.lCount[leaf]!;
       if (pos > half) {
         leaf = right;
@@ -686,10 +872,14 @@ export class VmaTree {
     }
   }
 
-  /** Split a full leaf: its upper half moves to a new leaf on its right, which is returned. */
-  private splitLeaf(leaf: number): number {
+  /**
+   * Split a full leaf: all but its first `half` entries move to a new leaf on
+   * its right, which is returned. Half and half, except for an append at the
+   * end, where the full leaf keeps all but one (a B+tree filled in address
+   * order then has full leaves, not half-empty ones: half the cache lines).
+   */
+  private splitLeaf(leaf: number, half: number): number {
     const right = this.allocLeaf();
-    const half = LCAP >> 1;
     const from = (leaf << LSHIFT) + half;
     const to = right << LSHIFT;
     const moved = LCAP - half;
@@ -731,7 +921,9 @@ export class VmaTree {
       this.root = parent;
       this.height++;
     } else if (this.nCount[parent] === ICAP) {
-      const right = this.splitInner(parent);
+      // As for leaves: a child appended after the last keeps the full node full.
+      const last = (isLeaf ? this.lSlot[after]! : this.nSlot[after]!) === (parent << ISHIFT) + ICAP - 1;
+      const right = this.splitInner(parent, last ? ICAP - 1 : ICAP >> 1);
       if ((isLeaf ? this.lParent[after] : this.nParent[after]) === right) parent = right;
     }
     const s = (isLeaf ? this.lSlot[after]! : this.nSlot[after]!) + 1;
@@ -773,11 +965,10 @@ export class VmaTree {
     return depth === this.height - 1;
   }
 
-  /** Split a full inner node: its upper half of children moves to a new node on its right, returned. */
-  private splitInner(node: number): number {
+  /** Split a full inner node: all but its first `half` children move to a new node on its right, returned. */
+  private splitInner(node: number, half: number): number {
     const leaves = this.childrenAreLeaves(node);
     const right = this.allocInner();
-    const half = ICAP >> 1;
     const from = (node << ISHIFT) + half;
     const to = right << ISHIFT;
     const moved = ICAP - half;

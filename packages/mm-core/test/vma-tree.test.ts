@@ -152,6 +152,22 @@ class Pair {
     this.tree.remove(vma);
   }
 
+  /** A split in one store (splitVmaUnchecked): shrink `vma` in place, put `piece` beside it. */
+  storeSplit(vma: Vma, start: number, end: number, piece: Vma, below: boolean): void {
+    vma.start = start;
+    vma.end = end;
+    this.ref.insert(piece);
+    this.tree.storeSplit(vma, piece, below);
+  }
+
+  /** A merge in one store (vma_merge): `vma` grows to `[start, end)` over `gone`, its neighbours. */
+  storeExpanded(vma: Vma, start: number, end: number, gone: readonly Vma[], below: number, above: number): void {
+    for (const g of gone) this.ref.remove(g);
+    vma.start = start;
+    vma.end = end;
+    this.tree.storeExpanded(vma, below, above);
+  }
+
   /** Change a linked VMA's bounds in place, as vma-ops does, then tell the tree. */
   reshape(vma: Vma, start: number, end: number): void {
     vma.start = start;
@@ -193,8 +209,9 @@ class Pair {
 type Op =
   | { kind: 'insert'; start: number; len: number }
   | { kind: 'remove'; pick: number }
-  | { kind: 'split'; pick: number; at: number; newBelow: boolean }
+  | { kind: 'split'; pick: number; at: number; newBelow: boolean; fused: boolean }
   | { kind: 'mergeNext'; pick: number }
+  | { kind: 'absorb'; pick: number; below: number; above: number }
   | { kind: 'grow'; pick: number; down: number; up: number }
   | { kind: 'shrink'; pick: number; fromStart: number; fromEnd: number }
   | { kind: 'query'; a: number; b: number; size: number };
@@ -206,8 +223,12 @@ const opArbFor = (space: number, maxLen: number): fc.Arbitrary<Op> =>
   fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('insert' as const), start: fc.integer({ min: 0, max: space }), len: fc.integer({ min: 1, max: maxLen }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('split' as const), pick: fc.nat(), at: fc.nat(), newBelow: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('split' as const), pick: fc.nat(), at: fc.nat(), newBelow: fc.boolean(), fused: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('mergeNext' as const), pick: fc.nat() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('absorb' as const), pick: fc.nat(), below: fc.nat({ max: 2 }), above: fc.nat({ max: 3 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('grow' as const), pick: fc.nat(), down: fc.integer({ min: 0, max: 30 }), up: fc.integer({ min: 0, max: 30 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('shrink' as const), pick: fc.nat(), fromStart: fc.nat({ max: 10 }), fromEnd: fc.nat({ max: 10 }) }) },
   {
@@ -239,7 +260,12 @@ function apply(pair: Pair, op: Op): void {
       const v = pick(op.pick);
       if (!v || v.end - v.start < 2) break;
       const at = v.start + 1 + (op.at % (v.end - v.start - 1));
-      if (op.newBelow) {
+      if (op.fused) {
+        // The same split through VmaTree.storeSplit (one store).
+        const piece = op.newBelow ? anon(v.start, at) : anon(at, v.end);
+        if (op.newBelow) pair.storeSplit(v, at, v.end, piece, true);
+        else pair.storeSplit(v, v.start, at, piece, false);
+      } else if (op.newBelow) {
         const piece = anon(v.start, at);
         pair.reshape(v, at, v.end);
         pair.insertBeside(piece, v, true);
@@ -257,6 +283,20 @@ function apply(pair: Pair, op: Op): void {
       if (!v || !n) break;
       pair.reshape(v, v.start, n.end);
       pair.remove(n);
+      break;
+    }
+    case 'absorb': {
+      // vma_merge in one store: the VMA grows over up to `below` neighbours before it and `above` after it.
+      const v = pick(op.pick);
+      if (!v) break;
+      const i = vmas.indexOf(v);
+      const lo = Math.max(0, i - op.below);
+      const hi = Math.min(vmas.length - 1, i + op.above);
+      const start = vmas[lo]!.start;
+      const end = vmas[hi]!.end;
+      const gone = [...vmas.slice(lo, i), ...vmas.slice(i + 1, hi + 1)];
+      pair.storeExpanded(v, start, end, gone, i - lo, hi - i);
+      for (const g of gone) expect(pair.tree.has(g)).toBe(false);
       break;
     }
     case 'grow': {
