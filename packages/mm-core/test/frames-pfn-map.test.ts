@@ -2,6 +2,38 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PfnMap, PfnOrderMap } from '../src/frames/buddy.js';
 
+/** The part of the Map API both frame maps implement (`get` answers -1 for a missing key). */
+interface FrameMap {
+  readonly size: number;
+  get(pfn: number): number;
+  set(pfn: number, value: number): void;
+  delete(pfn: number): boolean;
+}
+
+/** Random set/delete sequences on `make()` and on a Map agree on every answer, size and value. */
+function behavesLikeAMap(make: () => FrameMap, key: fc.Arbitrary<number>, value: fc.Arbitrary<number>): void {
+  const op = fc.tuple(fc.boolean(), key, value);
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+      const m = make();
+      const model = new Map<number, number>();
+      for (const [isSet, k, v] of ops) {
+        if (isSet) {
+          m.set(k, v);
+          model.set(k, v);
+        } else {
+          expect(m.delete(k)).toBe(model.delete(k));
+        }
+        if (m.size !== model.size) return false;
+      }
+      for (const [k, v] of model) if (m.get(k) !== v) return false;
+      for (const [, k] of ops) if (!model.has(k) && m.get(k) !== -1) return false;
+      return true;
+    }),
+    { numRuns: 300 },
+  );
+}
+
 describe('PfnMap (the allocators\' struct-page metadata)', () => {
   it('behaves like a Map under random set/delete, with keys above 2^32 and colliding runs', () => {
     const key = fc.oneof(
@@ -10,26 +42,7 @@ describe('PfnMap (the allocators\' struct-page metadata)', () => {
       fc.integer({ min: 0, max: 63 }).map((k) => 2 ** 33 + k * 2 ** 18),
       fc.integer({ min: 0, max: 2 ** 40 }),
     );
-    const op = fc.tuple(fc.boolean(), key, fc.nat({ max: 1e6 }));
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
-        const m = new PfnMap();
-        const model = new Map<number, number>();
-        for (const [isSet, k, v] of ops) {
-          if (isSet) {
-            m.set(k, v);
-            model.set(k, v);
-          } else {
-            expect(m.delete(k)).toBe(model.delete(k));
-          }
-          if (m.size !== model.size) return false;
-        }
-        for (const [k, v] of model) if (m.get(k) !== v) return false;
-        for (const [, k] of ops) if (!model.has(k) && m.get(k) !== -1) return false;
-        return true;
-      }),
-      { numRuns: 300 },
-    );
+    behavesLikeAMap(() => new PfnMap(), key, fc.nat({ max: 1e6 }));
   });
 });
 
@@ -41,25 +54,6 @@ describe('PfnOrderMap (the buddy allocator\'s orders of allocated blocks)', () =
       fc.integer({ min: 0, max: 63 }).map((k) => 2 ** 33 + k * 2 ** 18),
       fc.integer({ min: 0, max: 2 ** 40 }),
     );
-    const op = fc.tuple(fc.boolean(), key, fc.integer({ min: 0, max: 40 }));
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
-        const m = new PfnOrderMap();
-        const model = new Map<number, number>();
-        for (const [isSet, k, v] of ops) {
-          if (isSet) {
-            m.set(k, v);
-            model.set(k, v);
-          } else {
-            expect(m.delete(k)).toBe(model.delete(k));
-          }
-          if (m.size !== model.size) return false;
-        }
-        for (const [k, v] of model) if (m.get(k) !== v) return false;
-        for (const [, k] of ops) if (!model.has(k) && m.get(k) !== -1) return false;
-        return true;
-      }),
-      { numRuns: 300 },
-    );
+    behavesLikeAMap(() => new PfnOrderMap(), key, fc.integer({ min: 0, max: 40 }));
   });
 });
