@@ -11,6 +11,7 @@ import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind, type MemMap } from './page.js';
 import { putMappedPage, zapRange } from './rmap.js';
+import { PMD_PAGES } from './unmapped-area.js';
 import { VmFault, type Vma } from './vma.js';
 import { vmaModifyFlags } from './vma-ops.js';
 import { VM, VM_SPECIAL } from './vm-flags.js';
@@ -240,6 +241,9 @@ function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice
     return 0;
   }
   zapRange(mm, start, end, vma);
+  // CONFIG_PT_RECLAIM (x86-64, 6.14+): a MADV_DONTNEED zap of at least PMD_SIZE frees the PTE
+  // tables it left empty (zap_pte_range → try_to_free_pte), so a THP may fault there again.
+  if (end - start >= PMD_PAGES && !(vma.flags & VM.HUGETLB)) mm.pageTable.freeEmptyTables(start, end);
   return 0;
 }
 

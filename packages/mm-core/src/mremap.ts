@@ -10,7 +10,7 @@ import { mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './ac
 import { mmPopulate } from './gup.js';
 import type { MmStruct } from './mm.js';
 import { doMunmap } from './munmap.js';
-import { getUnmappedArea } from './unmapped-area.js';
+import { getUnmappedArea, PMD_PAGES } from './unmapped-area.js';
 import type { Vma } from './vma.js';
 import { vmaMergeNewRange } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK } from './vm-flags.js';
@@ -244,13 +244,37 @@ function prepareTables(mm: MmStruct, from: number, to: number, len: number): boo
   return true;
 }
 
-/** `move_page_tables`: move the entries of `[from, from+len)` to `to`. */
-function movePageTables(mm: MmStruct, from: number, to: number, len: number): void {
+/**
+ * The source blocks of a move that Linux moves as one PMD entry
+ * (`move_huge_pmd`, or `move_normal_pmd` for a PTE table): 2 MiB blocks wholly
+ * inside `[from, from+len)`, with source and destination equally PMD-aligned,
+ * that have a table while the destination PMD is none. Their source PMD is
+ * none afterwards (a THP may fault there again); a block moved entry by entry
+ * (`move_ptes`) keeps its emptied PTE table. Called before the destination
+ * tables are prepared. (Found by tools/fuzz/kernel; probe fuzz-probe-thp-table.)
+ * @see mm/mremap.c move_page_tables, move_pgt_entry
+ */
+function pmdMovedBlocks(mm: MmStruct, from: number, to: number, len: number): number[] {
+  const pt = mm.pageTable;
+  const blocks: number[] = [];
+  if (pt.hasTable === undefined || (to - from) % PMD_PAGES !== 0) return blocks;
+  for (let b = Math.ceil(from / PMD_PAGES) * PMD_PAGES; b + PMD_PAGES <= from + len; b += PMD_PAGES) {
+    if (pt.hasTable(b, 9) && !pt.hasTable(b - from + to, 9)) blocks.push(b);
+  }
+  return blocks;
+}
+
+/**
+ * `move_page_tables`: move the entries of `[from, from+len)` to `to`; the
+ * source blocks in `wholeBlocks` ({@link pmdMovedBlocks}) lose their tables.
+ */
+function movePageTables(mm: MmStruct, from: number, to: number, len: number, wholeBlocks: readonly number[]): void {
   const pt = mm.pageTable;
   const leaves: Array<[number, number, number, number]> = [];
   pt.forEachLeaf(from, from + len, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.order, leaf.bits]));
   for (const [vpn] of leaves) pt.unmap(vpn);
   for (const [vpn, pfn, order, bits] of leaves) pt.map(vpn - from + to, pfn, order, bits);
+  for (const b of wholeBlocks) pt.freeEmptyTables(b, b + PMD_PAGES);
   // Guard markers travel with the page tables.
   if (mm.guards.size !== 0) {
     const moved = [...mm.guards].filter((v) => v >= from && v < from + len);
@@ -280,6 +304,7 @@ function moveVma(mm: MmStruct, r: Remap): number {
   // memory it moves everything back and mremap fails with ENOMEM, the source
   // untouched. Allocate them before anything changes (a failed map in
   // movePageTables lost the pages it had just unmapped).
+  const wholeBlocks = pmdMovedBlocks(mm, r.addr, r.newAddr, r.oldLen);
   if (!prepareTables(mm, r.addr, r.newAddr, r.oldLen)) {
     if (r.charged) vmUnacctMemory(mm, r.charged);
     return -Errno.ENOMEM;
@@ -288,7 +313,7 @@ function moveVma(mm: MmStruct, r: Remap): number {
   const vmaStart = vma.start;
   const newVma = copyVma(mm, vma, r.newAddr, r.newLen, pgoff);
   if (vmaStart >= newVma.start && vmaStart < newVma.end) vma = newVma;
-  movePageTables(mm, r.addr, r.newAddr, r.oldLen);
+  movePageTables(mm, r.addr, r.newAddr, r.oldLen, wholeBlocks);
   // clear_vma_resv_huge_pages (copy_vma_and_data): a private hugetlb VMA's
   // reservation map now belongs to the copy. The source VMA — all of it, not
   // only the part that moved — forgets it, so unmapping the source does not

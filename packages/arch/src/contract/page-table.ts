@@ -90,6 +90,15 @@ export interface PageTable {
    * @see mm/hugetlb.c huge_pte_alloc
    */
   allocTables?(vpn: number, order: number): boolean;
+  /**
+   * True if the entry that would hold a `2^order` leaf covering `vpn` points
+   * to a lower-level table instead of being empty or a leaf — for order 9,
+   * `!pmd_none(*pmd)` with a PTE table below (a fault may then only map small
+   * pages there). Optional: without it, callers treat an empty range as if it
+   * had no table.
+   * @see include/linux/pgtable.h pmd_none
+   */
+  hasTable?(vpn: number, order: number): boolean;
   /** The leaf covering `vpn`, or null if none (absent, or an empty slot). */
   lookup(vpn: number): PteView | null;
   /** Replace the {@link PteBits} of the leaf covering `vpn`; no-op if there is none. */

@@ -353,6 +353,21 @@ export class X86PageTable implements PageTable {
     return t;
   }
 
+  /** {@link PageTable.hasTable}: the entry for an order-`order` leaf at `vpn` points to a table. */
+  hasTable(vpn: number, order: number): boolean {
+    if (!(vpn >= 0 && vpn < this.limit)) return false;
+    const target = this.levels - 1 - order / 9;
+    let t = this.root;
+    for (let d = 0; d <= target; d++) {
+      const i = (vpn * this.invScales[d]!) & 511;
+      const c = t.children?.[i];
+      if (c === undefined) return false;
+      if (d === target) return true;
+      t = c;
+    }
+    return false;
+  }
+
   /** Re-encode the leaf covering `vpn` with new bits (`set_pte_at` of `pte_modify`); no-op if none. */
   setBits(vpn: number, bits: number): void {
     const t = this.locate(vpn);
