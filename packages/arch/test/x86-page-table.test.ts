@@ -25,6 +25,24 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
     expect(pt.lookup(0x12345)).toBeNull();
   });
 
+  it('hasTable tells a PTE table below a PMD entry from an empty entry and from a huge leaf (pmd_none)', () => {
+    const pt = new X86PageTable(new TestFrames(), levels);
+    const block = 512 * 0x3ff; // a 2 MiB-aligned vpn
+    expect(pt.hasTable(block, 9)).toBe(false);
+    pt.map(block + 7, 1, 0, RW);
+    expect(pt.hasTable(block, 9)).toBe(true);
+    expect(pt.hasTable(block + 511, 9)).toBe(true); // any vpn of the block
+    expect(pt.hasTable(block + 512, 9)).toBe(false); // the next block has none
+    pt.unmap(block + 7);
+    expect(pt.hasTable(block, 9)).toBe(true); // emptied, not freed
+    pt.freeEmptyTables(block, block + 512);
+    expect(pt.hasTable(block, 9)).toBe(false);
+    pt.map(block, 512, 9, RW); // a PMD leaf: no table below it
+    expect(pt.hasTable(block, 9)).toBe(false);
+    expect(pt.hasTable(block, 18)).toBe(true); // the PMD table itself, below the PUD entry
+    expect(pt.hasTable(-1, 9)).toBe(false);
+  });
+
   it('maps, looks up and unmaps a 4 KiB page, allocating one table per level', () => {
     const frames = new TestFrames();
     const pt = new X86PageTable(frames, levels);
