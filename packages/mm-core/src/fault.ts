@@ -222,6 +222,8 @@ function doFaultAround(mm: MmStruct, vma: Vma, vpn: number): void {
     const pgoff = vma.pgoffOf(v);
     if (pgoff > lastIndex) break;
     if (mm.pageTable.lookup(v)) continue;
+    // A guard marker is a non-none PTE (PTE_MARKER_GUARD): filemap_map_pages skips it. (Found by tools/fuzz/kernel.)
+    if (mm.guards.size !== 0 && mm.guards.has(v)) continue;
     const pfn = ops.cachedPage(vma, pgoff);
     if (pfn >= 0) mapFilePage(mm, vma, v, pfn, false);
   }
