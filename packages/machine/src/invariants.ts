@@ -81,6 +81,7 @@ const VM = { ...VmImport };
 const PageKind = { ...PageKindImport };
 const LAZYFREE = PageFlagsImport.LAZYFREE;
 const DIRTY = PageFlagsImport.DIRTY;
+const MLOCKED = PageFlagsImport.MLOCKED;
 const VM_ACCESS_FLAGS = ACCESS_IMPORT;
 const VM_IGNORE_MERGE = IGNORE_MERGE_IMPORT;
 const VM_SPECIAL = SPECIAL_IMPORT;
@@ -225,6 +226,8 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     if (desc.kind !== PageKind.ANON && memmap.testFlag(pfn, LAZYFREE)) v(`${at()}: lazily freeable but not anonymous`);
     // PG_dirty is kept only for page-cache pages (anonymous ones are dirty by nature).
     if (desc.kind !== PageKind.FILE && memmap.testFlag(pfn, DIRTY)) v(`${at()}: marked dirty but not a page-cache page`);
+    // PG_mlocked only on pages that can be on an LRU list (anonymous or page cache).
+    if (desc.kind !== PageKind.ANON && desc.kind !== PageKind.FILE && memmap.testFlag(pfn, MLOCKED)) v(`${at()}: mlocked but neither anonymous nor page cache`);
     switch (desc.kind) {
       case PageKind.ZERO:
         zeroPages++;

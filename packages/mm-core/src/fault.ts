@@ -11,11 +11,11 @@ import { PteBits } from '@mmsim/arch';
 import { mayExpandVm, mlockFutureOk, vmEnoughMemory } from './accounting.js';
 import { rlimitPages } from './config.js';
 import type { MmStruct } from './mm.js';
-import { AnonVma, PageKind } from './page.js';
+import { AnonVma, PageFlags, PageKind } from './page.js';
 import { putMappedPage } from './rmap.js';
 import { PMD_PAGES, STACK_GUARD_GAP } from './unmapped-area.js';
 import { VmFault, type Vma } from './vma.js';
-import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
+import { VM, VM_ACCESS_FLAGS, VM_SPECIAL } from './vm-flags.js';
 
 /**
  * What a user access ended in. `SIGKILL` stands for Linux's out-of-memory
@@ -121,6 +121,7 @@ function mapAnonBlock(mm: MmStruct, vma: Vma, vpn: number, pfn: number, order: n
     }
   }
   mm.kernel.memmap.addMapcount(pfn, n);
+  if ((vma.flags & (VM.LOCKED | VM_SPECIAL)) === VM.LOCKED) mm.kernel.memmap.setFlag(pfn, PageFlags.MLOCKED, true); // mlock_new_folio
   return true;
 }
 
@@ -193,7 +194,9 @@ function mapFilePage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, write: bo
   if (write) bits |= PteBits.DIRTY;
   if (!mm.pageTable.map(vpn, pfn, 0, bits)) return false;
   const memmap = mm.kernel.memmap;
-  memmap.addMapcount(memmap.find(pfn), 1);
+  const head = memmap.find(pfn);
+  memmap.addMapcount(head, 1);
+  if ((vma.flags & (VM.LOCKED | VM_SPECIAL)) === VM.LOCKED) memmap.setFlag(head, PageFlags.MLOCKED, true); // mlock_vma_folio
   return true;
 }
 

@@ -185,6 +185,7 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
     const head = memmap.find(pfn);
     if (head < 0 || memmap.kind(head) !== PageKind.FILE || memmap.order(head) !== 0 || memmap.mapcount(head) !== 1) continue;
+    if (memmap.testFlag(head, PageFlags.MLOCKED)) continue; // unevictable: shrink_folio_list keeps it
     // Read before the unmap, which may free the page (and its descriptor).
     const inode = memmap.inode(head);
     const index = memmap.index(head);
@@ -197,6 +198,7 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
     }
   }
   for (const t of splitPartialThps(mm, start, end)) {
+    if (memmap.testFlag(t.head, PageFlags.MLOCKED)) continue; // unevictable
     if (!isLazyfree(memmap, t.head)) {
       splitAnonThp(mm, t, t.at);
       continue;
@@ -213,6 +215,7 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
     const head = exclusiveAnonPage(mm, pfn);
     if (head < 0 || !(droppable || isLazyfree(memmap, head))) continue;
+    if (memmap.testFlag(head, PageFlags.MLOCKED)) continue; // unevictable: reclaim cannot discard it
     if (!droppable && bits & PteBits.DIRTY) {
       setLazyfree(memmap, head, false);
       continue;

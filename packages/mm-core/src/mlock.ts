@@ -9,6 +9,7 @@ import { canDoMlock } from './accounting.js';
 import { rlimitPages } from './config.js';
 import { mmPopulate } from './gup.js';
 import type { MmStruct } from './mm.js';
+import { PageFlags, PageKind } from './page.js';
 import type { Vma } from './vma.js';
 import { vmaModifyFlags } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
@@ -29,7 +30,20 @@ function mlockFixup(mm: MmStruct, vma: Vma, start: number, end: number, newFlags
   else if (oldFlags & VM.LOCKED) pages = 0;
   mm.lockedVm += pages;
   r.flags = newFlags;
+  // mlock_vma_pages_range: the pages already mapped are mlocked or munlocked with the VMA.
+  if ((newFlags ^ oldFlags) & VM.LOCKED) setMlocked(mm, start, end, (newFlags & VM.LOCKED) !== 0);
   return 0;
+}
+
+/** `mlock_folio` / `munlock_folio` for every page mapped in `[start, end)` (not the zero page). */
+export function setMlocked(mm: MmStruct, start: number, end: number, on: boolean): void {
+  const memmap = mm.kernel.memmap;
+  mm.pageTable.forEachLeaf(start, end, (_vpn, leaf) => {
+    const head = memmap.find(leaf.pfn);
+    if (head < 0) return;
+    const kind = memmap.kind(head);
+    if (kind === PageKind.ANON || kind === PageKind.FILE) memmap.setFlag(head, PageFlags.MLOCKED, on);
+  });
 }
 
 /** `apply_vma_lock_flags`. */

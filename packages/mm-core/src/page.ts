@@ -50,6 +50,14 @@ export const PageFlags = {
    * no swap, `shmem_writeout` cannot clean it, so reclaim keeps it cached.
    */
   DIRTY: 2,
+  /**
+   * `PG_mlocked`: mapped into a `VM_LOCKED` VMA (`mlock_new_folio`,
+   * `mlock_folio`), so on the unevictable list: reclaim (`MADV_PAGEOUT`)
+   * leaves it alone. Cleared by munlock (`munlock_folio`) and when a locked
+   * VMA unmaps it — not when `VM_LOCKED` is merely cleared from a VMA, as
+   * `mremap(MREMAP_DONTUNMAP)` does for the old one.
+   */
+  MLOCKED: 4,
 } as const;
 
 /**

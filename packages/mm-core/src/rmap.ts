@@ -8,6 +8,7 @@ import { PteBits } from '@mmsim/arch';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind } from './page.js';
 import type { Vma } from './vma.js';
+import { VM } from './vm-flags.js';
 
 /** Called by hugetlbfs to release hugetlb pages whose last mapping went away. */
 export interface HugetlbPageRelease {
@@ -35,9 +36,11 @@ export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
 export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): void {
   const pt = mm.pageTable;
   const leaves: Array<[number, number]> = [];
+  const locked = vma !== undefined && (vma.flags & VM.LOCKED) !== 0;
   pt.forEachLeaf(start, end, (vpn, leaf) => {
     leaves.push([vpn, leaf.pfn]);
     if (leaf.bits & PteBits.DIRTY) markFileDirty(mm, leaf.pfn);
+    if (locked) munlockFilePage(mm, leaf.pfn);
   });
   for (const [vpn, pfn] of leaves) {
     pt.unmap(vpn);
@@ -51,6 +54,13 @@ export function markFileDirty(mm: MmStruct, pfn: number): void {
   const memmap = mm.kernel.memmap;
   const head = memmap.find(pfn);
   if (head >= 0 && memmap.kind(head) === PageKind.FILE) memmap.setFlag(head, PageFlags.DIRTY, true);
+}
+
+/** `munlock_vma_folio` as a locked VMA unmaps a page-cache page (an anonymous one is freed with its flags). */
+function munlockFilePage(mm: MmStruct, pfn: number): void {
+  const memmap = mm.kernel.memmap;
+  const head = memmap.find(pfn);
+  if (head >= 0 && memmap.kind(head) === PageKind.FILE) memmap.setFlag(head, PageFlags.MLOCKED, false);
 }
 
 /** `free_pgtables` for a range that no longer has VMAs. */
