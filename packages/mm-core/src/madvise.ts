@@ -244,9 +244,13 @@ function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice
     return 0;
   }
   zapRange(mm, start, end, vma);
-  // CONFIG_PT_RECLAIM (x86-64, 6.14+): a MADV_DONTNEED zap of at least PMD_SIZE frees the PTE
-  // tables it left empty (zap_pte_range → try_to_free_pte), so a THP may fault there again.
-  if (end - start >= PMD_PAGES && !(vma.flags & VM.HUGETLB)) mm.pageTable.freeEmptyTables(start, end);
+  // CONFIG_PT_RECLAIM (x86-64, 6.14+): zap_pte_range frees a PTE table it left empty
+  // (try_to_free_pte) when it zapped the table's whole 2 MiB (reclaim_pt_is_enabled on the
+  // PMD-clipped range), so a THP may fault there again; a partly zapped table stays.
+  // (Probes fuzz-probe-thp-table and fuzz-probe-thp-dontneed-partial, recorded.)
+  const lo = Math.ceil(start / PMD_PAGES) * PMD_PAGES;
+  const hi = Math.floor(end / PMD_PAGES) * PMD_PAGES;
+  if (lo < hi && !(vma.flags & VM.HUGETLB)) mm.pageTable.freeEmptyTables(lo, hi);
   return 0;
 }
 
