@@ -640,6 +640,10 @@ export interface HostProbe {
   readonly faultAroundBytes: number | undefined;
   /** Current mount points. */
   readonly mountPoints: ReadonlySet<string>;
+  /** `/proc/meminfo`: `MemTotal`, `SwapTotal` and `Committed_AS` in kB (0 where unknown). */
+  readonly memTotalKb?: number;
+  readonly swapTotalKb?: number;
+  readonly committedAsKb?: number;
 }
 
 const HUGETLBFS_PAGESIZES: Readonly<Record<string, number>> = { '2M': 2048, '2048K': 2048, '1G': 1048576, '1024M': 1048576 };
@@ -721,6 +725,14 @@ export function cannotRecordReason(probe: HostProbe, scenario: Trace): string | 
     if (!touched.has(kb)) continue;
     if (p.total !== p.free || p.rsvd !== 0 || p.surp !== 0) {
       return `${kb}kB huge pages are in use on this host (total=${p.total} free=${p.free} rsvd=${p.rsvd} surp=${p.surp}); the counters would not be the scenario's`;
+    }
+  }
+  if (c.overcommit_memory === 2 && probe.memTotalKb && probe.committedAsKb) {
+    // __vm_enough_memory under OVERCOMMIT_NEVER: nothing more can be committed once Committed_AS
+    // passes CommitLimit — the recorder's own processes (mount, the executor) would fail first.
+    const limit = Math.floor((probe.memTotalKb * c.overcommit_ratio) / 100) + (probe.swapTotalKb ?? 0);
+    if (probe.committedAsKb > limit) {
+      return `the scenario has overcommit_memory=2 (overcommit_ratio=${c.overcommit_ratio}), but this host has already committed ${probe.committedAsKb} kB (Committed_AS), more than the CommitLimit of ${limit} kB that would give: every new allocation, the recorder's own too, would fail with ENOMEM`;
     }
   }
   if (probe.lsmMmapMinAddr !== undefined && probe.lsmMmapMinAddr !== c.lsm_mmap_min_addr) {
@@ -976,6 +988,9 @@ export function probeHost(): HostProbe {
     lsmMmapMinAddr: process.platform === 'linux' ? lsmMmapMinAddr() : undefined,
     faultAroundBytes: fault === undefined ? undefined : Number(fault.trim()),
     mountPoints: process.platform === 'linux' ? currentMountPoints() : new Set(),
+    memTotalKb: meminfoKb('MemTotal'),
+    swapTotalKb: meminfoKb('SwapTotal'),
+    committedAsKb: meminfoKb('Committed_AS'),
   };
 }
 

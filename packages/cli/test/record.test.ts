@@ -412,12 +412,28 @@ const PROBE: HostProbe = {
   lsmMmapMinAddr: 65536n,
   faultAroundBytes: undefined,
   mountPoints: new Set(['/', '/proc', '/dev/shm']),
+  memTotalKb: 24731708,
+  swapTotalKb: 0,
+  committedAsKb: 1_000_000,
 };
 
 describe('cannotRecordReason', () => {
   const t = scenario();
   it('accepts a host that can record', () => {
     expect(cannotRecordReason(PROBE, t)).toBeUndefined();
+  });
+
+  it('refuses overcommit_memory=2 when the host has already committed more than that CommitLimit', () => {
+    const strict = scenario(SCENARIO.replace(/overcommit_memory=\d/, 'overcommit_memory=2'));
+    expect(strict.header.config.overcommit_memory).toBe(2);
+    const ratio = strict.header.config.overcommit_ratio;
+    const limit = Math.floor((24731708 * ratio) / 100);
+    expect(cannotRecordReason({ ...PROBE, committedAsKb: limit - 1 }, strict)).toBeUndefined();
+    expect(cannotRecordReason({ ...PROBE, committedAsKb: 68_038_284 }, strict)).toBe(
+      `the scenario has overcommit_memory=2 (overcommit_ratio=${ratio}), but this host has already committed 68038284 kB (Committed_AS), more than the CommitLimit of ${limit} kB that would give: every new allocation, the recorder's own too, would fail with ENOMEM`,
+    );
+    // Other overcommit modes do not care.
+    expect(cannotRecordReason({ ...PROBE, committedAsKb: 68_038_284 }, t)).toBeUndefined();
   });
 
   it.each([
