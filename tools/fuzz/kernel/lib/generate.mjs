@@ -550,13 +550,14 @@ export class ScenarioGenerator {
     return `poke(${hex(this.accessAddr())}, 0x${this.rng.range(1, 255).toString(16)})`;
   }
   rss() {
-    // Not in the heap: its Rss includes the executor's own pages (static glibc's TLS), which
-    // no header can tell the model.
+    // Not in the heap or any other mapping of the executor's own (its image, [vdso], [vvar],
+    // the stack): their Rss includes pages the executor itself touched (static glibc's TLS,
+    // the vDSO it called), which no header can tell the model.
     const h = this.heapRange();
-    const inHeap = (x) => h && x >= h[0] && x < h[1] + 4n * PAGE;
+    const executors = (x) => (h && x >= h[0] && x < h[1] + 4n * PAGE) || this.ctx.ranges.some(([s, e]) => x >= s && x < e);
     let a = this.accessAddr();
-    for (let i = 0; i < 4 && inHeap(a); i++) a = this.accessAddr();
-    if (inHeap(a)) return null;
+    for (let i = 0; i < 4 && executors(a); i++) a = this.accessAddr();
+    if (executors(a)) return null;
     return `rss(${hex(a)})`;
   }
   hugepages() {
