@@ -39,8 +39,8 @@ export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): v
   const locked = vma !== undefined && (vma.flags & VM.LOCKED) !== 0;
   pt.forEachLeaf(start, end, (vpn, leaf) => {
     leaves.push([vpn, leaf.pfn]);
-    if (leaf.bits & PteBits.DIRTY) markFileDirty(mm, leaf.pfn);
-    if (locked) munlockFilePage(mm, leaf.pfn);
+    const dirty = (leaf.bits & PteBits.DIRTY) !== 0;
+    if (dirty || locked) zapFilePageFlags(mm, leaf.pfn, dirty, locked);
   });
   for (const [vpn, pfn] of leaves) {
     pt.unmap(vpn);
@@ -49,18 +49,17 @@ export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): v
   }
 }
 
-/** `folio_mark_dirty` of a page-cache page whose PTE was dirty as it is zapped (anonymous pages need no flag). */
-export function markFileDirty(mm: MmStruct, pfn: number): void {
+/**
+ * What zapping a page-cache page's PTE leaves on its folio: `folio_mark_dirty`
+ * for a dirty PTE, `munlock_vma_folio` when a locked VMA unmaps it (an
+ * anonymous page needs neither: it is freed with its flags).
+ */
+function zapFilePageFlags(mm: MmStruct, pfn: number, dirty: boolean, munlock: boolean): void {
   const memmap = mm.kernel.memmap;
   const head = memmap.find(pfn);
-  if (head >= 0 && memmap.kind(head) === PageKind.FILE) memmap.setFlag(head, PageFlags.DIRTY, true);
-}
-
-/** `munlock_vma_folio` as a locked VMA unmaps a page-cache page (an anonymous one is freed with its flags). */
-function munlockFilePage(mm: MmStruct, pfn: number): void {
-  const memmap = mm.kernel.memmap;
-  const head = memmap.find(pfn);
-  if (head >= 0 && memmap.kind(head) === PageKind.FILE) memmap.setFlag(head, PageFlags.MLOCKED, false);
+  if (head < 0 || memmap.kind(head) !== PageKind.FILE) return;
+  if (dirty) memmap.setFlag(head, PageFlags.DIRTY, true);
+  if (munlock) memmap.setFlag(head, PageFlags.MLOCKED, false);
 }
 
 /** `free_pgtables` for a range that no longer has VMAs. */
