@@ -4,7 +4,7 @@
  * tools/bench/native.mjs (`cc -O2`). Each workload runs warm-up rounds, then
  * ROUNDS timed rounds of N operations; it prints one line per workload:
  *
- *   <workload> <V or -> <median ns/op> <rounds> <ops per round> <maps>
+ *   <workload> <V or -> <median ns/op> <rounds> <ops per round> <maps> <ns/op of each round...>
  *
  * or `skip <workload> <V or -> <reason...>` when it cannot run here.
  *
@@ -77,9 +77,11 @@ static char *make_region(long v) {
 static void report(const char *name, long v, double *samples, long ops) {
   long maps = count_maps();
   if (v >= 0)
-    printf("%s %ld %.3f %d %ld %ld\n", name, v, median(samples, rounds), rounds, ops, maps);
+    printf("%s %ld %.3f %d %ld %ld", name, v, median(samples, rounds), rounds, ops, maps);
   else
-    printf("%s - %.3f %d %ld %ld\n", name, median(samples, rounds), rounds, ops, maps);
+    printf("%s - %.3f %d %ld %ld", name, median(samples, rounds), rounds, ops, maps);
+  for (int r = 0; r < rounds; r++) printf(" %.3f", samples[r]);
+  printf("\n");
   fflush(stdout);
 }
 

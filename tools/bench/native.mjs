@@ -102,7 +102,8 @@ export function prepareHost(maxV) {
 
 /**
  * Run the native workloads: `specs` are `name` or `name:V`. Returns a map
- * from `name` / `name:V` to `{ ns, rounds, ops, maps }` or `{ missing: reason }`.
+ * from `name` / `name:V` to `{ ns, rounds, ops, maps, samples }` (samples: ns/op
+ * of each timed round) or `{ missing: reason }`.
  */
 export function runNative(binary, specs, rounds, timeoutMs) {
   const out = new Map();
@@ -120,7 +121,7 @@ export function runNative(binary, specs, rounds, timeoutMs) {
       continue;
     }
     const key = f[1] === '-' ? f[0] : `${f[0]}:${f[1]}`;
-    out.set(key, { ns: Number(f[2]), rounds: Number(f[3]), ops: Number(f[4]), maps: Number(f[5]) });
+    out.set(key, { ns: Number(f[2]), rounds: Number(f[3]), ops: Number(f[4]), maps: Number(f[5]), samples: f.slice(6).map(Number) });
   }
   for (const s of specs) if (!out.has(s)) out.set(s, { missing: `no result from the native program (exit ${r.status}${r.signal ? `, ${r.signal}` : ''})` });
   return out;

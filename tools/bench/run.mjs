@@ -5,7 +5,7 @@
 //
 //   npm run bench                 a table
 //   npm run bench -- --json       one JSON object per line
-//   options: --rounds=N (11)  --warmup=N (3)  --only=REGEX  --no-native  --no-scale  --quick
+//   options: --rounds=N (11)  --warmup=N (3)  --segments=N (= rounds)  --only=REGEX  --no-native  --no-scale  --quick
 //
 // See docs/performance.md for what each workload does and how it is measured.
 
@@ -28,6 +28,7 @@ const json = flag('json');
 const quick = flag('quick');
 const rounds = Number(option('rounds', quick ? 3 : 11));
 const warmup = Number(option('warmup', quick ? 1 : 3));
+const segments = Number(option('segments', quick ? 1 : rounds));
 const only = option('only', null);
 const VS = quick ? [16, 1024] : [16, 1024, 16384, 60000];
 
@@ -93,7 +94,10 @@ const started = performance.now();
 const info = machineInfo();
 emit(info);
 say(`mmsim benchmark — ${info.cpu}, ${info.nproc} CPUs, Node ${info.node}, ${info.os}, load ${info.loadavg.join(' ')}`);
-say(`harness: tinybench, ${warmup} warm-up + ${rounds} timed rounds per workload, median ns per operation\n`);
+say(
+  `harness: tinybench, ${rounds} timed rounds per workload in ${segments} segment(s) taken in turn with the native side ` +
+    `(${warmup} warm-up rounds per segment), median ns per operation\n`,
+);
 
 // The workload list: [name, V or null].
 const plan = [];
@@ -102,83 +106,124 @@ for (const v of VS) plan.push(['mprotect_split_merge', v]);
 plan.push(['anon_fault_4k', null], ['hugetlb_map_fault_unmap_2m', null], ['tlb_hit_read', null]);
 const selected = plan.filter(([name, v]) => !only || new RegExp(only).test(v === null ? name : `${name}:${v}`));
 
-// ---- native side ----
-let native = new Map();
+// ---- both sides, interleaved ----
+// The host is a shared machine whose speed changes by up to 2× from one
+// second to the next (another tenant on the sibling hyper-thread, frequency):
+// a native run followed minutes later by the model run would compare two
+// different machines. So each workload's rounds are split into SEGMENTS, and
+// the native program and the model take turns (N M, M N, N M …); each side's
+// figure is the median of all its rounds, and both were timed in the same
+// stretches of time.
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+/** `rounds` split into `segments` near-equal positive parts. */
+const splitRounds = (total, parts) => {
+  const k = Math.max(1, Math.min(parts, total));
+  return Array.from({ length: k }, (_, i) => Math.floor(total / k) + (i < total % k ? 1 : 0));
+};
+
 let nativeMissing = flag('no-native') ? 'skipped (--no-native)' : nativeUnavailable();
+let binary = null;
 if (!nativeMissing && selected.length > 0) {
-  let binary;
   try {
     binary = buildNative();
   } catch (e) {
     nativeMissing = `the C compiler failed on tools/bench/native.c: ${e.message}`;
-  }
-  if (binary) {
-    const maxV = Math.max(0, ...selected.map(([, v]) => v ?? 0));
-    const host = prepareHost(maxV);
-    try {
-      const specs = [];
-      for (const [name, v] of selected) {
-        const key = v === null ? name : `${name}:${v}`;
-        if (name === 'hugetlb_map_fault_unmap_2m' && host.notes.hugetlb) native.set(key, { missing: host.notes.hugetlb });
-        else if (v !== null && 2 * v + 2 + 200 > host.mapLimit) native.set(key, { missing: host.notes.maxMapCount });
-        else specs.push(key);
-      }
-      for (const [k, r] of runNative(binary, specs, rounds, 240_000)) native.set(k, r);
-      // A shared host: another process may have changed the sysctls under us. Set them again and retry once.
-      const failed = specs.filter((k) => native.get(k)?.missing?.includes('Cannot allocate memory'));
-      if (failed.length > 0) {
-        const again = prepareHost(maxV);
-        try {
-          for (const [k, r] of runNative(binary, failed, rounds, 240_000)) {
-            native.set(k, r.missing ? { missing: `${r.missing}; nr_hugepages=${readSysctl('nr_hugepages')}, max_map_count=${readSysctl('max_map_count')} after the run` } : r);
-          }
-        } finally {
-          again.restore();
-        }
-      }
-    } finally {
-      host.restore();
-    }
   }
 }
 if (nativeMissing) {
   emit({ kind: 'native-missing', reason: nativeMissing });
   say(`native column missing: ${nativeMissing}\n`);
 }
+const maxV = Math.max(0, ...selected.map(([, v]) => v ?? 0));
+const host = binary ? prepareHost(maxV) : null;
 
-// ---- model side ----
-const results = [];
-for (const [name, v] of selected) {
-  const key = v === null ? name : `${name}:${v}`;
-  const r = MODEL_WORKLOADS[name](v, rounds, warmup);
-  const nat = native.get(key);
-  const row = {
-    kind: 'workload',
-    name,
-    v,
-    model_ns: r.nsPerOp,
-    model_maps: r.maps,
-    native_ns: nat?.ns ?? null,
-    native_maps: nat?.maps ?? null,
-    native_missing: nat?.missing ?? (nativeMissing || null),
-    rounds: r.rounds,
-    ops_per_round: r.ops,
-  };
-  if (name === 'tlb_hit_read') {
-    row.baseline = 'Uint8Array';
-    row.uint8array_ns = r.plain.nsPerOp;
-    row.peek_ns = r.viaPeek.nsPerOp;
-    row.tlb_hit_rate = r.tlbHitRate;
-    row.native_c_read_ns = nat?.ns ?? null;
-    row.ratio = r.nsPerOp / r.plain.nsPerOp;
-    row.target = TARGET.tlb_hit_read;
-  } else {
-    row.ratio = row.native_ns ? r.nsPerOp / row.native_ns : null;
-    row.target = TARGET[name];
+/** One segment of the native side: `{ samples, maps }` or `{ missing }`. */
+function nativeSegment(name, v, key, n) {
+  if (name === 'hugetlb_map_fault_unmap_2m' && host.notes.hugetlb) return { missing: host.notes.hugetlb };
+  if (v !== null && 2 * v + 2 + 200 > host.mapLimit) return { missing: host.notes.maxMapCount };
+  let r = runNative(binary, [key], n, 240_000).get(key);
+  if (r.missing?.includes('Cannot allocate memory')) {
+    // A shared host: another process may have changed the sysctls under us. Set them again and retry once.
+    const again = prepareHost(maxV);
+    try {
+      r = runNative(binary, [key], n, 240_000).get(key);
+      if (r.missing) r = { missing: `${r.missing}; nr_hugepages=${readSysctl('nr_hugepages')}, max_map_count=${readSysctl('max_map_count')} after the run` };
+    } finally {
+      again.restore();
+    }
   }
-  row.met = row.ratio === null ? null : row.ratio <= row.target;
-  results.push(row);
-  emit(row);
+  return r;
+}
+
+const results = [];
+try {
+  for (const [name, v] of selected) {
+    const key = v === null ? name : `${name}:${v}`;
+    // tlb_hit_read's baseline (a Uint8Array read) runs inside the model's own measurement; the C read is only shown.
+    const parts = name === 'tlb_hit_read' ? [rounds] : splitRounds(rounds, segments);
+    const modelSamples = [];
+    const nativeSamples = [];
+    let r = null;
+    let nat = binary ? null : { missing: nativeMissing };
+    parts.forEach((n, i) => {
+      const runModel = () => {
+        r = MODEL_WORKLOADS[name](v, n, warmup);
+        modelSamples.push(...r.samples);
+      };
+      const runNativeSide = () => {
+        if (nat?.missing) return;
+        const seg = nativeSegment(name, v, key, n);
+        if (seg.missing) nat = { missing: seg.missing };
+        else {
+          nativeSamples.push(...(seg.samples?.length ? seg.samples : [seg.ns]));
+          nat = { maps: seg.maps };
+        }
+      };
+      if (i % 2 === 0) {
+        runNativeSide();
+        runModel();
+      } else {
+        runModel();
+        runNativeSide();
+      }
+    });
+    const modelNs = median(modelSamples);
+    const nativeNs = nat?.missing ? null : median(nativeSamples);
+    const row = {
+      kind: 'workload',
+      name,
+      v,
+      model_ns: modelNs,
+      model_maps: r.maps,
+      native_ns: nativeNs,
+      native_maps: nat?.maps ?? null,
+      native_missing: nat?.missing ?? null,
+      rounds: modelSamples.length,
+      segments: parts.length,
+      ops_per_round: r.ops,
+    };
+    if (name === 'tlb_hit_read') {
+      row.baseline = 'Uint8Array';
+      row.uint8array_ns = r.plain.nsPerOp;
+      row.peek_ns = r.viaPeek.nsPerOp;
+      row.tlb_hit_rate = r.tlbHitRate;
+      row.native_c_read_ns = nativeNs;
+      row.ratio = modelNs / r.plain.nsPerOp;
+      row.target = TARGET.tlb_hit_read;
+    } else {
+      row.ratio = nativeNs ? modelNs / nativeNs : null;
+      row.target = TARGET[name];
+    }
+    row.met = row.ratio === null ? null : row.ratio <= row.target;
+    results.push(row);
+    emit(row);
+  }
+} finally {
+  host?.restore();
 }
 
 if (!json && results.length > 0) {
