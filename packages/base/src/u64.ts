@@ -58,6 +58,18 @@ export function u64ToSafeNumber(value: bigint): number {
   return hi < 0x200000 ? hi * 4294967296 + U64_HALVES[LO]! : -1;
 }
 
+/**
+ * The bigint of an exact integer in [0, 2^53) — an address or length the
+ * model computed in numbers, on its way back to the system-call boundary.
+ * The same value as `BigInt(n)`, which V8 converts in its runtime for a
+ * number above 2^31 (about twice the cost of this store and load).
+ */
+export function safeNumberToU64(n: number): bigint {
+  U64_HALVES[LO] = n >>> 0;
+  U64_HALVES[HI] = (n / 4294967296) >>> 0;
+  return U64_SCRATCH[0]!;
+}
+
 /** `ALIGN(x, a)` modulo 2^64 for a power-of-two `a` (may wrap to 0, as in C). */
 export function alignUp64(value: bigint, alignment: bigint): bigint {
   return (value + alignment - 1n) & ~(alignment - 1n) & U64_MAX;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { s32, u32, u64ToSafeNumber } from '../src/u64.js';
+import { s32, safeNumberToU64, u32, u64ToSafeNumber } from '../src/u64.js';
 
 describe('allocation-free u64 conversions', () => {
   const anyBigint = fc.oneof(
@@ -25,6 +25,18 @@ describe('allocation-free u64 conversions', () => {
         const u = BigInt.asUintN(64, v);
         expect(u64ToSafeNumber(v)).toBe(u < 1n << 53n ? Number(u) : -1);
       }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('safeNumberToU64 is BigInt(n) for every exact integer in [0, 2^53)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 0, max: 2 ** 32 }), fc.maxSafeNat(), fc.constantFrom(0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1)),
+        (n) => {
+          expect(safeNumberToU64(n)).toBe(BigInt(n));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

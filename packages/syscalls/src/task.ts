@@ -4,6 +4,7 @@
  * @see include/linux/sched.h struct task_struct
  */
 
+import { safeNumberToU64 } from '@mmsim/base';
 import type { FdTable, Vfs } from '@mmsim/fs';
 import type { MmStruct } from '@mmsim/mm-core';
 
@@ -24,6 +25,6 @@ export function isSysError(result: SysResult): boolean {
 
 /** Convert a kernel-internal result (vpn or `-errno`) to a byte address result. */
 export function pagesToResult(result: number): SysResult {
-  // result * 4096 is exact (a page number times a power of two), and one BigInt() is cheaper than a shift.
-  return result < 0 ? BigInt(result) : BigInt(result * 4096);
+  // result * 4096 is exact (a page number below 2^41 times a power of two).
+  return result < 0 ? BigInt(result) : safeNumberToU64(result * 4096);
 }
