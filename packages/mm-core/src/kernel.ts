@@ -64,18 +64,17 @@ export class MmKernel {
     (this.config as { -readonly [P in keyof KernelConfig]: KernelConfig[P] })[key] = value;
   }
 
-  /** The working `mmap_min_addr` in pages, rounded up (`PAGE_ALIGN(mmap_min_addr)`). */
+  /** The working `mmap_min_addr` in pages, rounded up (`PAGE_ALIGN(mmap_min_addr)`): `vm_unmapped_area`'s floor, the fault check. */
   get mmapMinPages(): number {
-    // Cached per value (a sysctl write may change it): a bigint shift on every mmap is measurable.
-    const bytes = this.mmapMinAddr;
-    if (bytes !== this.mmapMinPagesFor) {
-      this.mmapMinPagesCache = Number((bytes + 0xfffn) >> 12n);
-      this.mmapMinPagesFor = bytes;
-    }
-    return this.mmapMinPagesCache;
+    return this.workingMinPages.of(this.mmapMinAddr);
   }
-  private mmapMinPagesFor = -1n;
-  private mmapMinPagesCache = 0;
+  /** `dac_mmap_min_addr` (the sysctl alone, without the LSM's value) in pages, rounded up: `cap_mmap_addr`'s limit. */
+  get dacMmapMinPages(): number {
+    return this.dacMinPages.of(this.config.mmapMinAddr);
+  }
+  // Both converted once per value (a sysctl write may change them): a bigint shift on every mmap is measurable.
+  private readonly workingMinPages = new PagesOfBytes();
+  private readonly dacMinPages = new PagesOfBytes();
 
   /**
    * Allocate a zeroed block of `2^order` frames for `kind` and describe it, or
@@ -126,5 +125,19 @@ export class MmKernel {
    */
   page(pfn: number): PageDesc | undefined {
     return this.memmap.get(pfn);
+  }
+}
+
+/** `PAGE_ALIGN(bytes) >> PAGE_SHIFT` of a byte count that rarely changes, converted once per value. */
+class PagesOfBytes {
+  private forBytes = -1n;
+  private pages = 0;
+
+  of(bytes: bigint): number {
+    if (bytes !== this.forBytes) {
+      this.pages = bytes <= 0n ? 0 : Number((bytes + 0xfffn) >> 12n);
+      this.forBytes = bytes;
+    }
+    return this.pages;
   }
 }

@@ -31,18 +31,6 @@ export function vmEndGap(vma: Vma): number {
   return vma.end;
 }
 
-/** `(addr << PAGE_SHIFT) < mmap_min_addr` for a page number, on numbers when the limit is below 2^53. */
-function belowMmapMinAddr(vpn: number, minAddr: bigint): boolean {
-  if (minAddr !== cachedMinAddr) {
-    // vpn * 4096 < minAddr  ⟺  vpn < ⌈minAddr / 4096⌉ (cached per value: a sysctl may change it)
-    cachedMinAddr = minAddr;
-    cachedMinPages = minAddr <= 0n ? 0 : Number((minAddr + 0xfffn) >> 12n);
-  }
-  return vpn < cachedMinPages;
-}
-let cachedMinAddr = 0n;
-let cachedMinPages = 0;
-
 /** `unmapped_area_topdown` / `unmapped_area` on one address space. @see mm/vma.c */
 export function vmUnmappedArea(mm: MmStruct, info: VmUnmappedAreaInfo): number {
   const length = info.length + info.alignMask + info.startGap;
@@ -206,6 +194,7 @@ function getUnmappedAreaBody(mm: MmStruct, file: VmFile | null, addr: bigint, le
   }
   if (result < 0) return result;
   if (result > taskSize - length) return -Errno.ENOMEM;
-  if (!mm.limits.privileged && belowMmapMinAddr(result, mm.kernel.config.mmapMinAddr)) return -Errno.EPERM;
+  // security_mmap_addr → cap_mmap_addr: below dac_mmap_min_addr without CAP_SYS_RAWIO (vpn < ⌈min / 4096⌉ ⟺ vpn·4096 < min).
+  if (!mm.limits.privileged && result < mm.kernel.dacMmapMinPages) return -Errno.EPERM;
   return result;
 }
