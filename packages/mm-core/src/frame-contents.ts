@@ -20,12 +20,21 @@
  *   only the span of it that was ever written (each slot records the lowest
  *   and highest byte written since it was last zeroed), so a page that got a
  *   few bytes costs a few bytes to clear, not a 4 KiB memset.
+ * - line slots ({@link LineArena}): a frame whose non-zero bytes all lie in
+ *   one 64-byte line (the common first touch: a store into a fresh page) is
+ *   kept as that line alone, in a dense arena of lines, until a non-zero
+ *   byte goes to another line, a fill or copy needs the page, or a read
+ *   wants it cached: then it moves to a page slot ("promotion"). A page slot
+ *   per first touch means one host page per simulated page, i.e. a host TLB
+ *   and cache miss per fault (~200 ns of a ~550 ns anonymous fault); 64
+ *   lines share a host page.
  * - a read cache in front of the directory: a direct-mapped table of
  *   {@link READ_CACHE_FRAMES} frames (by `pfn` modulo its size) holding each
  *   cached frame's arena byte offset, so that a repeated read of a stored
  *   frame is a tag compare, a typed-array read and the byte. It holds
- *   only frames stored in the arena, and is updated wherever a frame's slot
- *   changes (attach, clear, shrink).
+ *   only frames stored in the arena's page slots (a line frame that is
+ *   read gets promoted, see `readLine`), and is updated wherever a frame's
+ *   slot changes (attach, promotion, clear, shrink).
  *
  * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(bytes
  * of it written)); `clearRange` O(frames stored in the range + chunks spanned);
@@ -47,6 +56,96 @@ const SPARE_CHUNKS = 16;
 /** Frames the read cache holds (a power of two): the TLB's reach, 2 MiB of 4 KiB pages. */
 export const READ_CACHE_FRAMES = 512;
 const READ_CACHE_MASK = READ_CACHE_FRAMES - 1;
+/** Bytes per line slot (log2): a cache line. */
+const LINE_SHIFT = 6;
+const LINE_BYTES = 1 << LINE_SHIFT;
+const LINE_MASK = LINE_BYTES - 1;
+/**
+ * Directory entries from here up name line slots (`LINE_TAG + slot`); below
+ * it, positive entries are page slots + 1 (at most 2^32 / 64 of them).
+ */
+const LINE_TAG = 2 ** 30;
+/** Reads of frames kept as lines between two promotions of the frames read (see readLine). */
+const READ_PROMOTE_BATCH = 64;
+/** The line arena's size limit in lines (1 GiB of lines): past it, frames get page slots. */
+const LINE_MAX_SLOTS = 2 ** 24;
+/** Initial line arena size in lines. */
+const LINE_MIN_SLOTS = 4096;
+/** Free line slots kept for reuse before the line arena shrinks (8 MiB of lines). */
+const LINE_KEEP_FREE_SLOTS = 1 << 17;
+
+/**
+ * The line slots of {@link PhysicalMemory}: 64-byte slots, each holding the
+ * one line of a frame that has non-zero bytes in that line only, in dense
+ * typed arrays (grown by doubling, shrunk when mostly free). A free slot is
+ * all zeros except the bytes a frame wrote, which {@link take} zeroes.
+ */
+class LineArena {
+  /** The lines' bytes: slot `s` at `s * 64`. */
+  bytes: Uint8Array = new Uint8Array(0);
+  /** The same memory as 8-byte words, to zero a line in eight stores. */
+  words: Float64Array = new Float64Array(0);
+  /** Per slot: which line of its frame it holds (byte offset >> 6). */
+  lineOf: Int32Array = new Int32Array(0);
+  /** Per slot: the frame stored there, or -1. */
+  pfnOf: Float64Array = new Float64Array(0);
+  /** Free slots (a stack; the lowest on top after a grow). */
+  free: Int32Array = new Int32Array(0);
+  freeTop = 0;
+  /** Slots the arena holds now. */
+  slots = 0;
+
+  /** A zeroed slot holding line `line` of frame `pfn`, or -1 when the arena is at its limit. */
+  take(pfn: number, line: number): number {
+    if (this.freeTop === 0 && !this.resize(Math.min(LINE_MAX_SLOTS, Math.max(LINE_MIN_SLOTS, 2 * this.slots)))) return -1;
+    const slot = this.free[--this.freeTop]!;
+    const words = this.words;
+    const w = slot << (LINE_SHIFT - 3);
+    for (let i = 0; i < LINE_BYTES >> 3; i++) words[w + i] = 0;
+    this.lineOf[slot] = line;
+    this.pfnOf[slot] = pfn;
+    return slot;
+  }
+
+  /** Give slot `slot` back (its bytes are zeroed when it is taken again). */
+  release(slot: number): void {
+    this.pfnOf[slot] = -1;
+    this.free[this.freeTop++] = slot;
+  }
+
+  /** True when so much of the arena is free that {@link PhysicalMemory} should compact it. */
+  wantsShrink(): boolean {
+    return this.freeTop > LINE_KEEP_FREE_SLOTS && 4 * (this.slots - this.freeTop) < this.slots;
+  }
+
+  /**
+   * Make the arena hold exactly `slots` slots, keeping those below (on a
+   * shrink the caller moved every slot in use there); false if it holds that
+   * many already. The free stack is rebuilt, lowest slot on top.
+   */
+  resize(slots: number): boolean {
+    if (slots === this.slots) return false;
+    const keep = Math.min(this.slots, slots);
+    const buffer = new ArrayBuffer(slots * LINE_BYTES);
+    const bytes = new Uint8Array(buffer);
+    bytes.set(this.bytes.subarray(0, keep * LINE_BYTES));
+    this.bytes = bytes;
+    this.words = new Float64Array(buffer);
+    const lineOf = new Int32Array(slots);
+    lineOf.set(this.lineOf.subarray(0, keep));
+    this.lineOf = lineOf;
+    const pfnOf = new Float64Array(slots).fill(-1);
+    pfnOf.set(this.pfnOf.subarray(0, keep));
+    this.pfnOf = pfnOf;
+    const free = new Int32Array(slots);
+    let top = 0;
+    for (let s = slots - 1; s >= 0; s--) if (pfnOf[s] === -1) free[top++] = s;
+    this.free = free;
+    this.freeTop = top;
+    this.slots = slots;
+    return true;
+  }
+}
 
 function canResize(): boolean {
   try {
@@ -64,7 +163,10 @@ type ResizableBuffer = ArrayBuffer & { resize(length: number): void };
 
 /** The bytes of simulated RAM, stored only for frames that were written. */
 export class PhysicalMemory {
-  /** Chunk → entry per frame: arena slot + 1, a negative overflow key, or 0 = nothing stored; undefined = chunk has nothing stored. */
+  /**
+   * Chunk → entry per frame: arena slot + 1, {@link LINE_TAG} + line slot, a
+   * negative overflow key, or 0 = nothing stored; undefined = chunk has nothing stored.
+   */
   private readonly dir: (Int32Array | undefined)[] = [];
   /** Stored frames per chunk. */
   private chunkStored: Int32Array = new Int32Array(16);
@@ -84,6 +186,13 @@ export class PhysicalMemory {
   /** Free slots (a stack). */
   private free: Int32Array = new Int32Array(0);
   private freeTop = 0;
+  /** Frames kept as one line (see the file comment). */
+  private readonly lines = new LineArena();
+  /** Whether frames may be kept as one line (pages larger than a line). */
+  private declare readonly lineMode: boolean;
+  /** Frames kept as lines that were read, to promote ({@link readLine}). */
+  private readonly readQueue = new Float64Array(READ_PROMOTE_BATCH);
+  private readQueued = 0;
   /** Pages that did not fit the arena (keys -1, -2, …). */
   private readonly overflow = new Map<number, Uint8Array>();
   /** Emptied directory chunks kept for reuse. */
@@ -108,10 +217,11 @@ export class PhysicalMemory {
     // with its value keeps an exact type for the JIT (see read).
     this.pageSize = pageSize;
     this.maxArenaBytes = maxArenaBytes;
+    this.lineMode = pageSize > LINE_BYTES;
     if (!(pageSize > 0 && 2 ** Math.round(Math.log2(pageSize)) === pageSize)) throw new RangeError(`page size ${pageSize} is not a power of two`);
   }
 
-  /** The slot (+1) holding frame `pfn`, or 0. */
+  /** The directory entry of frame `pfn` (a page slot + 1, a line, an overflow key), or 0. */
   private slotOf(pfn: number): number {
     const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
     const chunk = c < this.dir.length ? this.dir[c] : undefined;
@@ -136,6 +246,7 @@ export class PhysicalMemory {
     const chunk = this.dir[pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES)];
     if (chunk === undefined) return 0;
     const s = chunk[pfn & CHUNK_MASK]!;
+    if (s >= LINE_TAG) return this.readLine(pfn, offset, s);
     if (s > 0) {
       const at = (s - 1) * this.pageSize;
       const i = pfn & READ_CACHE_MASK;
@@ -146,12 +257,51 @@ export class PhysicalMemory {
     return s === 0 ? 0 : this.overflow.get(s)![offset]!;
   }
 
+  /**
+   * {@link read} of a frame kept as a line (entry `entry`), from the line.
+   * The frame is queued for promotion to a page slot, which the read cache
+   * can hold, so that the reads that follow (a program reads what it wrote)
+   * hit the cache; the queue is promoted every {@link READ_PROMOTE_BATCH}
+   * reads of line frames. Not promoted here and now: a promotion is much
+   * more code than a read, and V8 would inline it into {@link read} (it runs
+   * on every first read of a written page), making `read` too big to be
+   * inlined into a caller's read loop (which then ran at half speed).
+   */
+  private readLine(pfn: number, offset: number, entry: number): number {
+    this.readQueue[this.readQueued++] = pfn;
+    if (this.readQueued === READ_PROMOTE_BATCH) this.promoteQueued();
+    const slot = entry - LINE_TAG;
+    const lines = this.lines;
+    return lines.lineOf[slot] === offset >>> LINE_SHIFT ? lines.bytes[(slot << LINE_SHIFT) + (offset & LINE_MASK)]! : 0;
+  }
+
+  /** Promote the frames {@link readLine} queued that are still kept as lines. */
+  private promoteQueued(): void {
+    const n = this.readQueued;
+    this.readQueued = 0;
+    for (let q = 0; q < n; q++) {
+      const pfn = this.readQueue[q]!;
+      const s = this.slotOf(pfn);
+      if (s >= LINE_TAG) this.promote(pfn, s);
+    }
+  }
+
   /** Write one byte. */
   write(pfn: number, offset: number, value: number): void {
     let s = this.slotOf(pfn);
     if (s === 0) {
       if (value === 0) return;
-      s = this.attach(pfn);
+      s = this.attach(pfn, offset >>> LINE_SHIFT);
+    }
+    if (s >= LINE_TAG) {
+      const slot = s - LINE_TAG;
+      const lines = this.lines;
+      if (lines.lineOf[slot] === offset >>> LINE_SHIFT) {
+        lines.bytes[(slot << LINE_SHIFT) + (offset & LINE_MASK)] = value;
+        return;
+      }
+      if (value === 0) return; // a byte outside the line is zero already
+      s = this.promote(pfn, s);
     }
     if (s > 0) {
       this.arena[(s - 1) * this.pageSize + offset] = value;
@@ -172,7 +322,7 @@ export class PhysicalMemory {
     let s = this.slotOf(pfn);
     if (s === 0) {
       if (value === 0) return;
-      s = this.attach(pfn);
+      s = this.attach(pfn, -1);
     }
     // Clamp as TypedArray#fill on a page-sized array would.
     const size = this.pageSize;
@@ -180,6 +330,7 @@ export class PhysicalMemory {
     const stop = offset + length;
     const to = stop < 0 ? Math.max(size + stop, 0) : Math.min(stop, size);
     if (!(from < to)) return;
+    if (s >= LINE_TAG) s = this.promote(pfn, s);
     if (s > 0) {
       const at = (s - 1) * this.pageSize;
       this.arena.fill(value, at + from, at + to);
@@ -226,12 +377,29 @@ export class PhysicalMemory {
 
   /** Copy one frame's contents to another (`copy_user_highpage`). */
   copy(from: number, to: number): void {
-    if (this.slotOf(from) === 0) {
-      this.clear(to);
+    const src = this.slotOf(from);
+    if (src === 0 || from === to) {
+      if (src === 0) this.clear(to);
       return;
     }
-    if (this.slotOf(to) === 0) this.attach(to);
-    const dst = this.slotOf(to);
+    if (src >= LINE_TAG) {
+      // A line copies to a line (a copy-on-write of a page written in one line stays cheap).
+      this.clear(to);
+      // Looked up again: freeing `to`'s storage may have compacted the line arena.
+      const slot = this.slotOf(from) - LINE_TAG;
+      const lines = this.lines;
+      const line = lines.lineOf[slot]!;
+      const dst = this.attach(to, line);
+      const at = line << LINE_SHIFT;
+      const bytes = lines.bytes.subarray(slot << LINE_SHIFT, (slot + 1) << LINE_SHIFT);
+      if (dst >= LINE_TAG) lines.bytes.set(bytes, (dst - LINE_TAG) << LINE_SHIFT);
+      else this.page(dst).set(bytes, at);
+      if (dst > 0 && dst < LINE_TAG) this.written(dst - 1, at, at + LINE_BYTES);
+      return;
+    }
+    let dst = this.slotOf(to);
+    if (dst === 0) dst = this.attach(to, -1);
+    else if (dst >= LINE_TAG) dst = this.promote(to, dst);
     this.page(dst).set(this.page(this.slotOf(from)));
     if (dst > 0) this.written(dst - 1, 0, this.pageSize);
   }
@@ -241,9 +409,9 @@ export class PhysicalMemory {
     return this.stored;
   }
 
-  /** Bytes held for contents: the arena (slots in use and free) and overflow pages. */
+  /** Bytes held for contents: the arenas (slots in use and free) and overflow pages. */
   get contentBytes(): number {
-    return this.arena.length + this.overflow.size * this.pageSize;
+    return this.arena.length + this.lines.bytes.length + this.overflow.size * this.pageSize;
   }
 
   /** The bytes of a directory entry's page (a view; for copies). */
@@ -252,9 +420,58 @@ export class PhysicalMemory {
     return this.overflow.get(entry)!;
   }
 
-  /** Give a frame a zeroed page; returns its directory entry. */
-  private attach(pfn: number): number {
-    const entry = this.takeEntry(pfn);
+  /**
+   * Give a frame that stores nothing zeroed storage: line `line` of it alone
+   * if `line` ≥ 0 and the line arena has room, else a page. Returns its
+   * directory entry.
+   */
+  private attach(pfn: number, line: number): number {
+    const entry = line >= 0 ? this.takeLine(pfn, line) : this.takeEntry(pfn);
+    this.setEntry(pfn, entry);
+    this.stored++;
+    // The frame was not stored, so it was not cached; cache it if it is in the arena.
+    if (entry > 0 && entry < LINE_TAG) this.cache(pfn, entry);
+    return entry;
+  }
+
+  /** Put frame `pfn` in the read cache, at page slot entry `entry`. */
+  private cache(pfn: number, entry: number): void {
+    const i = pfn & READ_CACHE_MASK;
+    this.cachePfn[i] = pfn;
+    this.cacheAt[i] = (entry - 1) * this.pageSize;
+  }
+
+  /** A line slot entry for line `line` of `pfn` ({@link LINE_TAG} + slot), or a page entry if lines are off or full. */
+  private takeLine(pfn: number, line: number): number {
+    if (this.lineMode) {
+      const slot = this.lines.take(pfn, line);
+      if (slot >= 0) return LINE_TAG + slot;
+    }
+    return this.takeEntry(pfn);
+  }
+
+  /**
+   * Promote frame `pfn`, kept as line entry `entry`, to a page (slot or
+   * overflow) with the same bytes; returns the new entry.
+   */
+  private promote(pfn: number, entry: number): number {
+    const slot = entry - LINE_TAG;
+    const lines = this.lines;
+    const at = lines.lineOf[slot]! << LINE_SHIFT;
+    const page = this.takeEntry(pfn);
+    this.page(page).set(lines.bytes.subarray(slot << LINE_SHIFT, (slot + 1) << LINE_SHIFT), at);
+    if (page > 0) {
+      this.written(page - 1, at, at + LINE_BYTES);
+      this.cache(pfn, page);
+    }
+    this.setEntry(pfn, page);
+    lines.release(slot);
+    if (lines.wantsShrink()) this.shrinkLines();
+    return page;
+  }
+
+  /** Set frame `pfn`'s directory entry to a new non-zero `entry`, counting it in its chunk if it had none. */
+  private setEntry(pfn: number, entry: number): void {
     const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
     while (this.dir.length <= c) this.dir.push(undefined);
     if (c >= this.chunkStored.length) {
@@ -264,16 +481,9 @@ export class PhysicalMemory {
     }
     let chunk = this.dir[c];
     if (chunk === undefined) chunk = this.dir[c] = this.spareChunks.pop() ?? new Int32Array(CHUNK_FRAMES);
-    chunk[pfn & CHUNK_MASK] = entry;
-    this.chunkStored[c]!++;
-    this.stored++;
-    // The frame was not stored, so it was not cached; cache it if it is in the arena.
-    if (entry > 0) {
-      const i = pfn & READ_CACHE_MASK;
-      this.cachePfn[i] = pfn;
-      this.cacheAt[i] = (entry - 1) * this.pageSize;
-    }
-    return entry;
+    const k = pfn & CHUNK_MASK;
+    if (chunk[k] === 0) this.chunkStored[c]!++;
+    chunk[k] = entry;
   }
 
   /**
@@ -310,6 +520,11 @@ export class PhysicalMemory {
   private releaseEntry(entry: number): void {
     if (entry < 0) {
       this.overflow.delete(entry);
+      return;
+    }
+    if (entry >= LINE_TAG) {
+      this.lines.release(entry - LINE_TAG);
+      if (this.lines.wantsShrink()) this.shrinkLines();
       return;
     }
     const slot = entry - 1;
@@ -365,6 +580,26 @@ export class PhysicalMemory {
     for (let s = target - 1; s >= 0; s--) if (this.slotPfn[s] === -1) free[top++] = s;
     this.free = free;
     this.freeTop = top;
+  }
+
+  /** Move the lines in use to the front of the line arena and give the rest back, keeping some room. */
+  private shrinkLines(): void {
+    const lines = this.lines;
+    const live = lines.slots - lines.freeTop;
+    const target = Math.min(lines.slots, 2 ** Math.ceil(Math.log2(Math.max(live + (LINE_KEEP_FREE_SLOTS >> 1), LINE_MIN_SLOTS))));
+    if (target >= lines.slots) return;
+    let hole = 0;
+    for (let s = target; s < lines.slots; s++) {
+      const pfn = lines.pfnOf[s]!;
+      if (pfn === -1) continue;
+      while (lines.pfnOf[hole] !== -1) hole++;
+      lines.bytes.copyWithin(hole << LINE_SHIFT, s << LINE_SHIFT, (s + 1) << LINE_SHIFT);
+      lines.lineOf[hole] = lines.lineOf[s]!;
+      lines.pfnOf[hole] = pfn;
+      lines.pfnOf[s] = -1;
+      this.dir[pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES)]![pfn & CHUNK_MASK] = LINE_TAG + hole;
+    }
+    lines.resize(target);
   }
 
   /** Make the arena hold exactly `slots` slots, keeping the contents of those below. */

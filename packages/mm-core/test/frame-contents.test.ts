@@ -154,6 +154,76 @@ describe('PhysicalMemory', () => {
     }
   });
 
+  it('keeps a frame written in one line as that line, and gives it a page when it needs one', () => {
+    const mem = new PhysicalMemory();
+    const ref = new ReferenceMemory();
+    const write = (pfn: number, offset: number, value: number): void => {
+      mem.write(pfn, offset, value);
+      ref.write(pfn, offset, value);
+    };
+    const n = 20_000;
+    const at = (pfn: number): number => (pfn * 67) & 4095;
+    const nextLine = (pfn: number): number => (at(pfn) + 64) & 4095;
+    for (let pfn = 0; pfn < n; pfn++) write(pfn, at(pfn), (pfn % 255) + 1);
+    expect(mem.storedFrames).toBe(n);
+    expect(mem.contentBytes).toBeLessThan(n * 128); // lines, not 80 MiB of pages
+    // Zero written elsewhere keeps the line; a second line, a fill, a copy or a read promotes.
+    for (let pfn = 0; pfn < n; pfn += 4) write(pfn, nextLine(pfn), 0);
+    for (let pfn = 1; pfn < n; pfn += 4) write(pfn, nextLine(pfn), 77);
+    for (let pfn = 2; pfn < n; pfn += 4) {
+      mem.fill(pfn, 4000, 50, 3);
+      ref.fill(pfn, 4000, 50, 3);
+    }
+    // Copies: a line onto nothing, onto a line, onto a page, onto itself; a page onto a line frame.
+    write(n + 1, 100, 9);
+    write(n + 3, 3000, 1);
+    mem.fill(n + 4, 0, 4096, 5);
+    ref.fill(n + 4, 0, 4096, 5);
+    write(n + 5, 7, 1);
+    for (const [from, to] of [[n + 1, n + 2], [n + 1, n + 3], [n + 1, n + 4], [n + 1, n + 1], [1, n + 5]] as const) {
+      mem.copy(from, to);
+      ref.copy(from, to);
+    }
+    write(n + 3, 101, 8); // the copied line, written again
+    const check = (pfn: number, offsets: Iterable<number>): void => {
+      for (const off of offsets) expect(mem.read(pfn, off)).toBe(ref.read(pfn, off));
+    };
+    for (let pfn = 0; pfn < n + 6; pfn++) check(pfn, [at(pfn), nextLine(pfn), 4010, 0, 4095]);
+    const everyByte = Array.from({ length: 4096 }, (_, i) => i);
+    for (let pfn = n; pfn < n + 6; pfn++) check(pfn, everyByte);
+    expect(mem.storedFrames).toBe(ref.pages.size);
+    // Freed lines come back zeroed; most freed, the line arena shrinks, keeping the rest.
+    for (let pfn = 0; pfn < n + 10; pfn++) mem.clear(pfn);
+    expect(mem.storedFrames).toBe(0);
+  });
+
+  it('gives freed line slots back zeroed, and shrinks the line arena (moving lines in use) when most of it is free', () => {
+    const mem = new PhysicalMemory();
+    const m = 400_000;
+    for (let pfn = 0; pfn < m; pfn++) mem.write(pfn, pfn & 4095, 1);
+    const big = mem.contentBytes;
+    for (let pfn = 0; pfn < m; pfn++) if (pfn % 1000 !== 7) mem.clear(pfn);
+    expect(mem.contentBytes).toBeLessThan(big / 2);
+    for (let pfn = 7; pfn < m; pfn += 1000) {
+      expect(mem.read(pfn + 1, pfn & 4095)).toBe(0);
+      expect(mem.read(pfn, pfn & 4095)).toBe(1);
+      expect(mem.read(pfn, (pfn + 1) & 4095)).toBe(0);
+    }
+    for (let pfn = 0; pfn < 64; pfn++) mem.write(m + pfn, pfn * 64 + 63, 2);
+    // A copy whose clearing of the target compacts the line arena under its source.
+    const mem2 = new PhysicalMemory();
+    for (let pfn = 0; pfn < m; pfn++) mem2.write(pfn, 64 + (pfn % 64), (pfn % 200) + 1);
+    for (let pfn = 0; pfn < m - 131072; pfn++) mem2.clear(pfn); // one more clear shrinks it
+    const before = mem2.contentBytes;
+    mem2.copy(m - 1, m - 131072);
+    expect(mem2.contentBytes).toBeLessThan(before);
+    for (let off = 0; off < 4096; off++) expect(mem2.read(m - 131072, off)).toBe(mem2.read(m - 1, off));
+    expect(mem2.read(m - 131072, 64 + ((m - 1) % 64))).toBe(((m - 1) % 200) + 1);
+    for (let pfn = 0; pfn < 64; pfn++) {
+      for (let off = 0; off < 4096; off++) expect(mem.read(m + pfn, off)).toBe(off === pfn * 64 + 63 ? 2 : 0);
+    }
+  });
+
   it('keeps pages past a full arena in the overflow map', () => {
     const mem = new PhysicalMemory(4096, 2 ** 20); // 256 slots
     for (let pfn = 0; pfn < 1000; pfn++) mem.fill(pfn, 0, 4096, (pfn % 250) + 1);
@@ -172,7 +242,11 @@ describe('PhysicalMemory', () => {
   it('reuses freed slots zeroed, and shrinks the arena (moving pages in use) when most of it is free', () => {
     const mem = new PhysicalMemory();
     const n = 100_000; // 400 MiB of contents
-    for (let pfn = 0; pfn < n; pfn++) mem.write(pfn, pfn & 4095, (pfn % 255) + 1);
+    // Two lines of each page written, so that every frame takes a page slot (not a line slot).
+    for (let pfn = 0; pfn < n; pfn++) {
+      mem.write(pfn, pfn & 4095, (pfn % 255) + 1);
+      mem.write(pfn, (pfn & 4095) ^ 2048, 1);
+    }
     expect(mem.storedFrames).toBe(n);
     expect(mem.contentBytes).toBeGreaterThanOrEqual(n * 4096);
     // Cache the pages that will move (the read cache keeps arena offsets).

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PfnMap, PfnOrderMap } from '../src/frames/buddy.js';
+import { PfnIndexMap, PfnMap, PfnOrderMap } from '../src/frames/buddy.js';
 
 /** The part of the Map API both frame maps implement (`get` answers -1 for a missing key). */
 interface FrameMap {
@@ -55,5 +55,17 @@ describe('PfnOrderMap (the buddy allocator\'s orders of allocated blocks)', () =
       fc.integer({ min: 0, max: 2 ** 40 }),
     );
     behavesLikeAMap(() => new PfnOrderMap(), key, fc.integer({ min: 0, max: 40 }));
+  });
+});
+
+describe('PfnIndexMap (the buddy allocator\'s free-block index)', () => {
+  it('behaves like a Map under random set/delete, with frames above 2^32 and sections emptied and reused', () => {
+    const key = fc.oneof(
+      fc.integer({ min: 0, max: 63 }),
+      fc.integer({ min: 0, max: 63 }).map((k) => k * 4096),
+      fc.integer({ min: 0, max: 63 }).map((k) => 2 ** 33 + k * 2 ** 18),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+    );
+    behavesLikeAMap(() => new PfnIndexMap(), key, fc.nat({ max: 2 ** 40 }));
   });
 });

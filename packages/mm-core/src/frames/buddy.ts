@@ -212,6 +212,64 @@ export class PfnOrderMap {
 }
 
 /**
+ * A map from frame numbers to non-negative numbers stored by frame, like
+ * {@link PfnOrderMap} (sections of 4096 frames created on the first entry in
+ * them, dropped with their last): a lookup is an array index, where
+ * {@link PfnMap} hashes and probes. For the buddy allocator's free-block
+ * index, which every allocation and free updates (Linux keeps `PageBuddy`
+ * and the order in the block's `struct page`).
+ * @internal for the buddy allocator
+ */
+export class PfnIndexMap {
+  /** Section → value + 1 per frame (0 = absent). */
+  private readonly sections: (Float64Array | undefined)[] = [];
+  /** Entries per section (indexed like `sections`, which may be sparse on a huge machine). */
+  private readonly counts: number[] = [];
+  private readonly spare: Float64Array[] = [];
+  /** Entries in the map. */
+  size = 0;
+
+  /** The value stored for `pfn`, or -1. */
+  get(pfn: number): number {
+    const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
+    const section = c < this.sections.length ? this.sections[c] : undefined;
+    return section === undefined ? -1 : section[pfn & ORDER_SECTION_MASK]! - 1;
+  }
+
+  /** Store `value` (≥ 0) for `pfn`. */
+  set(pfn: number, value: number): void {
+    const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
+    let section = c < this.sections.length ? this.sections[c] : undefined;
+    if (section === undefined) {
+      section = this.sections[c] = this.spare.pop() ?? new Float64Array(ORDER_SECTION_FRAMES);
+      this.counts[c] = 0;
+    }
+    const i = pfn & ORDER_SECTION_MASK;
+    if (section[i] === 0) {
+      this.counts[c]++;
+      this.size++;
+    }
+    section[i] = value + 1;
+  }
+
+  /** Remove `pfn`; false if it was absent. */
+  delete(pfn: number): boolean {
+    const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
+    const section = c < this.sections.length ? this.sections[c] : undefined;
+    if (section === undefined) return false;
+    const i = pfn & ORDER_SECTION_MASK;
+    if (section[i] === 0) return false;
+    section[i] = 0;
+    this.size--;
+    if (--this.counts[c]! === 0) {
+      if (this.spare.length < SPARE_ORDER_SECTIONS) this.spare.push(section);
+      this.sections[c] = undefined;
+    }
+    return true;
+  }
+}
+
+/**
  * One order's `free_area`: a stack of block start frames (Linux adds to and
  * takes from the head of `free_list`, so last in, first out).
  */
@@ -238,7 +296,7 @@ export class BuddyAllocator implements FrameAllocator {
    * Free block start → `position × 16 + order` (Linux: `PageBuddy` and the
    * order in `struct page`), so a buddy is found and unlinked in O(1).
    */
-  private readonly freeIndex = new PfnMap();
+  private readonly freeIndex = new PfnIndexMap();
   /** Frames in `[highWater, fullEnd)` are free max-order blocks not on any list. */
   private highWater = 0;
   /** End of the last whole max-order block. */
