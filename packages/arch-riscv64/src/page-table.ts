@@ -220,6 +220,9 @@ export class RiscvPageTable implements PageTable {
     return view;
   }
 
+  /** The view {@link forEachLeaf} passes for every leaf, rewritten (no object per leaf). */
+  private readonly leafView = { pfn: 0, order: 0, bits: 0 };
+
   /** Visit the leaves overlapping `[startVpn, endVpn)` in ascending order (existing tables only). */
   forEachLeaf(startVpn: number, endVpn: number, visit: (vpn: number, leaf: PteView) => void): void {
     const start = Math.max(0, startVpn);
@@ -239,7 +242,13 @@ export class RiscvPageTable implements PageTable {
       if (lo === 0 && hi === 0) continue;
       const c = t.children?.[i];
       if (c !== undefined) this.visitTable(c, base + i * scale, start, end, visit);
-      else visit(base + i * scale, { pfn: svEntryPfn(lo, hi), order, bits: svEntryBits(lo) });
+      else {
+        const leaf = this.leafView;
+        leaf.pfn = svEntryPfn(lo, hi);
+        leaf.order = order;
+        leaf.bits = svEntryBits(lo);
+        visit(base + i * scale, leaf);
+      }
     }
   }
 

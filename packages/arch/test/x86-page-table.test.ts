@@ -11,7 +11,8 @@ const RO = PRESENT | USER | ACCESSED | READ;
 
 function leaves(pt: X86PageTable, start = 0, end = 2 ** 45): [number, PteView][] {
   const out: [number, PteView][] = [];
-  pt.forEachLeaf(start, end, (vpn, leaf) => out.push([vpn, leaf]));
+  // A copy: the view is only valid during the call (the walker rewrites one object).
+  pt.forEachLeaf(start, end, (vpn, leaf) => out.push([vpn, { ...leaf }]));
   return out;
 }
 

@@ -4,7 +4,7 @@
  * @see mm/memory.c zap_pte_range, mm/rmap.c
  */
 
-import { PteBits } from '@mmsim/arch';
+import { PteBits, type PteView } from '@mmsim/arch';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind } from './page.js';
 import type { Vma } from './vma.js';
@@ -31,22 +31,37 @@ export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
 /**
  * `zap_page_range_single` / `unmap_page_range`: remove every translation in
  * `[start, end)` of `vma` and drop the pages (letting hugetlb restore the
- * reservation of a private page, `__unmap_hugepage_range`).
+ * reservation of a private page, `__unmap_hugepage_range`). Each leaf is
+ * cleared as the walk reaches it, as `zap_pte_range` does.
  */
 export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): void {
-  const pt = mm.pageTable;
-  const leaves: Array<[number, number]> = [];
-  const locked = vma !== undefined && (vma.flags & VM.LOCKED) !== 0;
-  pt.forEachLeaf(start, end, (vpn, leaf) => {
-    leaves.push([vpn, leaf.pfn]);
-    const dirty = (leaf.bits & PteBits.DIRTY) !== 0;
-    if (dirty || locked) zapFilePageFlags(mm, leaf.pfn, dirty, locked);
-  });
-  for (const [vpn, pfn] of leaves) {
-    pt.unmap(vpn);
-    vma?.ops?.zapHugePage?.(vma, vpn, pfn);
-    putMappedPage(mm, pfn, 1);
+  // The visitor is one module-level function reading module-level state (set
+  // here, cleared after): no closure and no list of leaves per call.
+  if (zapMm !== null) throw new Error('zapRange: re-entered from a page release');
+  zapMm = mm;
+  zapVma = vma;
+  zapLocked = vma !== undefined && (vma.flags & VM.LOCKED) !== 0;
+  try {
+    mm.pageTable.forEachLeaf(start, end, zapLeaf);
+  } finally {
+    zapMm = null;
+    zapVma = undefined;
   }
+}
+
+let zapMm: MmStruct | null = null;
+let zapVma: Vma | undefined;
+let zapLocked = false;
+
+/** {@link zapRange}'s work on one leaf: the folio's flags, the entry, the mapping's reference. */
+function zapLeaf(vpn: number, leaf: PteView): void {
+  const mm = zapMm!;
+  const pfn = leaf.pfn;
+  const dirty = (leaf.bits & PteBits.DIRTY) !== 0;
+  if (dirty || zapLocked) zapFilePageFlags(mm, pfn, dirty, zapLocked);
+  mm.pageTable.unmap(vpn);
+  zapVma?.ops?.zapHugePage?.(zapVma, vpn, pfn);
+  putMappedPage(mm, pfn, 1);
 }
 
 /**

@@ -103,11 +103,19 @@ export interface PageTable {
   lookup(vpn: number): PteView | null;
   /** Replace the {@link PteBits} of the leaf covering `vpn`; no-op if there is none. */
   setBits(vpn: number, bits: number): void;
-  /** Remove the leaf covering `vpn` and return what it mapped. @see ptep_get_and_clear */
+  /**
+   * Remove the leaf covering `vpn` and return what it mapped (a view valid
+   * until the next call on this table: an implementation may reuse one object).
+   * @see ptep_get_and_clear
+   */
   unmap(vpn: number): PteView | null;
   /**
    * Visit every leaf that overlaps `[startVpn, endVpn)` in ascending order,
-   * skipping empty subtrees. The callback receives the leaf's first vpn.
+   * skipping empty subtrees. The callback receives the leaf's first vpn and a
+   * view of the leaf that is only valid during that call (an implementation
+   * may pass one object for every leaf, rewritten: copy what you keep, and do
+   * not walk this table again from inside the callback). The callback may
+   * `unmap` or `setBits` the leaf it is given.
    */
   forEachLeaf(startVpn: number, endVpn: number, visit: (vpn: number, leaf: PteView) => void): void;
   /** Free the page-table pages below `[startVpn, endVpn)` that map nothing any more. @see free_pgtables */

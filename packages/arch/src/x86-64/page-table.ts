@@ -381,6 +381,9 @@ export class X86PageTable implements PageTable {
     if (this.tlb !== null) this.tlb.flushRange(order === 0 ? vpn : vpn - (vpn & ((1 << order) - 1)), 1 << order);
   }
 
+  /** What {@link unmap} returns, rewritten by every call (munmap of many pages allocates nothing per page). */
+  private readonly unmappedView = { pfn: 0, order: 0, bits: 0 };
+
   /** `ptep_get_and_clear` / `pmdp_huge_get_and_clear` / `pudp_huge_get_and_clear`. Tables stay until {@link freeEmptyTables}. */
   unmap(vpn: number): PteView | null {
     const t = this.locate(vpn);
@@ -388,7 +391,10 @@ export class X86PageTable implements PageTable {
     const k = this.locIndex;
     const lo = t.entries[k]!;
     const hi = t.entries[k + 1]!;
-    const view: PteView = { pfn: x86EntryPfn(lo, hi, this.locOrder), order: this.locOrder, bits: x86EntryBits(lo, hi) };
+    const view = this.unmappedView;
+    view.pfn = x86EntryPfn(lo, hi, this.locOrder);
+    view.order = this.locOrder;
+    view.bits = x86EntryBits(lo, hi);
     t.entries[k] = 0;
     t.entries[k + 1] = 0;
     t.used--;
@@ -398,6 +404,9 @@ export class X86PageTable implements PageTable {
     }
     return view;
   }
+
+  /** The view {@link forEachLeaf} passes for every leaf, rewritten (no object per leaf). */
+  private readonly leafView = { pfn: 0, order: 0, bits: 0 };
 
   /**
    * Visit the leaves overlapping `[startVpn, endVpn)` in ascending order,
@@ -438,7 +447,11 @@ export class X86PageTable implements PageTable {
       if (c !== undefined) {
         this.visitTable(c, vpn, start, end, visit);
       } else {
-        visit(vpn, { pfn: x86EntryPfn(lo, hi, order), order, bits: x86EntryBits(lo, hi) });
+        const leaf = this.leafView;
+        leaf.pfn = x86EntryPfn(lo, hi, order);
+        leaf.order = order;
+        leaf.bits = x86EntryBits(lo, hi);
+        visit(vpn, leaf);
       }
     }
   }
