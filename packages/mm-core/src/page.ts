@@ -182,8 +182,9 @@ export class MemMap {
   private readonly tails = new Map<number, number>();
   /** Live aligned compound blocks per order (1..9). */
   private readonly compound = new Int32Array(10);
-  /** The orders with live aligned compound blocks, ascending. */
-  private orders: number[] = [];
+  /** The orders with live aligned compound blocks, ascending: the first {@link nOrders} entries. */
+  private readonly orders = new Int32Array(9);
+  private nOrders = 0;
 
   /** The section holding frame `pfn`, or undefined. */
   private section(pfn: number): Section | undefined {
@@ -213,8 +214,9 @@ export class MemMap {
     }
     section.meta[i] = kind | (order << ORDER_SHIFT);
     if (order > 0 && order <= 9) {
-      if (pfn % 2 ** order === 0) {
-        if (this.compound[order]!++ === 0) this.orders = ordersInUse(this.compound);
+      // (pfn & mask) is exact for any integer pfn below 2^53: ToInt32 keeps its low 32 bits.
+      if ((pfn & ((1 << order) - 1)) === 0) {
+        if (this.compound[order]!++ === 0) this.listOrders();
       } else {
         for (let k = 1; k < 1 << order; k++) this.tails.set(pfn + k, pfn);
       }
@@ -249,12 +251,19 @@ export class MemMap {
 
   private forget(pfn: number, order: number): void {
     if (order > 0 && order <= 9) {
-      if (pfn % 2 ** order === 0) {
-        if (--this.compound[order]! === 0) this.orders = ordersInUse(this.compound);
+      if ((pfn & ((1 << order) - 1)) === 0) {
+        if (--this.compound[order]! === 0) this.listOrders();
       } else {
         for (let i = 1; i < 1 << order; i++) this.tails.delete(pfn + i);
       }
     }
+  }
+
+  /** Rebuild {@link orders} from the per-order counts (when an order gains its first or loses its last block). */
+  private listOrders(): void {
+    let n = 0;
+    for (let o = 1; o < this.compound.length; o++) if (this.compound[o]! > 0) this.orders[n++] = o;
+    this.nOrders = n;
   }
 
   /** The head frame of the block containing `pfn` (`compound_head`); `pfn` itself when it is none's tail. */
@@ -264,9 +273,9 @@ export class MemMap {
       if (t !== undefined) return t;
     }
     const orders = this.orders;
-    for (let i = 0; i < orders.length; i++) {
+    for (let i = 0; i < this.nOrders; i++) {
       const order = orders[i]!;
-      const head = pfn - (pfn % 2 ** order);
+      const head = pfn - (pfn & ((1 << order) - 1));
       if (head === pfn) continue;
       const meta = this.meta(head);
       if (meta !== 0 && ((meta >>> ORDER_SHIFT) & 0xff) === order) return head;
@@ -277,7 +286,7 @@ export class MemMap {
   /** The head frame of the described block containing `pfn`, or -1 (`page_folio`, for a frame in use). */
   find(pfn: number): number {
     if (this.meta(pfn) !== 0) return pfn;
-    if (this.orders.length === 0 && this.tails.size === 0) return -1;
+    if (this.nOrders === 0 && this.tails.size === 0) return -1;
     const head = this.headOf(pfn);
     return head !== pfn && this.meta(head) !== 0 ? head : -1;
   }
@@ -396,10 +405,5 @@ export class MemMap {
   }
 }
 
-function ordersInUse(counts: Int32Array): number[] {
-  const out: number[] = [];
-  for (let o = 1; o < counts.length; o++) if (counts[o]! > 0) out.push(o);
-  return out;
-}
 
 export { PhysicalMemory } from './frame-contents.js';
