@@ -552,6 +552,12 @@ export class VmaTree {
     const lEnd = this.lEnd;
     const lGap = this.lGap;
     const lVma = this.lVma;
+    // The gaps that leave with the absorbed entries (those below lo+1 … hi), and
+    // whether the leaf's bounds stay: then a rescan is needed only if one of
+    // those gaps was the leaf's largest.
+    let goneGap = -Infinity;
+    for (let k = lo + 1; k <= hi; k++) if (lGap[k]! > goneGap) goneGap = lGap[k]!;
+    const sameBounds = start === lStart[lo] && end === lEnd[hi];
     for (let k = lo; k <= hi; k++) {
       if (k === r) continue;
       const gone = lVma[k]!;
@@ -582,8 +588,12 @@ export class VmaTree {
       if (after >> LSHIFT === leaf) after -= dropped;
       lGap[after] = lStart[after]! - end;
     }
-    this.refreshLeaf(leaf);
-    if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    const parent = this.lParent[leaf]!;
+    if (!(sameBounds && parent !== NIL && goneGap < this.nMaxGap[this.lSlot[leaf]!]!)) {
+      // (With the same bounds, the entry at lo and the one after keep their gaps.)
+      this.refreshLeaf(leaf);
+      if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    }
     if (dropped > 0) this.mergeLeaf(leaf);
     if (VmaTree.checkMode !== 'off') this.check(false);
   }
@@ -621,6 +631,8 @@ export class VmaTree {
     const lEnd = this.lEnd;
     const lGap = this.lGap;
     const lVma = this.lVma;
+    const oldStart = lStart[r]!;
+    const oldEnd = lEnd[r]!;
     for (let k = base + n; k > r + 1; k--) {
       lStart[k] = lStart[k - 1]!;
       lEnd[k] = lEnd[k - 1]!;
@@ -649,9 +661,24 @@ export class VmaTree {
       if (after >> LSHIFT === leaf) after++;
       lGap[after] = lStart[after]! - e2;
     }
-    this.refreshLeaf(leaf);
-    if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    if (s1 === oldStart && e2 === oldEnd) {
+      // A split proper: the two parts cover what the VMA covered, so the leaf's
+      // lowest start, highest end and every gap are as before, plus the one
+      // between the parts (0 unless the caller left a hole): no rescan.
+      this.leafGapAdded(leaf, s2 - e1);
+    } else {
+      this.refreshLeaf(leaf);
+      if (after !== NIL && after >> LSHIFT !== leaf) this.refreshLeaf(after >> LSHIFT);
+    }
     if (VmaTree.checkMode !== 'off') this.check(false);
+  }
+
+  /** A gap `g` was added to `leaf` and nothing else about it changed: raise its parent's record if `g` is the new largest. */
+  private leafGapAdded(leaf: number, g: number): void {
+    const parent = this.lParent[leaf]!;
+    if (parent === NIL) return;
+    const s = this.lSlot[leaf]!;
+    if (g > this.nMaxGap[s]!) this.setSlot(s, parent, this.nMinStart[s]!, this.nMaxEnd[s]!, g);
   }
 
   private link(vma: Vma): void {
