@@ -12,17 +12,17 @@ import type { MmStruct } from './mm.js';
 import { detachRange, gatherRange } from './munmap.js';
 import { getUnmappedArea } from './unmapped-area.js';
 import type { Vma } from './vma.js';
-import { insertNewVma, vmaMergeNewRange } from './vma-ops.js';
+import { insertNewVma, type MergeCandidate, vmaMergeNewRange } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
 
 const U64 = (1n << 64n) - 1n;
 /** Arguments below this are exact numbers, and no sum of two of them wraps. */
 const TWO_52 = 1n << 52n;
 
-/** The result of `do_mmap`: a vpn or `-errno`, and how many pages to populate. */
+/** The result of `do_mmap`: a vpn or `-errno`, and how many pages to populate (its `*populate`). */
 export interface DoMmapResult {
-  readonly result: number;
-  readonly populate: number;
+  result: number;
+  populate: number;
 }
 
 /** `calc_vm_prot_bits`: PROT_* → VM_READ/WRITE/EXEC (other prot bits are ignored by mmap). */
@@ -42,7 +42,9 @@ export function calcVmFlagBits(flags: number): number {
 
 /**
  * `do_mmap`. `addr`, `len` and `pgoff` are the raw u64 arguments; `prot` and
- * `flags` 32-bit words.
+ * `flags` 32-bit words. The result goes into `out` (a caller making many
+ * calls can pass one object for all, as Linux's caller passes `&populate`)
+ * and is returned.
  */
 export function doMmap(
   mm: MmStruct,
@@ -52,9 +54,10 @@ export function doMmap(
   prot: number,
   flags: number,
   pgoff: bigint,
+  out: DoMmapResult = { result: 0, populate: 0 },
 ): DoMmapResult {
   const tracer = mm.kernel.tracer;
-  const out = { result: 0, populate: 0 };
+  out.populate = 0;
   if (!tracer.enabled) {
     out.result = doMmapBody(mm, file, addr, len, prot, flags, pgoff, out);
     return out;
@@ -230,6 +233,9 @@ function mmapRegionBody(mm: MmStruct, file: VmFile | null, start: number, pages:
   }
 }
 
+/** {@link mapNewRange}'s merge candidate (vmaMergeNewRange reads it and keeps nothing of it). */
+const newRangeCandidate: MergeCandidate = { start: 0, end: 0, flags: 0, file: null, pgoff: 0, anonVma: null, middle: null };
+
 /** The rest of `mmap_region`, once the range is known to be mappable: detach what it covers, map. */
 function mapNewRange(
   mm: MmStruct,
@@ -247,7 +253,15 @@ function mapNewRange(
   // From here on the old mappings are gone (vms_clean_up_area).
   detachRange(mm, oldVmas, unaccountOld);
 
-  let vma: Vma | null = vmaMergeNewRange(mm, { start, end, flags: vmFlags, file, pgoff, anonVma: null, middle: null });
+  // vmg, the merge state Linux's __mmap_region keeps on its stack: one object reused.
+  const c = newRangeCandidate;
+  c.start = start;
+  c.end = end;
+  c.flags = vmFlags;
+  c.file = file;
+  c.pgoff = pgoff;
+  let vma: Vma | null = vmaMergeNewRange(mm, c);
+  c.file = null; // (no reference kept)
   if (!vma) {
     vma = mm.vmaCache.alloc(start, end, vmFlags, pgoff, file, null);
     if (file) {

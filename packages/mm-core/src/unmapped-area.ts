@@ -71,6 +71,15 @@ export function vmUnmappedArea(mm: MmStruct, info: VmUnmappedAreaInfo): number {
 
 /** The callbacks the architecture's placement code uses on one address space. */
 class MmUnmappedAreaContext implements UnmappedAreaContext {
+  /** The request {@link mmGetUnmappedArea} passes, filled anew per call (the placement keeps nothing of it). */
+  readonly request: { hint: number; length: number; pgoff: number; flags: number; alignMask: number } = {
+    hint: 0,
+    length: 0,
+    pgoff: 0,
+    flags: 0,
+    alignMask: 0,
+  };
+
   constructor(private readonly mm: MmStruct) {}
 
   get layout(): MmapLayout {
@@ -89,16 +98,23 @@ class MmUnmappedAreaContext implements UnmappedAreaContext {
 
 /** The callbacks the architecture's placement code uses on `mm` (one per address space, made on first use). */
 export function unmappedAreaContext(mm: MmStruct): UnmappedAreaContext {
-  return (mm.placementContext ??= new MmUnmappedAreaContext(mm));
+  return placementContext(mm);
+}
+
+function placementContext(mm: MmStruct): MmUnmappedAreaContext {
+  return ((mm.placementContext as MmUnmappedAreaContext | null) ??= new MmUnmappedAreaContext(mm));
 }
 
 /** `mm_get_unmapped_area_vmflags`: the architecture's top-down or bottom-up placement. */
 export function mmGetUnmappedArea(mm: MmStruct, hint: number, length: number, pgoff: number, flags: number, alignMask = 0): number {
-  return mm.kernel.arch.addressSpace.getUnmappedArea(
-    unmappedAreaContext(mm),
-    { hint, length, pgoff, flags, alignMask },
-    mm.kernel.features,
-  );
+  const ctx = placementContext(mm);
+  const req = ctx.request;
+  req.hint = hint;
+  req.length = length;
+  req.pgoff = pgoff;
+  req.flags = flags;
+  req.alignMask = alignMask;
+  return mm.kernel.arch.addressSpace.getUnmappedArea(ctx, req, mm.kernel.features);
 }
 
 /** `__thp_get_unmapped_area` for anonymous memory (off 0, size PMD): 0 means "fall back". */

@@ -6,7 +6,7 @@
  */
 
 import { Errno, MAP, formatFlags, MAP_NAMES, PROT_NAMES, traced, u32, u64ToSafeNumber } from '@mmsim/base';
-import { doMmap, doMunmap, mmPopulate, type VmFile } from '@mmsim/mm-core';
+import { doMmap, type DoMmapResult, doMunmap, mmPopulate, type VmFile } from '@mmsim/mm-core';
 import { HugetlbInode } from '@mmsim/fs';
 import { pagesToResult, type SysResult, type Task } from './task.js';
 
@@ -32,7 +32,7 @@ export function sysMmap(task: Task, addr: bigint, len: bigint, prot: bigint, fla
 }
 
 function mmapBody(task: Task, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint, off: bigint): SysResult {
-  if (off & 0xfffn) return BigInt(-Errno.EINVAL);
+  if ((u32(off) & 0xfff) !== 0) return BigInt(-Errno.EINVAL); // off & ~PAGE_MASK, without a bigint result
   return ksysMmapPgoff(task, addr, len, prot, flags, fd, off === 0n ? 0n : off >> 12n);
 }
 
@@ -107,10 +107,13 @@ export function vmMmapPgoff(task: Task, file: VmFile | null, addr: bigint, len: 
 }
 
 function vmMmapPgoffBody(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint): SysResult {
-  const { result, populate } = doMmap(task.mm, file, addr, len, prot, flags, pgoff);
+  const { result, populate } = doMmap(task.mm, file, addr, len, prot, flags, pgoff, doMmapOut);
   if (result >= 0 && populate) mmPopulate(task.mm, result, result + populate, true);
   return pagesToResult(result);
 }
+
+/** `vm_mmap_pgoff`'s `populate` (with the result): read right after each call, so one object serves all. */
+const doMmapOut: DoMmapResult = { result: 0, populate: 0 };
 
 /** `munmap` → `__vm_munmap`: validate the raw range, then unmap. */
 export function sysMunmap(task: Task, addr: bigint, len: bigint): SysResult {

@@ -12,6 +12,7 @@ import type {
   MmapLayout,
   UnmappedAreaContext,
   UnmappedAreaRequest,
+  VmUnmappedAreaInfo,
 } from '../contract/layout.js';
 import {
   DEFAULT_MAP_WINDOW_PAGES,
@@ -90,6 +91,32 @@ export const x86AddressSpace: ArchAddressSpace = {
   },
 };
 
+/**
+ * The `struct vm_unmapped_area_info` of a placement: Linux fills one on the
+ * stack per call; here one object is refilled (`vm_unmapped_area` keeps
+ * nothing of it), so a placement allocates nothing.
+ */
+function areaInfo(topdown: boolean, req: UnmappedAreaRequest, lowLimit: number, highLimit: number): VmUnmappedAreaInfo {
+  const info = AREA_INFO;
+  info.topdown = topdown;
+  info.length = req.length;
+  info.lowLimit = lowLimit;
+  info.highLimit = highLimit;
+  info.alignMask = req.alignMask;
+  info.alignOffset = req.alignMask ? 0 : req.pgoff;
+  info.startGap = 0;
+  return info;
+}
+const AREA_INFO: { -readonly [K in keyof VmUnmappedAreaInfo]: VmUnmappedAreaInfo[K] } = {
+  topdown: true,
+  length: 0,
+  lowLimit: 0,
+  highLimit: 0,
+  alignMask: 0,
+  alignOffset: 0,
+  startGap: 0,
+};
+
 /** `arch_get_unmapped_area_topdown`. */
 function topdown(ctx: UnmappedAreaContext, req: UnmappedAreaRequest, features: ArchFeatures): number {
   const taskSize = x86TaskSize(features);
@@ -102,15 +129,7 @@ function topdown(ctx: UnmappedAreaContext, req: UnmappedAreaRequest, features: A
   }
   let highLimit = ctx.layout.mmapBase;
   if (hint > DEFAULT_MAP_WINDOW_PAGES) highLimit += taskSize - DEFAULT_MAP_WINDOW_PAGES;
-  const found = ctx.vmUnmappedArea({
-    topdown: true,
-    length: req.length,
-    lowLimit: req.flags & MAP_ABOVE4G ? SZ_4G_PAGES : 1,
-    highLimit,
-    alignMask: req.alignMask,
-    alignOffset: req.alignMask ? 0 : req.pgoff,
-    startGap: 0,
-  });
+  const found = ctx.vmUnmappedArea(areaInfo(true, req, req.flags & MAP_ABOVE4G ? SZ_4G_PAGES : 1, highLimit));
   if (found >= 0) return found;
   return bottomUp(ctx, req, features);
 }
@@ -132,14 +151,6 @@ function bottomUp(ctx: UnmappedAreaContext, req: UnmappedAreaRequest, features: 
   if (hint !== 0) {
     if (end - req.length >= hint && hint + req.length <= ctx.nextVmaStartGap(hint)) return hint;
   }
-  return ctx.vmUnmappedArea({
-    topdown: false,
-    length: req.length,
-    lowLimit: begin,
-    highLimit: end,
-    alignMask: req.alignMask,
-    alignOffset: req.alignMask ? 0 : req.pgoff,
-    startGap: 0,
-  });
+  return ctx.vmUnmappedArea(areaInfo(false, req, begin, end));
 }
 
