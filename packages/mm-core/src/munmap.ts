@@ -55,17 +55,24 @@ export function gatherRange(mm: MmStruct, start: number, end: number, _forMmap: 
 /** `vms_complete_munmap_vmas`: unmap pages, undo the counters and release the VMAs. */
 export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boolean): void {
   if (vmas.length === 0) return;
+  const start = vmas[0]!.start;
+  const end = vmas[vmas.length - 1]!.end;
   let accounted = 0;
-  for (const vma of vmas) {
-    zapRange(mm, vma.start, vma.end, vma);
-    mm.clearGuards(vma.start, vma.end);
-    mm.statAccount(vma.flags, -vma.pages);
-    if (vma.flags & VM.LOCKED) mm.lockedVm -= vma.pages;
-    if (vma.flags & VM.ACCOUNT) accounted += vma.pages;
-    removeVma(mm, vma);
-  }
+  for (let i = 0; i < vmas.length; i++) accounted += detachVma(mm, vmas[i]!);
   if (unaccount && accounted) vmUnacctMemory(mm, accounted);
-  freePageTables(mm, vmas[0]!.start, vmas[vmas.length - 1]!.end);
+  freePageTables(mm, start, end);
+}
+
+/** {@link detachRange}'s work on one VMA: its pages unmapped, counters undone, the VMA released. Returns its `VM_ACCOUNT` pages. */
+function detachVma(mm: MmStruct, vma: Vma): number {
+  const pages = vma.pages;
+  zapRange(mm, vma.start, vma.end, vma);
+  mm.clearGuards(vma.start, vma.end);
+  mm.statAccount(vma.flags, -pages);
+  if (vma.flags & VM.LOCKED) mm.lockedVm -= pages;
+  const accounted = vma.flags & VM.ACCOUNT ? pages : 0;
+  removeVma(mm, vma);
+  return accounted;
 }
 
 /** `do_vmi_munmap` on a page range that is already validated: 0 or `-errno`. */
@@ -85,6 +92,15 @@ function doVmiMunmap(mm: MmStruct, start: number, end: number): number {
   // shared mapping reaches here with one; the source then simply stays).
   if (end <= start) return -Errno.EINVAL;
   if (trimAnonymous(mm, start, end)) return 0;
+  const vma = mm.vmas.findVma(start);
+  if (vma !== undefined && vma.start === start && vma.end === end) {
+    // Exactly one VMA (the munmap of what one mmap made): what gatherRange and
+    // detachRange do for it, without the list.
+    const accounted = detachVma(mm, vma);
+    if (accounted) vmUnacctMemory(mm, accounted);
+    freePageTables(mm, start, end);
+    return 0;
+  }
   const gathered = gatherRange(mm, start, end, false);
   if (typeof gathered === 'number') return gathered;
   detachRange(mm, gathered.vmas, true);
