@@ -73,6 +73,26 @@ export function doMmap(
   return out;
 }
 
+/** `round_hint_to_min`: a page-aligned hint, raised to `mmap_min_addr` if below it (a zero hint stays 0). */
+function roundHintToMin(addr: bigint, minAddr: bigint): bigint {
+  addr &= ~0xfffn;
+  if (addr !== 0n && addr < minAddr) addr = (minAddr + 0xfffn) & ~0xfffn;
+  return addr;
+}
+
+/**
+ * `do_mmap`'s length checks in u64 arithmetic, for a length or offset of
+ * 2^52 or more: `PAGE_ALIGN(len)` wrapping to 0 is `-ENOMEM`, `pgoff + pages`
+ * wrapping is `-EOVERFLOW`; else the length in pages.
+ */
+function pagesOfHugeLength(len: bigint, pgoff: bigint): number {
+  const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
+  if (alignedLen === 0n) return -Errno.ENOMEM;
+  const pages = Number(alignedLen >> 12n);
+  if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
+  return pages;
+}
+
 /** The body of {@link doMmap}; sets `out.populate`. */
 function doMmapBody(
   mm: MmStruct,
@@ -87,11 +107,8 @@ function doMmapBody(
   const k = mm.kernel;
   if (len === 0n) return -Errno.EINVAL;
   if (flags & MAP.FIXED_NOREPLACE) flags |= MAP.FIXED;
-  if (!(flags & MAP.FIXED) && addr !== 0n) {
-    // (0 stays 0: no bigint arithmetic for the usual NULL hint)
-    addr &= ~0xfffn;
-    if (addr !== 0n && addr < k.mmapMinAddr) addr = (k.mmapMinAddr + 0xfffn) & ~0xfffn;
-  }
+  // (0 stays 0: no bigint arithmetic for the usual NULL hint)
+  if (!(flags & MAP.FIXED) && addr !== 0n) addr = roundHintToMin(addr, k.mmapMinAddr);
   let pages: number;
   let pgoffPages: number;
   if (len > 0n && len < TWO_52 && pgoff >= 0n && pgoff < TWO_52) {
@@ -99,10 +116,8 @@ function doMmapBody(
     pages = Math.ceil(u64ToSafeNumber(len) / 4096);
     pgoffPages = u64ToSafeNumber(pgoff);
   } else {
-    const alignedLen = (len + 0xfffn) & ~0xfffn & U64;
-    if (alignedLen === 0n) return -Errno.ENOMEM;
-    pages = Number(alignedLen >> 12n);
-    if (pgoff + BigInt(pages) > U64) return -Errno.EOVERFLOW;
+    pages = pagesOfHugeLength(len, pgoff);
+    if (pages < 0) return pages;
     pgoffPages = Number(pgoff);
   }
   if (mm.mapCount > k.config.maxMapCount) return -Errno.ENOMEM;
@@ -119,29 +134,8 @@ function doMmapBody(
     // Below these bounds every file's limit holds (the smallest, 2^63 - 1 bytes, leaves room
     // for pgoff < 2^50 pages after len < 2^52 bytes): no bigint arithmetic.
     if (!(pgoffPages < 2 ** 50 && pages < 2 ** 40) && !fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
-    const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
-    switch (flags & MAP.TYPE) {
-      case MAP.SHARED:
-        flags &= LEGACY_MAP_MASK;
-      // falls through
-      case MAP.SHARED_VALIDATE:
-        if ((flags & ~flagsMask) >>> 0 !== 0) return -Errno.EOPNOTSUPP;
-        if (prot & PROT.WRITE && !file.writable) return -Errno.EACCES;
-        vmFlags |= VM.SHARED | VM.MAYSHARE;
-        if (!file.writable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
-      // falls through
-      case MAP.PRIVATE:
-        if (!file.readable) return -Errno.EACCES;
-        if (file.noexec) {
-          if (vmFlags & VM.EXEC) return -Errno.EPERM;
-          vmFlags &= ~VM.MAYEXEC;
-        }
-        if (!file.ops.mmap) return -Errno.ENODEV;
-        if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
-        break;
-      default:
-        return -Errno.EINVAL;
-    }
+    vmFlags = fileMappingFlags(file, flags, prot, vmFlags);
+    if (vmFlags < 0) return vmFlags;
     pg = pgoffPages;
   } else {
     switch (flags & MAP.TYPE) {
@@ -171,6 +165,38 @@ function doMmapBody(
     out.populate = pages;
   }
   return mapped;
+}
+
+/**
+ * `do_mmap`'s checks for a file mapping by mapping type (`MAP_SHARED`,
+ * `MAP_SHARED_VALIDATE`, `MAP_PRIVATE`): the VMA flags they give, or `-errno`.
+ * (Kept out of {@link doMmapBody} so that the anonymous path stays small.)
+ */
+function fileMappingFlags(file: VmFile, flags: number, prot: number, vmFlags: number): number {
+  const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
+  switch (flags & MAP.TYPE) {
+    case MAP.SHARED:
+      flags &= LEGACY_MAP_MASK;
+    // falls through
+    case MAP.SHARED_VALIDATE:
+      if ((flags & ~flagsMask) >>> 0 !== 0) return -Errno.EOPNOTSUPP;
+      if (prot & PROT.WRITE && !file.writable) return -Errno.EACCES;
+      vmFlags |= VM.SHARED | VM.MAYSHARE;
+      if (!file.writable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);
+    // falls through
+    case MAP.PRIVATE:
+      if (!file.readable) return -Errno.EACCES;
+      if (file.noexec) {
+        if (vmFlags & VM.EXEC) return -Errno.EPERM;
+        vmFlags &= ~VM.MAYEXEC;
+      }
+      if (!file.ops.mmap) return -Errno.ENODEV;
+      if (vmFlags & VM.GROWSDOWN) return -Errno.EINVAL;
+      break;
+    default:
+      return -Errno.EINVAL;
+  }
+  return vmFlags;
 }
 
 /** `file_mmap_ok`: the range must fit the file's maximum size. */
@@ -219,6 +245,22 @@ function mmapRegionBody(mm: MmStruct, file: VmFile | null, start: number, pages:
   // one-page pool). (Found by tools/fuzz/kernel.)
   const oldVmas = gathered.vmas;
   if (oldVmas.length === 0) return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
+  return replaceRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
+}
+
+/** {@link mapNewRange} over old mappings (MAP_FIXED), whose files stay referenced until it returns. */
+function replaceRange(
+  mm: MmStruct,
+  file: VmFile | null,
+  start: number,
+  end: number,
+  pages: number,
+  vmFlags: number,
+  pgoff: number,
+  oldVmas: readonly Vma[],
+  unaccountOld: boolean,
+  charged: number,
+): number {
   const held: VmFile[] = [];
   for (const old of oldVmas) {
     if (old.file) {

@@ -178,6 +178,18 @@ export function getUnmappedArea(
   );
 }
 
+/**
+ * `__get_unmapped_area`'s checks of a `MAP_FIXED` address (the placement
+ * functions return it unchanged): the vpn, or `-errno`.
+ */
+function fixedAddress(mm: MmStruct, addr: bigint, length: number, taskSize: number): number {
+  const lengthBytes = BigInt(length) << 12n;
+  if (addr > (BigInt(taskSize) << 12n) - lengthBytes) return -Errno.ENOMEM;
+  if (addr & 0xfffn) return -Errno.EINVAL;
+  if (addr < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
+  return Number(addr >> 12n);
+}
+
 function getUnmappedAreaBody(mm: MmStruct, file: VmFile | null, addr: bigint, length: number, pgoff: number, flags: number): number {
   const taskSize = mm.taskSize;
   if (length > taskSize) return -Errno.ENOMEM;
@@ -186,14 +198,7 @@ function getUnmappedAreaBody(mm: MmStruct, file: VmFile | null, addr: bigint, le
     result = file.ops.getUnmappedArea(mm, file, addr, length, pgoff, flags);
     if (result < 0) return result;
   }
-  if (flags & MAP_FIXED) {
-    // The placement functions return a MAP_FIXED address unchanged; check it here.
-    const lengthBytes = BigInt(length) << 12n;
-    if (addr > (BigInt(taskSize) << 12n) - lengthBytes) return -Errno.ENOMEM;
-    if (addr & 0xfffn) return -Errno.EINVAL;
-    if (addr < mm.kernel.config.mmapMinAddr && !mm.limits.privileged) return -Errno.EPERM;
-    return Number(addr >> 12n);
-  }
+  if (flags & MAP_FIXED) return fixedAddress(mm, addr, length, taskSize);
   const hint = addr === 0n ? 0 : Number(addr >> 12n);
   if (file?.ops.getUnmappedArea) {
     // already placed above
