@@ -129,11 +129,12 @@ export class RiscvPageTable implements PageTable {
     if (this.destroyed) throw new Error('map: the page table was destroyed');
     if (order !== 0 && order !== 9 && order !== 18) throw new RangeError(`RISC-V leaves here have order 0, 9 or 18, not ${order}`);
     const size = 2 ** order;
-    if (!Number.isInteger(vpn) || vpn < 0 || vpn >= this.limit || vpn % size !== 0) {
+    // Alignment by mask (exact for the integers below 2^53 the checks before it let through), not a floating-point `%`.
+    if (!Number.isInteger(vpn) || vpn < 0 || vpn >= this.limit || (vpn & (size - 1)) !== 0) {
       throw new RangeError(`map: vpn ${vpn} is outside the tree or not aligned to order ${order}`);
     }
     // A misaligned superpage is a page fault on RISC-V: never build one.
-    if (!Number.isInteger(pfn) || pfn < 0 || pfn > SV_MAX_PFN || pfn % size !== 0) {
+    if (!Number.isInteger(pfn) || pfn < 0 || pfn > SV_MAX_PFN || (pfn & (size - 1)) !== 0) {
       throw new RangeError(`map: pfn ${pfn} is invalid or not aligned to order ${order}`);
     }
     if ((bits & (PteBits.PRESENT | PteBits.PROTNONE)) === 0) throw new RangeError('a leaf must carry PteBits.PRESENT or PteBits.PROTNONE');
