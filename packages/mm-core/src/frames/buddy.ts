@@ -217,7 +217,10 @@ export class PfnOrderMap {
  * them, dropped with their last): a lookup is an array index, where
  * {@link PfnMap} hashes and probes. For the buddy allocator's free-block
  * index, which every allocation and free updates (Linux keeps `PageBuddy`
- * and the order in the block's `struct page`).
+ * and the order in the block's `struct page`). The same code as
+ * {@link PfnOrderMap} over `Float64Array` sections instead of `Int8Array`
+ * ones, kept as its own class on purpose: one class over both element kinds
+ * would make every access in the allocator's hottest loops polymorphic.
  * @internal for the buddy allocator
  */
 export class PfnIndexMap {
