@@ -15,6 +15,7 @@ export * from './vma.js';
 export * from './vma-tree.js';
 export * from './kernel.js';
 export * from './mm.js';
+export * from './guards.js';
 export * from './accounting.js';
 export * from './unmapped-area.js';
 export * from './vma-ops.js';

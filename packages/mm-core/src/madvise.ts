@@ -291,7 +291,7 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
       // neighbour). (Found by tools/fuzz/kernel.)
       anonVmaPrepare(mm, vma);
       zapRange(mm, start, end, vma);
-      for (let v = start; v < end; v++) mm.guards.add(v);
+      mm.guards.add(start, end);
       return 0;
     case MADV.GUARD_REMOVE:
       if (vma.flags & (VM_SPECIAL | VM.HUGETLB)) return -Errno.EINVAL;

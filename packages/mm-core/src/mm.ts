@@ -6,6 +6,7 @@
 
 import type { MmapLayout, PageTable, UnmappedAreaContext } from '@mmsim/arch';
 import type { Rlimit } from './config.js';
+import { GuardMarkers } from './guards.js';
 import type { MmKernel } from './kernel.js';
 import { PageKind } from './page.js';
 import { VmaTree } from './vma-tree.js';
@@ -46,7 +47,7 @@ export class MmStruct {
    * Guard markers (`MADV_GUARD_INSTALL`, Linux's `PTE_MARKER_GUARD`): pages
    * whose access raises SIGSEGV until removed; they survive MADV_DONTNEED.
    */
-  readonly guards = new Set<number>();
+  readonly guards = new GuardMarkers();
   /** `vm_area_cachep` for this address space: freed VMAs for reuse (see {@link VmaCache}). */
   readonly vmaCache = new VmaCache();
   /** @internal The placement callbacks `get_unmapped_area` hands the architecture (see `unmappedAreaContext`). */
@@ -54,8 +55,7 @@ export class MmStruct {
 
   /** Drop the guard markers of `[start, end)` (unmapped or removed). */
   clearGuards(start: number, end: number): void {
-    if (this.guards.size === 0) return;
-    for (const vpn of [...this.guards]) if (vpn >= start && vpn < end) this.guards.delete(vpn);
+    this.guards.remove(start, end);
   }
 
   constructor(

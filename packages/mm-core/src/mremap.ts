@@ -276,11 +276,7 @@ function movePageTables(mm: MmStruct, from: number, to: number, len: number, who
   for (const [vpn, pfn, order, bits] of leaves) pt.map(vpn - from + to, pfn, order, bits);
   for (const b of wholeBlocks) pt.freeEmptyTables(b, b + PMD_PAGES);
   // Guard markers travel with the page tables.
-  if (mm.guards.size !== 0) {
-    const moved = [...mm.guards].filter((v) => v >= from && v < from + len);
-    for (const v of moved) mm.guards.delete(v);
-    for (const v of moved) mm.guards.add(v - from + to);
-  }
+  mm.guards.move(from, len, to);
 }
 
 /** `move_vma`: copy the VMA to `r.newAddr`, move its pages, then unmap (or empty, for DONTUNMAP) the source. */
