@@ -245,22 +245,6 @@ function mmapRegionBody(mm: MmStruct, file: VmFile | null, start: number, pages:
   // one-page pool). (Found by tools/fuzz/kernel.)
   const oldVmas = gathered.vmas;
   if (oldVmas.length === 0) return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
-  return replaceRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
-}
-
-/** {@link mapNewRange} over old mappings (MAP_FIXED), whose files stay referenced until it returns. */
-function replaceRange(
-  mm: MmStruct,
-  file: VmFile | null,
-  start: number,
-  end: number,
-  pages: number,
-  vmFlags: number,
-  pgoff: number,
-  oldVmas: readonly Vma[],
-  unaccountOld: boolean,
-  charged: number,
-): number {
   const held: VmFile[] = [];
   for (const old of oldVmas) {
     if (old.file) {
