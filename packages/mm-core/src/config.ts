@@ -82,5 +82,17 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
 
 /** An rlimit in pages (`rlimit(...) >> PAGE_SHIFT`), `Infinity` when unlimited. */
 export function rlimitPages(limit: Rlimit): number {
-  return limit === 'unlimited' ? Infinity : Number(limit >> 12n);
+  if (limit === 'unlimited') return Infinity;
+  // Asked on every mmap and mprotect (RLIMIT_AS, then RLIMIT_DATA): the last two
+  // conversions are remembered, since a bigint shift costs tens of ns and allocates.
+  if (limit === recentLimits[0]) return recentPages[0]!;
+  if (limit === recentLimits[1]) return recentPages[1]!;
+  const pages = Number(limit >> 12n);
+  recentLimits[1] = recentLimits[0]!;
+  recentPages[1] = recentPages[0]!;
+  recentLimits[0] = limit;
+  recentPages[0] = pages;
+  return pages;
 }
+const recentLimits: bigint[] = [-1n, -1n];
+const recentPages: number[] = [0, 0];
