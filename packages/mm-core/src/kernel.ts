@@ -19,6 +19,12 @@ export class MmKernel {
   readonly features: ArchFeatures;
   /** `vm_committed_as` in pages: memory promised to `VM_ACCOUNT` mappings and shmem. */
   committedAs = 0;
+  /**
+   * The part of {@link committedAs} that no mapping will ever give back:
+   * Linux 6.18's `mremap` shrink-and-move charges the part its shrink
+   * unmapped (see `mremap.ts` `moveVma`). For invariant checks.
+   */
+  leakedCommit = 0;
   /** The shared zero page (`ZERO_PAGE(0)`). */
   readonly zeroPfn: number;
   /**

@@ -290,9 +290,15 @@ function moveVma(mm: MmStruct, r: Remap): number {
     if (err) return err;
   }
   if (vma.flags & VM.ACCOUNT) {
+    // vrm_calc_charge: new_len with DONTUNMAP, else delta. Linux 6.18 does not
+    // recompute delta after mremap_to's shrink (it only sets old_len = new_len),
+    // so a shrink-and-move charges the part the shrink just unmapped: ENOMEM
+    // when that exceeds what the overcommit policy allows (after the shrink
+    // is done), and on success a charge nothing ever gives back (measured:
+    // conformance/fuzz/fuzz-probe-mremap-shrink-move-charge).
     let charged = 0;
     if (r.flags & MREMAP.DONTUNMAP) charged = r.newLen;
-    else if (r.oldLen < r.newLen) charged = r.delta;
+    else charged = r.delta;
     if (charged && vmEnoughMemory(mm, charged)) return -Errno.ENOMEM;
     r.charged = charged;
   }
@@ -328,6 +334,9 @@ function moveVma(mm: MmStruct, r: Remap): number {
     return r.newAddr;
   }
   const accountable = (vma.flags & VM.ACCOUNT) !== 0;
+  // A shrink-and-move (mremap_to shrank first: old_len is new_len, delta is not
+  // 0) charged what the shrink unmapped; nothing gives it back.
+  if (accountable && r.oldLen === r.newLen && r.charged > 0) mm.kernel.leakedCommit += r.charged;
   const oldStart = vma.start;
   const oldEnd = vma.end;
   if (accountable) vma.flags &= ~VM.ACCOUNT;

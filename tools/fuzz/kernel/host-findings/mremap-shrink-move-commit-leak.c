@@ -13,7 +13,10 @@
  * host-wide and lasts until reboot: with vm.overcommit_memory=2 the machine
  * then refuses allocations. Run it only where that does not matter.
  *
- * Not modelled: mmsim's mremap releases the charge (what the code intends).
+ * Cause (mm/mremap.c, 6.18): mremap_to() shrinks first (shrink_vma uncharges
+ * the tail) and sets old_len = new_len, but not delta; move_vma() ->
+ * vrm_calc_charge() then charges delta. mmsim models it (mremap.ts moveVma,
+ * MmKernel.leakedCommit; conformance/fuzz/fuzz-probe-mremap-shrink-move-charge).
  */
 #define _GNU_SOURCE
 #include <stdio.h>
