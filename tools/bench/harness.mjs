@@ -57,3 +57,10 @@ export function measure(name, w, rounds, warmup) {
   const samples = (result.latency.samples ?? []).map((ms) => ms * 1e6);
   return { nsPerOp: result.latency.p50 * 1e6, rounds: samples.length || rounds, ops: w.ops, samples };
 }
+
+/** The median of a list of numbers (NaN for none): the figure of a list of samples. */
+export function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  const n = v.length;
+  return n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}

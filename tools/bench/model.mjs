@@ -7,7 +7,7 @@ import { AccessKind } from '@mmsim/arch';
 import { x86Translate } from '@mmsim/arch/x86-64';
 import { createMachine } from '@mmsim/machine';
 import { isSysError, peek, poke, sysMadvise, sysMmap, sysMprotect, sysMunmap } from '@mmsim/syscalls';
-import { measure } from './harness.mjs';
+import { measure, median } from './harness.mjs';
 
 const PAGE = 4096;
 const RW = BigInt(PROT.READ | PROT.WRITE);
@@ -17,13 +17,6 @@ const PRIVATE_ANON = BigInt(MAP.PRIVATE | MAP.ANONYMOUS);
 function check(what, r) {
   if (typeof r === 'bigint' && isSysError(r)) throw new Error(`${what} failed: ${r}`);
   return r;
-}
-
-/** The median of a list of numbers. */
-function median(xs) {
-  const v = [...xs].sort((a, b) => a - b);
-  const k = v.length;
-  return k % 2 ? v[(k - 1) / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
 /** A machine whose map count limit lets the V-workloads build 2V+2 VMAs (and the scale run 10^6). */

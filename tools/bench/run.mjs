@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './harness.mjs';
 import { MODEL_WORKLOADS } from './model.mjs';
 import { buildNative, nativeUnavailable, prepareHost, runNative } from './native.mjs';
 
@@ -114,11 +115,6 @@ const selected = plan.filter(([name, v]) => !only || new RegExp(only).test(v ===
 // the native program and the model take turns (N M, M N, N M …); each side's
 // figure is the median of all its rounds, and both were timed in the same
 // stretches of time.
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 /** `rounds` split into `segments` near-equal positive parts. */
 const splitRounds = (total, parts) => {
   const k = Math.max(1, Math.min(parts, total));
