@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BuddyAllocator, MAX_PAGE_ORDER, buddyAllocatorFactory } from '../src/frames/index.js';
+import { BuddyAllocator, MAX_PAGE_ORDER, buddyAllocatorFactory, zoneBatchsize } from '../src/frames/index.js';
 
 const TiB_FRAMES = 2 ** 28; // 1 TiB of 4 KiB frames
 
@@ -132,10 +132,16 @@ describe('BuddyAllocator (mm/page_alloc.c)', () => {
     expect(a.trackedEntries()).toBe(0);
     expect(a.freeFrames()).toBe(TiB_FRAMES);
     expect(a.buddyinfo()[10]).toBe(TiB_FRAMES / 1024);
-    // Allocating touches only what it splits.
+    // Allocating touches only what it splits: one max-order block, of which
+    // the per-CPU list takes a batch (63 pages: 0..62, leaving 63, 64, 128,
+    // 256 and 512 on the free lists).
+    expect(a.pcpBatch).toBe(63);
     const p = a.alloc(0);
-    expect(a.trackedEntries()).toBe(1 + 10);
+    expect(a.pcpPages).toBe(62);
+    expect(a.trackedEntries()).toBe(1 + 5);
     a.free(p, 0);
+    expect(a.pcpPages).toBe(63);
+    a.drainPcp();
     expect(a.trackedEntries()).toBe(0);
     // Gigantic pages far up in memory do not materialise the space below them.
     const g = a.allocContiguous(18);
@@ -145,6 +151,68 @@ describe('BuddyAllocator (mm/page_alloc.c)', () => {
     expect(a.trackedEntries()).toBe(0);
   });
 
+  it('sizes the per-CPU list as zone_batchsize does (2^n - 1, at most 63; off below 4 MiB)', () => {
+    expect(zoneBatchsize(1024)).toBe(0);
+    expect(zoneBatchsize(4095)).toBe(0);
+    expect(zoneBatchsize(8192)).toBe(1);
+    expect(zoneBatchsize(32768)).toBe(7); // 128 MiB
+    expect(zoneBatchsize(65536)).toBe(15); // 256 MiB
+    expect(zoneBatchsize(131072)).toBe(31); // 512 MiB
+    expect(zoneBatchsize(262144)).toBe(63); // 1 GiB
+    expect(zoneBatchsize(TiB_FRAMES)).toBe(63);
+    const a = new BuddyAllocator({ totalFrames: 262144 });
+    expect([a.pcpBatch, a.pcpHigh]).toEqual([63, 252]);
+  });
+
+  it('recycles an order-0 page through the per-CPU list: last freed, first allocated, nothing merged', () => {
+    const a = new BuddyAllocator({ totalFrames: 262144 });
+    const p = a.alloc(0);
+    const q = a.alloc(0);
+    const listed = a.buddyinfo();
+    const entries = a.trackedEntries();
+    a.free(q, 0);
+    a.free(p, 0);
+    expect(a.buddyinfo()).toEqual(listed);
+    expect(a.trackedEntries()).toBe(entries - 2);
+    expect(a.freeFrames()).toBe(262144);
+    expect(a.isAllocated(p)).toBe(false);
+    expect(a.alloc(0)).toBe(p);
+    expect(a.alloc(0)).toBe(q);
+  });
+
+  it('gives the coldest batch back when the per-CPU list reaches high (free_pcppages_bulk)', () => {
+    const a = new BuddyAllocator({ totalFrames: 262144 });
+    const pages = Array.from({ length: 300 }, () => a.alloc(0));
+    for (const p of pages) a.free(p, 0);
+    // 252 reached after 189 + 63 … : every flush gives 63 back; the list stays below high.
+    expect(a.pcpPages).toBeLessThan(a.pcpHigh);
+    expect(a.pcpPages).toBeGreaterThanOrEqual(a.pcpHigh - a.pcpBatch);
+    expect(a.freeFrames()).toBe(262144);
+    a.drainPcp();
+    expect(a.buddyinfo()).toEqual(new BuddyAllocator({ totalFrames: 262144 }).buddyinfo());
+    expect(a.trackedEntries()).toBe(0);
+  });
+
+  it('drains the per-CPU list before failing a request it holds the pages for', () => {
+    // 2^13 frames (batch 1, high 4): two order-0 pages on the list keep an
+    // order-13 range from being whole until they are given back.
+    const a = new BuddyAllocator({ totalFrames: 2 ** 13 });
+    const p = a.alloc(0);
+    const q = a.alloc(0);
+    a.free(p, 0);
+    a.free(q, 0);
+    expect(a.pcpPages).toBe(2);
+    const blocks: number[] = [];
+    for (let b = a.alloc(10); b >= 0; b = a.alloc(10)) blocks.push(b);
+    expect(blocks).toHaveLength(8);
+    expect(a.pcpPages).toBe(0);
+    for (const b of blocks) a.free(b, 10);
+    a.free(a.alloc(0), 0);
+    expect(a.pcpPages).toBe(1);
+    expect(a.allocContiguous(13)).toBe(0);
+    expect(a.pcpPages).toBe(0);
+  });
+
   it('handles frame numbers beyond 2^32', () => {
     const a = new BuddyAllocator({ totalFrames: 2 ** 33 + 3 });
     // Exhaust the small tail, then split a block high above 2^32 after using the low ones up logically.
@@ -152,6 +220,12 @@ describe('BuddyAllocator (mm/page_alloc.c)', () => {
     expect(a.alloc(0)).toBe(2 ** 33 + 2);
     a.free(2 ** 33 + 2, 0);
     a.free(2 ** 33, 1);
+    // The order-0 page waits on the per-CPU list until drained, with the
+    // rest of its batch (0..61 of a split max-order block, whose 62-63 is
+    // the second free order-1 block).
+    expect(a.pcpPages).toBe(63);
+    expect(a.buddyinfo().slice(0, 2)).toEqual([0, 2]);
+    a.drainPcp();
     expect(a.buddyinfo().slice(0, 2)).toEqual([1, 1]);
     expect(a.freeFrames()).toBe(a.totalFrames);
   });

@@ -11,6 +11,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'giant' as const }) },
 );
 
+/** A buddy allocator fails a request only after giving its per-CPU list back (`drain_all_pages`). */
+function failedAfterDrain(a: ContiguousFrameAllocator): void {
+  if (a instanceof BuddyAllocator && a.pcpPages !== 0) throw new Error('an allocation failed with pages on the per-CPU list');
+}
+
 describe.each([
   ['buddy', (n: number): ContiguousFrameAllocator => new BuddyAllocator({ totalFrames: n })],
   ['bitmap', (n: number): ContiguousFrameAllocator => new BitmapAllocator({ totalFrames: n })],
@@ -18,7 +23,9 @@ describe.each([
   it('keeps free + allocated == total and never overlaps blocks', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 0, max: 3 * 2 ** 12 + 777 }),
+        // Up to 2^16 frames: the buddy allocator's per-CPU list is off below
+        // 2^13 frames and holds batches of 1, 3, 7 and 15 pages above.
+        fc.integer({ min: 0, max: 2 ** 16 + 777 }),
         fc.array(opArb, { maxLength: 120 }),
         (totalFrames, ops) => {
           const a = make(totalFrames);
@@ -39,9 +46,11 @@ describe.each([
             if (op.kind === 'alloc') {
               const pfn = a.alloc(op.order);
               if (pfn >= 0) take(pfn, op.order);
+              else failedAfterDrain(a);
             } else if (op.kind === 'giant') {
               const pfn = a.allocContiguous(12); // 16 MiB: above MAX_PAGE_ORDER
               if (pfn >= 0) take(pfn, 12);
+              else failedAfterDrain(a);
             } else if (live.length > 0) {
               const [pfn, order] = live.splice(op.pick % live.length, 1)[0]!;
               if (order > a.maxOrder) a.freeContiguous(pfn, order);
@@ -71,11 +80,15 @@ describe.each([
 describe('buddy allocator returns to its initial free lists', () => {
   it('after any alloc/free sequence is undone', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 60 }), (n, orders) => {
+      fc.property(fc.integer({ min: 1, max: 2 ** 16 + 5000 }), fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 60 }), (n, orders) => {
         const a = new BuddyAllocator({ totalFrames: n });
         const initial = a.buddyinfo();
         const got = orders.map((o) => [a.alloc(o), o] as const).filter(([p]) => p >= 0);
         for (const [p, o] of got.reverse()) a.free(p, o);
+        expect(a.freeFrames()).toBe(n);
+        expect(a.pcpPages).toBeLessThan(Math.max(1, a.pcpHigh));
+        a.drainPcp();
+        expect(a.pcpPages).toBe(0);
         expect(a.buddyinfo()).toEqual(initial);
         expect(a.trackedEntries()).toBe(initial.slice(0, 10).reduce((s, c) => s + c, 0));
       }),

@@ -4,14 +4,15 @@
  * larger block split on allocation (`expand`), a freed block merged with its
  * buddy (`pfn ^ (1 << order)`) while the buddy is free (`__free_one_page`).
  *
- * Zones, migrate types and per-CPU lists are not modelled: there is one free
- * area. Physical memory is metadata only, and cheap at any size: frames at or
+ * Zones and migrate types are not modelled: there is one free area, with
+ * one per-CPU list of order-0 pages in front of it ({@link BuddyAllocator}).
+ * Physical memory is metadata only, and cheap at any size: frames at or
  * above a high-water mark are implicitly free max-order blocks, carved off one
  * at a time when the free lists cannot satisfy a request, and given back to
  * the implicit region when they coalesce at its edge. A 1 TiB machine starts
  * with no tracked blocks except the sub-max-order tail.
  * @see mm/page_alloc.c __rmqueue_smallest, expand, __free_one_page, alloc_contig_pages
- * @see include/linux/mmzone.h struct free_area, MAX_PAGE_ORDER
+ * @see include/linux/mmzone.h struct free_area, MAX_PAGE_ORDER, struct per_cpu_pages
  */
 
 import type { FrameAllocator, FrameAllocatorOptions } from './frame-allocator.js';
@@ -282,16 +283,50 @@ class FreeArea {
 }
 
 /**
+ * `zone_batchsize`: how many order-0 pages the per-CPU list takes from or
+ * gives back to the buddy lists at once — ~0.1 % of the zone, at most 1 MiB,
+ * rounded down to 2^n − 1 (63 for a zone of 1 GiB or more; 0, which turns
+ * the list off, below 4 MiB).
+ * @see mm/page_alloc.c zone_batchsize
+ */
+export function zoneBatchsize(managedFrames: number): number {
+  let batch = Math.floor(Math.min(Math.floor(managedFrames / 1024), 256) / 4);
+  if (batch < 1) batch = 1;
+  const b = batch + Math.floor(batch / 2);
+  return 2 ** Math.floor(Math.log2(b)) - 1;
+}
+
+/**
  * Linux's buddy allocator (`struct free_area free_area[NR_PAGE_ORDERS]` of one
  * zone). Allocation takes the smallest order with a free block
  * (`__rmqueue_smallest`), the block most recently put on that list, and carves
  * a new max-order block at the lowest unused address when every list is empty.
- * @see mm/page_alloc.c __alloc_pages, __free_pages
+ *
+ * In front of it sits the **per-CPU page list** for order 0 (`struct
+ * per_cpu_pages`): a freed page goes to the head of the list, not back to the
+ * buddy lists (`free_frozen_page_commit`), and an order-0 allocation takes the
+ * head (`__rmqueue_pcplist`). An empty list is refilled with `batch` pages
+ * (`rmqueue_bulk`); a list that reaches `high` gives its `batch` coldest
+ * pages back, merging them (`free_pcppages_bulk`). So a page freed and
+ * allocated again (a page table, a page faulted in after an munmap) costs no
+ * merging and splitting. Pages on the list are free: {@link freeFrames}
+ * counts them, `/proc/buddyinfo` ({@link buddyinfo}) does not, and a request
+ * the buddy lists cannot meet drains the list and tries again, as
+ * `__alloc_pages_direct_reclaim` → `drain_all_pages` does, so whether an
+ * allocation succeeds never depends on the list. The model has one list
+ * (one CPU's); `high` is `4 × batch`, the lower bound of Linux's
+ * `zone_highsize` (which also scales it with the watermarks and CPUs and
+ * tunes it at run time).
+ * @see mm/page_alloc.c __alloc_pages, __free_pages, rmqueue_pcplist, free_pcppages_bulk
  */
 export class BuddyAllocator implements FrameAllocator {
   readonly name = 'buddy';
   readonly totalFrames: number;
   readonly maxOrder = MAX_PAGE_ORDER;
+  /** `pcp->batch` ({@link zoneBatchsize}); 0: no per-CPU list. */
+  readonly pcpBatch: number;
+  /** `pcp->high`: the list gives `batch` pages back when it reaches this many. */
+  readonly pcpHigh: number;
 
   /** `free_area[order].free_list` per order. */
   private readonly areas: FreeArea[] = [];
@@ -308,12 +343,20 @@ export class BuddyAllocator implements FrameAllocator {
   private readonly allocated = new PfnOrderMap();
   /** The largest order ever allocated (bounds {@link isAllocated}'s search). */
   private maxAllocatedOrder = 0;
+  /** Free frames, those on the per-CPU list included. */
   private nrFree: number;
+  /** The per-CPU list: a ring of `pcpList.length` (a power of two) frames, head at `pcpHead`. */
+  private readonly pcpList: Float64Array;
+  private pcpHead = 0;
+  private pcpCount = 0;
 
   constructor(options: FrameAllocatorOptions) {
     checkTotalFrames(options.totalFrames);
     this.totalFrames = options.totalFrames;
     this.nrFree = options.totalFrames;
+    this.pcpBatch = zoneBatchsize(options.totalFrames);
+    this.pcpHigh = 4 * this.pcpBatch;
+    this.pcpList = new Float64Array(this.pcpBatch === 0 ? 1 : 2 ** Math.ceil(Math.log2(this.pcpHigh + this.pcpBatch)));
     for (let o = 0; o <= MAX_PAGE_ORDER; o++) this.areas.push(new FreeArea());
     this.fullEnd = this.totalFrames - (this.totalFrames % MAX_ORDER_NR_PAGES);
     // The tail below the last whole max-order block is freed in the largest
@@ -361,42 +404,97 @@ export class BuddyAllocator implements FrameAllocator {
 
   /**
    * `__alloc_pages(order)`: `2^order` frames aligned to their size, or -1 if
-   * `order` exceeds `MAX_PAGE_ORDER` or no block is free.
-   * @see mm/page_alloc.c __rmqueue_smallest
+   * `order` exceeds `MAX_PAGE_ORDER` or no block is free. Order 0 comes from
+   * the per-CPU list; a failed request drains the list and tries again.
+   * @see mm/page_alloc.c rmqueue, __rmqueue_smallest
    */
   alloc(order: number): number {
     if (!(order >= 0 && order <= MAX_PAGE_ORDER) || !Number.isInteger(order)) return -1;
+    let pfn = order === 0 && this.pcpBatch !== 0 ? this.rmqueuePcplist() : this.rmqueueSmallest(order);
+    if (pfn < 0) {
+      if (this.pcpCount === 0) return -1;
+      this.drainPcp();
+      pfn = this.rmqueueSmallest(order);
+      if (pfn < 0) return -1;
+    }
+    this.allocated.set(pfn, order);
+    if (order > this.maxAllocatedOrder) this.maxAllocatedOrder = order;
+    this.nrFree -= POW2[order]!;
+    return pfn;
+  }
+
+  /** `__rmqueue_smallest`: take a block of `order` off the buddy lists (splitting a larger one), or -1. No accounting. */
+  private rmqueueSmallest(order: number): number {
     for (let o = order; o <= MAX_PAGE_ORDER; o++) {
       const area = this.areas[o]!;
       if (area.count > 0) {
         const pfn = area.pfns[--area.count]!;
         this.freeIndex.delete(pfn);
-        return this.take(pfn, o, order);
+        return this.expand(pfn, o, order);
       }
     }
     if (this.highWater < this.fullEnd) {
       const pfn = this.highWater;
       this.highWater += MAX_ORDER_NR_PAGES;
-      return this.take(pfn, MAX_PAGE_ORDER, order);
+      return this.expand(pfn, MAX_PAGE_ORDER, order);
     }
     return -1;
   }
 
+  /** `__rmqueue_pcplist`: the head of the per-CPU list, refilled with `batch` pages first if it is empty (`rmqueue_bulk`); -1 if none. */
+  private rmqueuePcplist(): number {
+    if (this.pcpCount === 0) {
+      const list = this.pcpList;
+      const mask = list.length - 1;
+      for (let i = 0; i < this.pcpBatch; i++) {
+        const pfn = this.rmqueueSmallest(0);
+        if (pfn < 0) break;
+        list[(this.pcpHead + this.pcpCount++) & mask] = pfn; // list_add_tail
+      }
+      if (this.pcpCount === 0) return -1;
+    }
+    const pfn = this.pcpList[this.pcpHead]!;
+    this.pcpHead = (this.pcpHead + 1) & (this.pcpList.length - 1);
+    this.pcpCount--;
+    return pfn;
+  }
+
+  /** `free_pcppages_bulk`: give the `count` coldest pages of the per-CPU list (its tail) back to the buddy lists. */
+  private freePcppagesBulk(count: number): void {
+    const list = this.pcpList;
+    const mask = list.length - 1;
+    for (let i = 0; i < count && this.pcpCount > 0; i++) {
+      this.pcpCount--;
+      this.mergeIn(list[(this.pcpHead + this.pcpCount) & mask]!, 0);
+    }
+  }
+
+  /**
+   * `drain_local_pages`: give every page on the per-CPU list back to the
+   * buddy lists (as a failed allocation does before it tries again).
+   * @see mm/page_alloc.c drain_pages, drain_all_pages
+   */
+  drainPcp(): void {
+    this.freePcppagesBulk(this.pcpCount);
+  }
+
+  /** Pages on the per-CPU list (`pcp->count`). */
+  get pcpPages(): number {
+    return this.pcpCount;
+  }
+
   /**
    * `expand`: split the free block of order `high` at `pfn` down to `low`,
-   * putting each upper half on its free list, and allocate the lower part.
+   * putting each upper half on its free list; the lower part is the result.
    * @see mm/page_alloc.c expand
    */
-  private take(pfn: number, high: number, low: number): number {
+  private expand(pfn: number, high: number, low: number): number {
     let size = POW2[high]!;
     while (high > low) {
       high--;
       size /= 2;
       this.addFree(pfn + size, high);
     }
-    this.allocated.set(pfn, low);
-    if (low > this.maxAllocatedOrder) this.maxAllocatedOrder = low;
-    this.nrFree -= size;
     return pfn;
   }
 
@@ -417,6 +515,14 @@ export class BuddyAllocator implements FrameAllocator {
     }
     this.allocated.delete(pfn);
     this.nrFree += POW2[order]!;
+    if (order === 0 && this.pcpBatch !== 0) {
+      // free_frozen_page_commit: list_add to the head, flush past `high`.
+      const mask = this.pcpList.length - 1;
+      this.pcpHead = (this.pcpHead - 1) & mask;
+      this.pcpList[this.pcpHead] = pfn;
+      if (++this.pcpCount >= this.pcpHigh) this.freePcppagesBulk(this.pcpBatch);
+      return;
+    }
     this.mergeIn(pfn, order);
   }
 
@@ -459,6 +565,14 @@ export class BuddyAllocator implements FrameAllocator {
   allocContiguous(order: number): number {
     if (!Number.isInteger(order) || order < 0) return -1;
     if (order <= MAX_PAGE_ORDER) return this.alloc(order);
+    const pfn = this.findContiguous(order);
+    if (pfn >= 0 || this.pcpCount === 0) return pfn;
+    this.drainPcp();
+    return this.findContiguous(order);
+  }
+
+  /** {@link allocContiguous}'s search of the buddy lists (the per-CPU list left as it is). */
+  private findContiguous(order: number): number {
     const size = POW2[order]!;
     for (let s = 0; s + size <= this.fullEnd; ) {
       const explicitEnd = Math.min(s + size, this.highWater);

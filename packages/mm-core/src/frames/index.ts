@@ -10,7 +10,7 @@ import { BitmapAllocator } from './bitmap.js';
 import { BuddyAllocator } from './buddy.js';
 
 export * from './frame-allocator.js';
-export { BuddyAllocator, MAX_FRAMES, MAX_ORDER_NR_PAGES, MAX_PAGE_ORDER } from './buddy.js';
+export { BuddyAllocator, MAX_FRAMES, MAX_ORDER_NR_PAGES, MAX_PAGE_ORDER, zoneBatchsize } from './buddy.js';
 export { BITMAP_CHUNK_FRAMES, BitmapAllocator } from './bitmap.js';
 
 /**
