@@ -231,7 +231,7 @@ export class PhysicalMemory {
   /**
    * Read one byte. Small enough to be inlined into a caller's loop: a frame
    * in the read cache costs a tag compare and two typed-array reads; the
-   * rest is {@link readUncached}.
+   * rest is the private `readUncached`.
    */
   read(pfn: number, offset: number): number {
     // `pfn & mask` hashes any number (ToInt32); only a stored frame's own pfn matches its tag.
