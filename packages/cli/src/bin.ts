@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { runReplay, UsageError } from './replay-command.js';
 import { runRecord } from './record-command.js';
 import { runPagetable } from './pagetable-command.js';
+import { loadArchOption } from './arch-option.js';
 
 // A reader that stops early (`mmsim replay … | head`) closes the pipe: that
 // ends the output normally, as for any Unix filter, instead of an unhandled
@@ -17,6 +18,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+const ARCH_HELP =
+  'architecture to replay on: x86_64, riscv64 (Sv39), riscv64-sv48, riscv64-sv57, or the path of an ES module ' +
+  'exporting an Architecture (default or `arch`); default: the trace\'s @kernel arch=, else x86_64';
+
 const program = new Command();
 program.name('mmsim').description('A faithful model of Linux memory management around mmap').exitOverride();
 program
@@ -26,9 +31,11 @@ program
   .option('--explain', 'print the modelled kernel functions each step went through')
   .option('--out-dir <dir>', 'write each replayed trace to DIR/<file name>')
   .option('--header <trace>', 'starting state (header of this trace) for raw strace logs')
+  .option('--arch <name|module>', ARCH_HELP)
   .argument('<files...>', 'trace files, or raw `strace -e trace=%memory` logs')
-  .action((files: string[], opts: { check?: boolean; explain?: boolean; outDir?: string; header?: string }) => {
-    process.exitCode = runReplay(files, opts, {
+  .action(async (files: string[], opts: { check?: boolean; explain?: boolean; outDir?: string; header?: string; arch?: string }) => {
+    const arch = await loadArchOption(opts.arch);
+    process.exitCode = runReplay(files, { ...opts, arch }, {
       out: (t) => process.stdout.write(t + '\n'),
       err: (t) => process.stderr.write(t + '\n'),
     });
@@ -64,15 +71,17 @@ program
   .option('--at-step <n>', 'stop after the Nth step (1-based; 0 = the header\'s state)')
   .option('--at-line <line>', 'stop after the step on this line (as --check names it)')
   .option('--max-leaves <k>', 'leaves shown per VMA in the summary', '8')
-  .action((trace: string, opts: { addr?: string; atStep?: string; atLine?: string; maxLeaves?: string }) => {
-    process.exitCode = runPagetable(trace, opts, {
+  .option('--arch <name|module>', ARCH_HELP)
+  .action(async (trace: string, opts: { addr?: string; atStep?: string; atLine?: string; maxLeaves?: string; arch?: string }) => {
+    const arch = await loadArchOption(opts.arch);
+    process.exitCode = runPagetable(trace, { ...opts, arch }, {
       out: (t) => process.stdout.write(t + '\n'),
       err: (t) => process.stderr.write(t + '\n'),
     });
   });
 
 try {
-  program.parse();
+  await program.parseAsync();
 } catch (e) {
   if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2;
   else if (e instanceof UsageError) {

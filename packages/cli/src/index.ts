@@ -5,3 +5,4 @@
 export * from './replay-command.js';
 export * from './record-command.js';
 export * from './pagetable-command.js';
+export * from './arch-option.js';

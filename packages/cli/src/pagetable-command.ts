@@ -1,5 +1,5 @@
 /**
- * `mmsim pagetable [--addr A] [--at-step N | --at-line L] [--max-leaves K] TRACE`:
+ * `mmsim pagetable [--addr A] [--at-step N | --at-line L] [--max-leaves K] [--arch A] TRACE`:
  * replay a trace (to the end, or up to a step), then print the page-table
  * tree — for one address, or for every VMA, summarised — with every level's
  * name, index, raw entry and decoded bits, the leaf in the architecture's
@@ -8,6 +8,7 @@
 
 import { currentMaps, pagemap, pageTableWalk, replayTrace, type Machine } from '@mmsim/machine';
 import { formatMapsLine, type MapsLine, type Trace } from '@mmsim/trace';
+import { archFor, type ArchChoice } from './arch-option.js';
 import { loadTrace, UsageError, type Output } from './replay-command.js';
 
 /** Options of the pagetable command. */
@@ -20,6 +21,8 @@ export interface PagetableCommandOptions {
   readonly atLine?: string;
   /** At most this many leaves per VMA in the summary (default 8). */
   readonly maxLeaves?: string;
+  /** The architecture to replay on (as `mmsim replay --arch`); default: the trace's `@kernel arch=`, else x86-64. */
+  readonly arch?: ArchChoice;
 }
 
 /** Parse a non-negative integer option (decimal or 0x hex), or fail with exit code 2. */
@@ -164,9 +167,10 @@ export function runPagetable(file: string, options: PagetableCommandOptions, io:
     }
     const maxLeaves = options.maxLeaves !== undefined ? Number(parseNumber('--max-leaves', options.maxLeaves)) : 8;
     const address = options.addr !== undefined ? parseNumber('--addr', options.addr) : undefined;
+    const arch = archFor(full, options.arch, file);
     let replay;
     try {
-      replay = replayTrace(cutAfterStep(full, upTo));
+      replay = replayTrace(cutAfterStep(full, upTo), { arch });
     } catch (e) {
       throw new UsageError(`${file}:1: cannot build the machine: ${(e as Error).message}`, 2);
     }

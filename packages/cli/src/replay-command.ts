@@ -1,6 +1,6 @@
 /**
- * `mmsim replay [--check] [--explain] [--out-dir DIR] FILE…`: run traces in
- * the model and print them back with the model's results.
+ * `mmsim replay [--check] [--explain] [--out-dir DIR] [--arch A] FILE…`: run
+ * traces in the model and print them back with the model's results.
  */
 
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -8,6 +8,8 @@ import { basename, join } from 'node:path';
 import { formatCallGraph } from '@mmsim/base';
 import { replayTrace } from '@mmsim/machine';
 import { compareResults, formatStep, parseStraceLog, parseTrace, printTrace, TraceSyntaxError, type Trace } from '@mmsim/trace';
+import { archFor, type ArchChoice } from './arch-option.js';
+import { UsageError } from './usage-error.js';
 
 /** Options of the replay command. */
 export interface ReplayCommandOptions {
@@ -19,6 +21,12 @@ export interface ReplayCommandOptions {
    * starting state for raw strace logs given as FILE.
    */
   readonly header?: string;
+  /**
+   * The architecture to replay on: a built-in name (`x86_64`, `riscv64`,
+   * `riscv64-sv48`, …) or a loaded plug-in (see `loadArchOption`). Default:
+   * each trace's `@kernel arch=`, else x86-64.
+   */
+  readonly arch?: ArchChoice;
 }
 
 /** Where output goes (so tests can capture it). */
@@ -29,15 +37,7 @@ export interface Output {
   err(text: string): void;
 }
 
-/** A user-facing failure: one line, an exit code. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
+export { UsageError } from './usage-error.js';
 
 /**
  * Read and parse a trace file — or a raw `strace -e trace=%memory` log, whose
@@ -106,8 +106,14 @@ export function runReplay(files: readonly string[], options: ReplayCommandOption
     }
     let replay;
     try {
-      replay = replayTrace(trace, { explain: options.explain });
+      const arch = archFor(trace, options.arch, file);
+      replay = replayTrace(trace, { explain: options.explain, arch });
     } catch (e) {
+      if (e instanceof UsageError) {
+        io.err(e.message);
+        exit = Math.max(exit, e.exitCode);
+        continue;
+      }
       io.err(`${file}:1: cannot build the machine: ${(e as Error).message}`);
       exit = Math.max(exit, 2);
       continue;

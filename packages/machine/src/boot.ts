@@ -189,6 +189,13 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
     }
     const start = Number(line.start >> 12n);
     const end = Number(line.end >> 12n);
+    if (end > mm.taskSize) {
+      // A header from another architecture (a replay with --arch): no process
+      // of this one can have the mapping.
+      throw new Error(
+        `@maps ${line.start.toString(16)}-${line.end.toString(16)} ${line.name || '(anonymous)'} lies above ${machine.arch.name}'s user address space (TASK_SIZE 0x${(mm.taskSize * 2 ** machine.arch.pageShift).toString(16)})`,
+      );
+    }
     let flags = initialFlags(line);
     let vma: Vma;
     if (line.name.startsWith('/')) {
