@@ -53,18 +53,24 @@ export interface VmOperations {
   readonly unbackedPages?: (vma: Vma, vpn: number) => boolean;
 }
 
-/** 2^31: page numbers are kept as a high and a low part below it (see {@link Vma}). */
-const SPLIT = 0x80000000;
+/**
+ * 2^30: page numbers are kept as a high and a low part below it (see
+ * {@link Vma}). V8's small integers are 31-bit signed on 64-bit Node builds,
+ * so 2^30 is the largest power of two whose remainders all fit.
+ */
+const SPLIT = 0x40000000;
 
 /**
  * One VMA.
  *
  * `start`, `end` and `pgoff` are page numbers up to 2^52, above V8's small
- * integers (2^31), and a number field that holds one is a separate 16-byte
+ * integers (2^30), and a number field that holds one is a separate 16-byte
  * heap box: three boxes per VMA, each a cache miss of its own among 120,000
  * VMAs and an allocation for every new VMA. They are therefore stored as two
- * small integers each (`hi * 2^31 + lo`, exact for integers below 2^53) behind
- * accessors that V8 inlines, so a VMA is one flat object.
+ * small integers each (`hi * 2^30 + lo`, exact for integers below 2^52) behind
+ * accessors that V8 inlines, so a VMA is one flat object. (Both parts are
+ * made int32 with `| 0`: a float result that happens to be integral would
+ * otherwise make the field a double, boxed again.)
  */
 export class Vma {
   /** `anon_vma`, assigned at the first anonymous fault (or inherited by merge/split). */
@@ -101,9 +107,9 @@ export class Vma {
     return this.startHi * SPLIT + this.startLo;
   }
   set start(vpn: number) {
-    const hi = Math.floor(vpn / SPLIT);
+    const hi = Math.floor(vpn / SPLIT) | 0;
     this.startHi = hi;
-    this.startLo = vpn - hi * SPLIT;
+    this.startLo = (vpn - hi * SPLIT) | 0;
   }
 
   /** `vm_end` as a page number (exclusive). After changing it on a linked VMA, call `mm.vmas.updated(vma)`. */
@@ -111,9 +117,9 @@ export class Vma {
     return this.endHi * SPLIT + this.endLo;
   }
   set end(vpn: number) {
-    const hi = Math.floor(vpn / SPLIT);
+    const hi = Math.floor(vpn / SPLIT) | 0;
     this.endHi = hi;
-    this.endLo = vpn - hi * SPLIT;
+    this.endLo = (vpn - hi * SPLIT) | 0;
   }
 
   /** `vm_pgoff`: file page of `start`, or `start` at creation for anonymous memory. */
@@ -121,9 +127,9 @@ export class Vma {
     return this.pgoffHi * SPLIT + this.pgoffLo;
   }
   set pgoff(page: number) {
-    const hi = Math.floor(page / SPLIT);
+    const hi = Math.floor(page / SPLIT) | 0;
     this.pgoffHi = hi;
-    this.pgoffLo = page - hi * SPLIT;
+    this.pgoffLo = (page - hi * SPLIT) | 0;
   }
 
   /** `vma_pages`. */

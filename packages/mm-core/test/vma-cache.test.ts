@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 // vm_area_cachep: VMAs freed by merges and unmaps are reused by later splits
 // and mappings, but only after a quiescent point (the start of the next system
 // call), so nothing that still holds a freed VMA during an operation sees it
@@ -66,5 +67,23 @@ describe('VmaCache', () => {
       [1, 2, 0x1],
       [2, 3, 0x3],
     ]);
+  });
+});
+
+describe('Vma page-number fields', () => {
+  it('give back exactly the integer stored, from -2^52 to 2^52 (kept as two small integers)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), fc.integer({ min: 0, max: 2 ** 52 }), fc.integer({ min: 0, max: 2 ** 52 }), (a, b, c) => {
+        const vma = new Vma(a, b, 0, c, null, null);
+        expect([vma.start, vma.end, vma.pgoff]).toEqual([a, b, c]);
+        vma.start = c;
+        vma.end = a;
+        vma.pgoff = b;
+        expect([vma.start, vma.end, vma.pgoff]).toEqual([c, a, b]);
+      }),
+      { numRuns: 2000 },
+    );
+    const edge = [0, 1, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 35 - 1, 2 ** 52, -1, -(2 ** 30)];
+    for (const x of edge) expect(new Vma(x, x, 0, x, null, null).pgoff).toBe(x);
   });
 });
