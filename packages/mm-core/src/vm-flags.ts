@@ -1,7 +1,9 @@
 /**
  * `vm_flags`: the per-VMA flag word. Bit values follow Linux where they fit in
- * 31 bits (so bitwise operations stay in small integers); the few Linux keeps
- * above bit 30 are given free low slots here.
+ * 30 bits, so that a flag word is one of V8's small integers (31-bit signed
+ * on 64-bit Node builds: a word with bit 30 set would be a heap number, boxed
+ * at every call it is passed to); the few Linux keeps at bit 30 and above are
+ * given free low slots here.
  * @see include/linux/mm.h VM_READ ... VM_DROPPABLE
  */
 export const VM = {
@@ -36,7 +38,8 @@ export const VM = {
   SOFTDIRTY: 0x8000000,
   MIXEDMAP: 0x10000000,
   HUGEPAGE: 0x20000000,
-  NOHUGEPAGE: 0x40000000,
+  /** Linux: bit 30 (`VM_NOHUGEPAGE`); here the `VM_ARCH_1` slot, which the model does not use. */
+  NOHUGEPAGE: 0x1000000,
 } as const;
 
 /** `VM_ACCESS_FLAGS`: read, write, exec. */
