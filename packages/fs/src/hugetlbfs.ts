@@ -202,9 +202,18 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     return 0;
   }
 
-  /** `remove_inode_hugepages` + `hugetlb_unreserve_pages` for huge indices in `[from, to)`. */
+  /**
+   * `remove_inode_hugepages` for huge indices `[from, to)`: free the cached
+   * pages. A truncation (`to` infinite) then drops every reservation from
+   * `from` on (`hugetlb_unreserve_pages(start, LONG_MAX, freed)`). A hole
+   * punch drops only the reservation of each page it removes
+   * (`remove_inode_single_folio` → `hugetlb_unreserve_pages(idx, idx + 1, 1)`):
+   * a reserved index that was never faulted keeps its reservation, so
+   * `HugePages_Rsvd` does not move.
+   */
   private removePages(from: number, to = Infinity): void {
     if ((this.cacheMap === null || this.cacheMap.size === 0) && (this.resvSet === null || this.resvSet.size === 0)) return; // nothing cached or reserved
+    const truncate = to === Infinity;
     let freed = 0;
     for (const [idx, pfn] of [...this.cache]) {
       if (idx < from || idx >= to) continue;
@@ -213,15 +222,29 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
       if (desc) desc.inode = undefined;
       if (!desc || desc.mapcount === 0) this.hstate.freePage(pfn);
       freed++;
+      if (!truncate) this.unreserveIndices(this.resvMap.delete(idx) ? 1 : 0, 1);
     }
+    if (!truncate) return;
     let chg = 0;
     for (const idx of [...this.resvMap]) {
-      if (idx >= from && idx < to) {
+      if (idx >= from) {
         this.resvMap.delete(idx);
         chg++;
       }
     }
-    this.hstate.unreserve(chg - freed);
+    this.unreserveIndices(chg, freed);
+  }
+
+  /**
+   * The global side of `hugetlb_unreserve_pages` after `region_del` removed
+   * `chg` reserve-map entries and `freed` pages went: `hugetlb_acct_memory(h,
+   * -(chg - freed))` (no subpool: `hugepage_subpool_put_pages` passes the
+   * difference through). A negative difference takes a reservation back.
+   */
+  private unreserveIndices(chg: number, freed: number): void {
+    const gbl = chg - freed;
+    if (gbl > 0) this.hstate.unreserve(gbl);
+    else if (gbl < 0) this.hstate.reserve(-gbl);
   }
 
   protected evict(): void {
