@@ -33,6 +33,8 @@ const USAGE = `usage: npm run fuzz:kernel -- --scenarios N --seed S [options]
   --huge-size SIZE   huge page size of the hugetlb steps: 2M, 1G or auto (default: 2M, or 1G when this
                      host's 2 MiB pool is in use by someone else at the start, which the recorder refuses)
   --wait SECONDS     how long to wait for a busy host (huge pages in use, settings changing) per recording (default 1200)
+  --overcommit P[,P…] only these overcommit_memory policies (0, 1, 2; default all); a scenario drawn with
+                     another gets the first listed (e.g. 0,1 on a host whose Committed_AS makes 2 unrecordable)
   --keep-work        keep the scratch directory (every scenario and recording)
   --dry-run          generate (and check on the model) only; record nothing`;
 
@@ -66,7 +68,12 @@ function parseArgs(argv) {
       if (!['2M', '1G', 'AUTO'].includes(o.huge)) throw new Error('--huge-size 2M, 1G or auto');
       if (o.huge === 'AUTO') o.huge = 'auto';
     }
-    else if (a === '--keep-work') o.keepWork = true;
+    else if (a === '--overcommit') {
+      o.overcommit = val().split(',').map((p) => {
+        if (!['0', '1', '2'].includes(p)) throw new Error(`--overcommit: ${p} is not 0, 1 or 2`);
+        return Number(p);
+      });
+    } else if (a === '--keep-work') o.keepWork = true;
     else if (a === '--dry-run') o.dryRun = true;
     else if (a === '-h' || a === '--help') {
       console.log(USAGE);
@@ -147,8 +154,8 @@ async function main() {
     const profile = profiles[i % profiles.length];
     const name = `fuzz-${profile}-s${o.seed}-${i}`;
     const rng = new Rng(o.seed, i);
-    const gen = new ScenarioGenerator(profile, rng, host, { steps: o.steps, huge: o.huge });
-    const opts = `--seed ${o.seed} --only ${i}${o.profiles ? ` --profile ${o.profiles.join(',')}` : ''} --huge-size ${o.huge}${o.steps[0] !== 30 || o.steps[1] !== 80 ? ` --steps ${o.steps.join('-')}` : ''}`;
+    const gen = new ScenarioGenerator(profile, rng, host, { steps: o.steps, huge: o.huge, overcommit: o.overcommit });
+    const opts = `--seed ${o.seed} --only ${i}${o.profiles ? ` --profile ${o.profiles.join(',')}` : ''} --huge-size ${o.huge}${o.steps[0] !== 30 || o.steps[1] !== 80 ? ` --steps ${o.steps.join('-')}` : ''}${o.overcommit ? ` --overcommit ${o.overcommit.join(',')}` : ''}`;
     const comments = [`fuzz-kernel scenario: profile ${profile}, seed ${o.seed}, scenario ${i} (npm run fuzz:kernel -- ${opts})`];
     const sc = gen.generate(comments);
     const text = scenarioText(sc.header, sc.steps);

@@ -88,9 +88,19 @@ export function headerText(cfg, host, comments) {
 /**
  * A profile's @config, drawn from `rng`. `huge` is the huge page size the
  * hugetlb steps use: '2M' (the default hstate) or '1G' (for hosts whose
- * 2 MiB pool is busy; see README).
+ * 2 MiB pool is busy; see README). `overcommit` lists the overcommit
+ * policies a scenario may use (default all three); a draw outside it is
+ * replaced by the first listed after the config's draws, so the rest of the
+ * config is as without the restriction (the steps, which depend on the
+ * policy, may differ).
  */
-export function profileConfig(profile, rng, host, huge = '2M') {
+export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 1, 2]) {
+  // After the draws (so that everything drawn later is as without a restriction).
+  const restrictPolicy = () => {
+    if (overcommit.includes(c.overcommit_memory)) return;
+    c.overcommit_memory = overcommit[0];
+    c.overcommit_ratio = 50;
+  };
   const c = {
     page_size: 4096, aslr: 0, layout: 'topdown', privileged: 0, rlimit_stack: '8388608', rlimit_as: 'unlimited',
     rlimit_data: 'unlimited', rlimit_memlock: '8388608', max_map_count: 65530, mmap_min_addr: 65536,
@@ -104,6 +114,7 @@ export function profileConfig(profile, rng, host, huge = '2M') {
     c.privileged = rng.chance(0.1) ? 1 : 0;
     c.overcommit_memory = rng.weighted([[5, 0], [2, 1], [3, 2]]);
     if (c.overcommit_memory === 2) c.overcommit_ratio = rng.pick([50, 60, 80]);
+    restrictPolicy();
     // Never above 8 MiB: raising a hard limit needs CAP_SYS_RESOURCE, which the recording host may lack.
     c.rlimit_memlock = rng.weighted([[6, '8388608'], [2, '65536'], [1, '0'], [1, '1048576']]);
     if (rng.chance(0.1)) c.rlimit_as = '4294967296';
@@ -150,6 +161,7 @@ export function profileConfig(profile, rng, host, huge = '2M') {
       c.max_map_count = rng.range(1200, 1500);
       c.overcommit_memory = rng.weighted([[5, 0], [2, 1], [3, 2]]);
       if (c.overcommit_memory === 2) c.overcommit_ratio = rng.pick([50, 80]);
+      restrictPolicy();
       c.mmap_min_addr = rng.weighted([[8, 65536], [2, 4096]]);
       c.noHuge = true;
       break;
@@ -195,7 +207,7 @@ export class ScenarioGenerator {
     this.rng = rng;
     this.host = host;
     this.hugeMode = opts.huge ?? '2M';
-    this.cfg = profileConfig(profile, rng, host, this.hugeMode);
+    this.cfg = profileConfig(profile, rng, host, this.hugeMode, opts.overcommit);
     /** Whether this scenario may touch huge page pools at all. */
     this.hugeOn = !this.cfg.noHuge;
     delete this.cfg.noHuge;
