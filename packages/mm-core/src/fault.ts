@@ -151,6 +151,26 @@ function allocAnonForWrite(mm: MmStruct, vma: Vma, vpn: number, copyFrom: number
  */
 const hugeZeroBlocks = new WeakMap<MmStruct, Set<number>>();
 
+/**
+ * `move_page_tables` for the huge zero blocks of `[from, from+len)` moved to
+ * `to`: a block in `wholeBlocks` moved as one PMD (`move_huge_pmd`) is a huge
+ * zero block at its new address; any other block the range touches was split
+ * into zero-page PTEs first (`split_huge_pmd`) and is one no longer. (Found by
+ * tools/fuzz/kernel: fuzz-anon-s2042-360.)
+ */
+export function moveHugeZeroBlocks(mm: MmStruct, from: number, len: number, to: number, wholeBlocks: readonly number[]): void {
+  const blocks = hugeZeroBlocks.get(mm);
+  if (!blocks || blocks.size === 0) return;
+  const whole = new Set(wholeBlocks);
+  const moved: number[] = [];
+  for (const b of [...blocks]) {
+    if (b + PMD_PAGES <= from || b >= from + len) continue;
+    blocks.delete(b);
+    if (whole.has(b)) moved.push(b - from + to);
+  }
+  for (const b of moved) blocks.add(b);
+}
+
 /** True if `base` is a huge-zero block whose 512 PTEs still all map the zero page alike (not split since). */
 function isHugeZeroBlock(mm: MmStruct, vma: Vma, base: number): boolean {
   if (!hugeZeroBlocks.get(mm)?.has(base) || base < vma.start || base + PMD_PAGES > vma.end) return false;
@@ -171,6 +191,10 @@ function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): n
     // The zero page, read-only; the huge zero page where a THP could go (uncounted too).
     const bits = (vmaPageBits(mm, vma.flags) & ~PteBits.WRITE) | PteBits.SPECIAL | PteBits.ACCESSED;
     if (thpAllowed(mm, vma, vpn)) {
+      // do_huge_pmd_anonymous_page prepares the anon_vma before it picks the
+      // huge zero page (the small zero page does not need one): a VMA read
+      // this way is no longer "unfaulted" for mremap or merging.
+      anonVmaPrepare(mm, vma);
       const base = vpn - (vpn % PMD_PAGES);
       for (let i = 0; i < PMD_PAGES; i++) {
         if (!mm.pageTable.map(base + i, mm.kernel.zeroPfn, 0, bits)) {

@@ -8,6 +8,7 @@
 import { Errno, MREMAP, traced } from '@mmsim/base';
 import { mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
 import { mmPopulate } from './gup.js';
+import { moveHugeZeroBlocks } from './fault.js';
 import type { MmStruct } from './mm.js';
 import { doMunmap } from './munmap.js';
 import { getUnmappedArea, PMD_PAGES } from './unmapped-area.js';
@@ -275,8 +276,9 @@ function movePageTables(mm: MmStruct, from: number, to: number, len: number, who
   for (const [vpn] of leaves) pt.unmap(vpn);
   for (const [vpn, pfn, order, bits] of leaves) pt.map(vpn - from + to, pfn, order, bits);
   for (const b of wholeBlocks) pt.freeEmptyTables(b, b + PMD_PAGES);
-  // Guard markers travel with the page tables.
+  // Guard markers travel with the page tables, and so do huge zero PMDs moved whole.
   mm.guards.move(from, len, to);
+  moveHugeZeroBlocks(mm, from, len, to, wholeBlocks);
 }
 
 /** `move_vma`: copy the VMA to `r.newAddr`, move its pages, then unmap (or empty, for DONTUNMAP) the source. */
