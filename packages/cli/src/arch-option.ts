@@ -87,28 +87,35 @@ function unknownArch(what: string): string {
   return `${what}: unknown architecture (known: ${Object.keys(BUILTIN_ARCHES).join(', ')}; or the path of a module exporting one)`;
 }
 
-/** The 1-based number of the `@kernel` line of trace file `file` (1 if it cannot be read or has none). */
+/** The 1-based number of the `@kernel` line of trace file `file`, or 0 if it cannot be read or has none. */
 function kernelLineOf(file: string): number {
   try {
-    const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.startsWith('@kernel'));
-    return i < 0 ? 1 : i + 1;
+    return readFileSync(file, 'utf8').split('\n').findIndex((l) => l.startsWith('@kernel')) + 1;
   } catch {
-    return 1;
+    return 0;
   }
 }
 
+/** `FILE:LINE` of the `@kernel` line a trace's header came from: `file`'s own, else `headerFile`'s (a raw strace log replayed with `--header`). */
+function kernelLocation(file: string, headerFile: string | undefined): string {
+  const own = kernelLineOf(file);
+  if (own > 0 || headerFile === undefined) return `${file}:${Math.max(own, 1)}`;
+  return `${headerFile}:${Math.max(kernelLineOf(headerFile), 1)}`;
+}
+
 /**
- * The architecture `trace` (read from `file`) replays on: `choice` if given,
- * else the one its `@kernel arch=` line names, else x86-64. Throws a
- * {@link UsageError} (exit 2) for a name that is not built in, naming
- * `FILE:LINE` when the name came from the trace.
+ * The architecture `trace` (read from `file`, its header perhaps from
+ * `headerFile`) replays on: `choice` if given, else the one its
+ * `@kernel arch=` line names, else x86-64. Throws a {@link UsageError}
+ * (exit 2) for a name that is not built in, naming `FILE:LINE` when the name
+ * came from a trace.
  */
-export function archFor(trace: Trace, choice: ArchChoice | undefined, file: string): Architecture {
+export function archFor(trace: Trace, choice: ArchChoice | undefined, file: string, headerFile?: string): Architecture {
   if (choice !== undefined && typeof choice !== 'string') return choice;
   const name = choice ?? trace.header.kernel?.arch ?? 'x86_64';
   const arch = Object.hasOwn(BUILTIN_ARCHES, name) ? BUILTIN_ARCHES[name] : undefined;
   if (arch === undefined) {
-    throw new UsageError(unknownArch(choice !== undefined ? `--arch ${name}` : `${file}:${kernelLineOf(file)}: @kernel arch=${name}`), 2);
+    throw new UsageError(unknownArch(choice !== undefined ? `--arch ${name}` : `${kernelLocation(file, headerFile)}: @kernel arch=${name}`), 2);
   }
   return arch;
 }

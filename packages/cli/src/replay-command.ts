@@ -106,7 +106,7 @@ export function runReplay(files: readonly string[], options: ReplayCommandOption
     }
     let replay;
     try {
-      const arch = archFor(trace, options.arch, file);
+      const arch = archFor(trace, options.arch, file, options.header);
       replay = replayTrace(trace, { explain: options.explain, arch });
     } catch (e) {
       if (e instanceof UsageError) {

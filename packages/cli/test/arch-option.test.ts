@@ -75,6 +75,16 @@ describe('mmsim replay --arch', () => {
     expect(t.err).toMatch(new RegExp(`sparc64\\.trace:${kernelLine}: @kernel arch=sparc64: unknown architecture`));
   });
 
+  it('for a raw strace log replayed with --header, the unknown @kernel arch= is located in the header file', () => {
+    const header = withKernelArch('vax');
+    const log = join(mkdtempSync(join(tmpdir(), 'mmsim-arch-')), 'prog.strace');
+    writeFileSync(log, '4242 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7ffff7ff5000\n');
+    const r = run([log], { header });
+    expect(r.code).toBe(2);
+    const kernelLine = readFileSync(header, 'utf8').split('\n').findIndex((l) => l.startsWith('@kernel')) + 1;
+    expect(r.err).toBe(`${header}:${kernelLine}: @kernel arch=vax: unknown architecture (known: x86_64, riscv64, riscv64-sv39, riscv64-sv48, riscv64-sv57; or the path of a module exporting one)`);
+  });
+
   it("a header this architecture cannot hold is refused with the mapping's name (Sv39: 256 GiB of user space)", () => {
     const r = run([seed], { arch: 'riscv64' });
     expect(r.code).toBe(2);
