@@ -229,8 +229,11 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     const mapped = use.get(pfn) ?? 0;
     // PG_swapbacked is cleared (MADV_FREE) only on anonymous folios, and the flag goes with the folio when it is freed.
     if (desc.kind !== PageKind.ANON && memmap.testFlag(pfn, LAZYFREE)) v(`${at()}: lazily freeable but not anonymous`);
-    // PG_dirty is kept only for page-cache pages (anonymous ones are dirty by nature).
-    if (desc.kind !== PageKind.FILE && memmap.testFlag(pfn, DIRTY)) v(`${at()}: marked dirty but not a page-cache page`);
+    // PG_dirty is kept for page-cache pages, and for anonymous ones only as reclaim reads it after
+    // MADV_FREE (set by a write through get_user_pages, cleared by MADV_FREE).
+    if (desc.kind !== PageKind.FILE && desc.kind !== PageKind.ANON && memmap.testFlag(pfn, DIRTY)) {
+      v(`${at()}: marked dirty but neither anonymous nor page cache`);
+    }
     // PG_mlocked only on pages that can be on an LRU list (anonymous or page cache).
     if (desc.kind !== PageKind.ANON && desc.kind !== PageKind.FILE && memmap.testFlag(pfn, MLOCKED)) v(`${at()}: mlocked but neither anonymous nor page cache`);
     switch (desc.kind) {

@@ -6,10 +6,30 @@
  */
 
 import { Errno } from '@mmsim/base';
+import { PteBits } from '@mmsim/arch';
 import { handleMmFault } from './fault.js';
 import type { MmStruct } from './mm.js';
+import { PageFlags, PageKind } from './page.js';
 import { VmFault } from './vma.js';
 import { VM, VM_ACCESS_FLAGS } from './vm-flags.js';
+
+/**
+ * `follow_page_pte` with `FOLL_TOUCH | FOLL_WRITE` on a page already mapped
+ * writable: nothing faults, but a PTE that is not dirty gets its folio marked
+ * dirty (`folio_mark_dirty`), so reclaim treats it as written — a shmem page
+ * stays cached, a `MADV_FREE`d page is not discarded. (Found by
+ * tools/fuzz/kernel: fuzz-legacy-s2044-76.)
+ * @see mm/gup.c follow_page_pte
+ */
+export function gupTouchForWrite(mm: MmStruct, pfn: number, bits: number): void {
+  if (bits & (PteBits.DIRTY | PteBits.SPECIAL)) return;
+  const memmap = mm.kernel.memmap;
+  const head = memmap.find(pfn);
+  if (head < 0) return;
+  const kind = memmap.kind(head);
+  // (hugetlb's follow_page does not dirty the folio.)
+  if (kind === PageKind.ANON || kind === PageKind.FILE) memmap.setFlag(head, PageFlags.DIRTY, true);
+}
 
 /**
  * `__mm_populate(start, len, ignore_errors)`: 0, or `-EFAULT` / `-ENOMEM`
@@ -39,7 +59,10 @@ function populateVmaRange(mm: MmStruct, start: number, end: number): number {
   const step = vma.ops?.hugeOrder ? 1 << vma.ops.hugeOrder : 1;
   for (let vpn = start; vpn < end; vpn += step) {
     const leaf = mm.pageTable.lookup(vpn);
-    if (leaf && (!write || leaf.bits & 0x2)) continue;
+    if (leaf && (!write || leaf.bits & PteBits.WRITE)) {
+      if (write) gupTouchForWrite(mm, leaf.pfn, leaf.bits);
+      continue;
+    }
     const r = handleMmFault(mm, vma, vpn, write);
     if (r & VmFault.OOM) return -Errno.ENOMEM;
     if (r & (VmFault.SIGBUS | VmFault.SIGSEGV)) return -Errno.EFAULT;

@@ -8,6 +8,7 @@
 import { Errno, MADV, traced } from '@mmsim/base';
 import { PteBits } from '@mmsim/arch';
 import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
+import { gupTouchForWrite } from './gup.js';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind, type MemMap } from './page.js';
 import { putMappedPage, zapRange } from './rmap.js';
@@ -41,6 +42,22 @@ function isLazyfree(memmap: MemMap, head: number): boolean {
 /** `folio_mark_lazyfree` (`on`) / `folio_set_swapbacked` (`!on`) for the block headed at `head`. */
 function setLazyfree(memmap: MemMap, head: number, on: boolean): void {
   memmap.setFlag(head, PageFlags.LAZYFREE, on);
+}
+
+/** `madvise_free_pte_range` on a folio: `folio_clear_dirty`, then `folio_mark_lazyfree`. */
+function markLazyfree(memmap: MemMap, head: number): void {
+  memmap.setFlag(head, PageFlags.DIRTY, false);
+  setLazyfree(memmap, head, true);
+}
+
+/**
+ * Whether reclaim finds a lazily freeable folio written again since
+ * `MADV_FREE`: a dirty PTE (`try_to_unmap_one` moves it to the folio) or the
+ * folio's own `PG_dirty` (set by a write through `get_user_pages`, e.g.
+ * `MADV_POPULATE_WRITE` on a page already mapped writable).
+ */
+function redirtied(memmap: MemMap, head: number, bits: number): boolean {
+  return (bits & PteBits.DIRTY) !== 0 || memmap.testFlag(head, PageFlags.DIRTY);
 }
 
 /** The present leaves of `[start, end)` as [vpn, pfn, bits] (collected first: the callers change them). */
@@ -132,6 +149,7 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
     mm.pageTable.map(m.vpn, m.fresh, 0, m.bits);
     memmap.setMapcount(m.fresh, 1);
     if (lazy) setLazyfree(memmap, m.fresh, true);
+    if (memmap.testFlag(t.head, PageFlags.DIRTY)) memmap.setFlag(m.fresh, PageFlags.DIRTY, true); // the split copies PG_dirty
   }
   memmap.setMapcount(t.head, 0);
   k.freePages(t.head);
@@ -155,13 +173,13 @@ function splitPartialThps(mm: MmStruct, start: number, end: number): ThpInRange[
 /** `madvise_free_pte_range`: clean and old PTEs, the folios lazily freeable. */
 function madviseFree(mm: MmStruct, start: number, end: number): void {
   const memmap = mm.kernel.memmap;
-  for (const t of splitPartialThps(mm, start, end)) setLazyfree(memmap, t.head, true);
+  for (const t of splitPartialThps(mm, start, end)) markLazyfree(memmap, t.head);
   for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
     const head = memmap.find(pfn);
     const small = exclusiveAnonPage(mm, pfn);
     if (small < 0 && !(head >= 0 && memmap.kind(head) === PageKind.ANON && memmap.order(head) === 9 && isLazyfree(memmap, head))) continue;
     if (bits & (PteBits.DIRTY | PteBits.ACCESSED)) mm.pageTable.setBits(vpn, bits & ~(PteBits.DIRTY | PteBits.ACCESSED));
-    if (small >= 0) setLazyfree(memmap, small, true);
+    if (small >= 0) markLazyfree(memmap, small);
   }
 }
 
@@ -204,7 +222,7 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
       continue;
     }
     const ptes: Array<[number, number, number]> = presentLeaves(mm, start, end).filter(([, pfn]) => pfn >= t.head && pfn < t.head + 512);
-    if (ptes.some(([, , bits]) => bits & PteBits.DIRTY)) {
+    if (ptes.some(([, , bits]) => redirtied(memmap, t.head, bits))) {
       setLazyfree(memmap, t.head, false);
       continue;
     }
@@ -216,7 +234,7 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
     const head = exclusiveAnonPage(mm, pfn);
     if (head < 0 || !(droppable || isLazyfree(memmap, head))) continue;
     if (memmap.testFlag(head, PageFlags.MLOCKED)) continue; // unevictable: reclaim cannot discard it
-    if (!droppable && bits & PteBits.DIRTY) {
+    if (!droppable && redirtied(memmap, head, bits)) {
       setLazyfree(memmap, head, false);
       continue;
     }
@@ -377,6 +395,8 @@ function madvisePopulate(mm: MmStruct, start: number, end: number, write: boolea
         const r = handleMmFault(mm, vma, vpn, write);
         if (r & VmFault.OOM) return -Errno.ENOMEM;
         if (r & (VmFault.SIGBUS | VmFault.SIGSEGV)) return -Errno.EFAULT;
+      } else if (write) {
+        gupTouchForWrite(mm, leaf.pfn, leaf.bits);
       }
       vpn = step > 1 ? vpn - (vpn % step) + step : vpn + 1;
     }
