@@ -343,7 +343,8 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
       newFlags |= VM.DONTDUMP;
       break;
     case MADV.DODUMP:
-      if (!(vma.flags & VM.HUGETLB) && newFlags & VM_SPECIAL) return -Errno.EINVAL;
+      // A MAP_DROPPABLE mapping is never dumped. (Found by tools/fuzz/kernel: fuzz-anon-s2054-51.)
+      if ((!(vma.flags & VM.HUGETLB) && newFlags & VM_SPECIAL) || newFlags & VM.DROPPABLE) return -Errno.EINVAL;
       newFlags &= ~VM.DONTDUMP;
       break;
     case MADV.HUGEPAGE:
