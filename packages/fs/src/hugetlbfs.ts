@@ -8,6 +8,7 @@
 
 import { Errno, formatPageResult, traced, u64ToSafeNumber } from '@mmsim/base';
 import {
+  allocPageTables,
   mmGetUnmappedArea,
   PageKind,
   VM,
@@ -333,16 +334,8 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
   }
   // hugetlb_fault calls huge_pte_alloc first: without page-table memory the
   // fault fails (VM_FAULT_OOM) before a page leaves the pool (a private page
-  // taken before a failed map would leak, with its reservation). A page table
-  // without allocTables gets a placeholder leaf instead, mapped and unmapped
-  // (unmapping keeps the tables).
-  const pt = mm.pageTable;
-  if (pt.allocTables !== undefined) {
-    if (!pt.allocTables(base, h.order)) return VmFault.OOM;
-  } else {
-    if (!pt.map(base, 0, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
-    pt.unmap(base);
-  }
+  // taken before a failed map would leak, with its reservation).
+  if (!allocPageTables(mm, base, h.order, vmaPageBits(mm, vma.flags))) return VmFault.OOM;
   const sizeIdx = inode.sizeInHugePages(h.pages);
   const cached = inode.cachedHead(idx);
   if (shared) {

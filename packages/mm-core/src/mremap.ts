@@ -9,6 +9,7 @@ import { Errno, MREMAP, traced } from '@mmsim/base';
 import { mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
 import { mmPopulate } from './gup.js';
 import { moveHugeZeroBlocks } from './fault.js';
+import { allocPageTables } from './rmap.js';
 import type { MmStruct } from './mm.js';
 import { doMunmap } from './munmap.js';
 import { getUnmappedArea, PMD_PAGES } from './unmapped-area.js';
@@ -226,44 +227,32 @@ function copyVma(mm: MmStruct, vma: Vma, addr: number, len: number, pgoff: numbe
 }
 
 /**
- * Allocate the page tables that {@link movePageTables} will need at `to`, by
- * mapping and dropping a placeholder for every leaf of `[from, from+len)`
- * (unmapping keeps the tables). A source PTE table with nothing in it gets
- * its destination table too: `move_page_tables` moves a PMD that points to a
- * table (`move_normal_pmd`) or calls `pte_alloc` for the destination of every
- * such extent before `move_ptes`, whether or not the table maps anything — so
- * the destination's PMD is not none, and a fault there gets a small page, not
- * a THP. False, and the new empty tables freed, when memory runs out.
- * (Found by tools/fuzz/kernel: fuzz-anon-s2046-123.)
+ * Allocate the page tables that {@link movePageTables} will need at `to`: for
+ * every leaf of `[from, from+len)`, the tables its copy needs. A source PTE
+ * table with nothing in it gets its destination table too: `move_page_tables`
+ * moves a PMD that points to a table (`move_normal_pmd`) or calls `pte_alloc`
+ * for the destination of every such extent before `move_ptes`, whether or not
+ * the table maps anything — so the destination's PMD is not none, and a fault
+ * there gets a small page, not a THP. False, and the new empty tables freed,
+ * when memory runs out. (Found by tools/fuzz/kernel: fuzz-anon-s2046-123.)
  */
 function prepareTables(mm: MmStruct, from: number, to: number, len: number): boolean {
   const pt = mm.pageTable;
-  const leaves: Array<[number, number, number]> = [];
-  pt.forEachLeaf(from, from + len, (vpn, leaf) => leaves.push([vpn, leaf.order, leaf.bits]));
-  const ok = (vpn: number, order: number, bits: number): boolean => {
-    if (!pt.map(vpn, 0, order, bits)) return false;
-    pt.unmap(vpn);
-    return true;
-  };
-  for (const [vpn, order, bits] of leaves) {
-    if (!ok(vpn - from + to, order, bits)) {
-      pt.freeEmptyTables(to, to + len);
-      return false;
+  // [destination vpn, order, bits] of every table to allocate.
+  const wanted: Array<[number, number, number]> = [];
+  pt.forEachLeaf(from, from + len, (vpn, leaf) => wanted.push([vpn - from + to, leaf.order, leaf.bits]));
+  if (pt.hasTable !== undefined) {
+    for (let b = from - (from % PMD_PAGES); b < from + len; b += PMD_PAGES) {
+      if (!pt.hasTable(b, 9)) continue;
+      // The extent [s, e) of this source table, cut at the destination's PMD boundaries.
+      const e = Math.min(b + PMD_PAGES, from + len);
+      for (let s = Math.max(b, from); s < e; s += PMD_PAGES - ((s - from + to) % PMD_PAGES)) wanted.push([s - from + to, 0, 0]);
     }
   }
-  if (pt.hasTable === undefined) return true;
-  for (let b = from - (from % PMD_PAGES); b < from + len; b += PMD_PAGES) {
-    if (!pt.hasTable(b, 9)) continue;
-    // The extent [s, e) of this source table, cut at the destination's PMD boundaries.
-    const e = Math.min(b + PMD_PAGES, from + len);
-    for (let s = Math.max(b, from); s < e; ) {
-      const d = s - from + to;
-      const allocated = pt.allocTables !== undefined ? pt.allocTables(d, 0) : ok(d, 0, 0);
-      if (!allocated) {
-        pt.freeEmptyTables(to, to + len);
-        return false;
-      }
-      s += PMD_PAGES - (d % PMD_PAGES);
+  for (const [vpn, order, bits] of wanted) {
+    if (!allocPageTables(mm, vpn, order, bits)) {
+      pt.freeEmptyTables(to, to + len);
+      return false;
     }
   }
   return true;

@@ -77,6 +77,22 @@ function zapFilePageFlags(mm: MmStruct, pfn: number, dirty: boolean, munlock: bo
   if (munlock) memmap.setFlag(head, PageFlags.MLOCKED, false);
 }
 
+/**
+ * `__pte_alloc` / `huge_pte_alloc`: the page tables down to the level that
+ * holds an order-`order` leaf at `vpn`, nothing mapped. Through the page
+ * table's `allocTables`, or — for a page table without it — a placeholder
+ * leaf with `bits`, mapped and unmapped (unmapping keeps the tables). False
+ * if a table page could not be allocated.
+ * @see mm/memory.c __pte_alloc, mm/hugetlb.c huge_pte_alloc
+ */
+export function allocPageTables(mm: MmStruct, vpn: number, order: number, bits: number): boolean {
+  const pt = mm.pageTable;
+  if (pt.allocTables !== undefined) return pt.allocTables(vpn, order);
+  if (!pt.map(vpn, 0, order, bits)) return false;
+  pt.unmap(vpn);
+  return true;
+}
+
 /** `free_pgtables` for a range that no longer has VMAs. */
 export function freePageTables(mm: MmStruct, start: number, end: number): void {
   mm.pageTable.freeEmptyTables(start, end);
