@@ -74,11 +74,12 @@ export class SketchPageTable implements PageTable {
     for (const [vpn, leaf] of hits.sort((a, b) => a[0] - b[0])) visit(vpn, leaf);
   }
 
-  freeEmptyTables(startVpn: number, endVpn: number): void {
+  freeEmptyTables(startVpn: number, endVpn: number, floorVpn = 0, ceilingVpn = Infinity): void {
     for (const [key, [frame, used]] of [...this.tables]) {
       const [depth, first] = key.split(':').map(Number) as [number, number];
       const span = 2 ** (9 * (this.levels - depth)); // pages the table covers
-      if (used === 0 && first < endVpn && first + span > startVpn) {
+      // free_pgd_range: only a table wholly between the neighbouring VMAs (floor, ceiling) goes.
+      if (used === 0 && first < endVpn && first + span > startVpn && first >= floorVpn && first + span <= ceilingVpn) {
         this.tables.delete(key);
         this.frames.freeTableFrame(frame); // free_pgtables
       }

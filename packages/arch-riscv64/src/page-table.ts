@@ -253,14 +253,25 @@ export class RiscvPageTable implements PageTable {
     }
   }
 
-  /** `free_pgtables`: free every table below the root that overlaps the range and maps nothing. */
-  freeEmptyTables(startVpn: number, endVpn: number): void {
+  /**
+   * `free_pgd_range`: free every table below the root that overlaps the range,
+   * maps nothing and whose span lies inside `[floorVpn, ceilingVpn)`.
+   * @see mm/memory.c free_pgtables, free_pgd_range
+   */
+  freeEmptyTables(startVpn: number, endVpn: number, floorVpn = 0, ceilingVpn = Infinity): void {
     const start = Math.max(0, startVpn);
     const end = Math.min(this.limit, endVpn);
-    if (start < end) this.prune(this.root, 0, start, end);
+    if (start < end) this.prune(this.root, 0, start, end, floorVpn, ceilingVpn, false);
   }
 
-  private prune(t: RiscvTablePage, base: number, start: number, end: number): void {
+  /** CONFIG_PT_RECLAIM: the empty last-level tables whose span lies inside the range. @see mm/pt_reclaim.c */
+  freeEmptyPteTables(startVpn: number, endVpn: number): void {
+    const start = Math.max(0, startVpn);
+    const end = Math.min(this.limit, endVpn);
+    if (start < end) this.prune(this.root, 0, start, end, start, end, true);
+  }
+
+  private prune(t: RiscvTablePage, base: number, start: number, end: number, floor: number, ceiling: number, lastOnly: boolean): void {
     const children = t.children;
     if (children === undefined || t.used === 0) return;
     const scale = this.scales[t.depth]!;
@@ -269,8 +280,9 @@ export class RiscvPageTable implements PageTable {
     for (let i = first; i <= last; i++) {
       const c = children[i];
       if (c === undefined) continue;
-      this.prune(c, base + i * scale, start, end);
-      if (c.used !== 0) continue;
+      const cb = base + i * scale;
+      this.prune(c, cb, start, end, floor, ceiling, lastOnly);
+      if (c.used !== 0 || cb < floor || cb + scale > ceiling || (lastOnly && c.depth !== this.levels - 1)) continue;
       this.freeSubtree(c);
       children[i] = undefined;
       t.entries[2 * i] = 0;

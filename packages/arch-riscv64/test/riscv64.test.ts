@@ -130,6 +130,20 @@ describe('the page-table tree', () => {
     expect(frames.live.size).toBe(0);
   });
 
+  it('frees a table only when its span lies between the floor and the ceiling; the PTE-only form keeps upper tables', () => {
+    const pt = new RiscvPageTable(new Frames(), 'sv39');
+    pt.map(0x210, 1, 0, RISCV_PAGE_READ); // PGD -> PMD table -> PTE table of [0x200, 0x400)
+    pt.unmap(0x210);
+    expect(pt.tablePages()).toBe(3);
+    pt.freeEmptyTables(0x300, 0x400, 0x300, Infinity); // a neighbour below inside the span
+    pt.freeEmptyTables(0x200, 0x300, 0, 0x3ff); // a neighbour above inside the span
+    expect(pt.tablePages()).toBe(3);
+    pt.freeEmptyPteTables(0, 2 ** 27); // the PTE table only
+    expect(pt.tablePages()).toBe(2);
+    pt.freeEmptyTables(0x200, 0x400, 0, Infinity);
+    expect(pt.tablePages()).toBe(1);
+  });
+
   it('refuses encodings the hardware reserves and misaligned superpages', () => {
     const pt = new RiscvPageTable(new Frames(), 'sv48');
     expect(() => pt.map(0x200, 0x1001, 9, RISCV_PAGE_READ)).toThrow(RangeError);

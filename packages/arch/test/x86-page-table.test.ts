@@ -195,6 +195,68 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
     expect(pt.lookup(0x400)?.pfn).toBe(2);
   });
 
+  it('frees only tables whose whole span lies between the floor and the ceiling (free_pgd_range)', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    const g = 2 ** 18; // a GiB-aligned vpn: its own PMD table
+    pt.map(g + 0x210, 1, 0, RO); // the PTE table of [g+0x200, g+0x400)
+    pt.unmap(g + 0x210);
+    const pte = pt.tablePagesAt('PTE');
+    const pmd = pt.tablePagesAt('PMD');
+    // The range's 2 MiB also holds pages of the VMA below (floor inside the table's span): kept.
+    pt.freeEmptyTables(g + 0x300, g + 0x400, g + 0x300, Infinity);
+    expect(pt.hasTable(g + 0x200, 9)).toBe(true);
+    // The VMA above starts inside the table's span (ceiling): kept.
+    pt.freeEmptyTables(g + 0x200, g + 0x300, g + 0x200, g + 0x3ff);
+    expect(pt.hasTable(g + 0x200, 9)).toBe(true);
+    // The PTE table lies between them, the PMD table does not: only the PTE table goes.
+    pt.freeEmptyTables(g + 0x200, g + 0x400, g + 0x200, g + 0x400);
+    expect(pt.hasTable(g + 0x200, 9)).toBe(false);
+    expect(pt.tablePagesAt('PTE')).toBe(pte - 1);
+    expect(pt.tablePagesAt('PMD')).toBe(pmd);
+    // With no neighbours the empty PMD table goes too.
+    pt.freeEmptyTables(g + 0x200, g + 0x400, 0, Infinity);
+    expect(pt.tablePagesAt('PMD')).toBe(pmd - 1);
+  });
+
+  it('freeEmptyPteTables frees the empty PTE tables wholly inside the range, never a higher table', () => {
+    const pt = new X86PageTable(new TestFrames(), levels);
+    for (const b of [0, 0x200, 0x400]) {
+      pt.map(b + 1, 1, 0, RO);
+      pt.unmap(b + 1);
+    }
+    const pmd = pt.tablePagesAt('PMD');
+    pt.freeEmptyPteTables(0x100, 0x5ff); // [0x200, 0x400) is the only whole 2 MiB inside
+    expect([0, 0x200, 0x400].map((b) => pt.hasTable(b, 9))).toEqual([true, false, true]);
+    pt.freeEmptyPteTables(0, 2 ** 18);
+    expect(pt.tablePagesAt('PTE')).toBe(0);
+    expect(pt.tablePagesAt('PMD')).toBe(pmd); // left for free_pgtables
+  });
+
+  it('a PTE table from allocTables holds no entry array until its first leaf, and reads empty', () => {
+    const frames = new TestFrames();
+    const pt = new X86PageTable(frames, levels);
+    // Many tables with nothing in them (a guard over a large range), one of them then used.
+    for (let b = 0; b < 64 * 512; b += 512) expect(pt.allocTables(b + 3, 0)).toBe(true);
+    expect(pt.tablePagesAt('PTE')).toBe(64);
+    pt.map(5 * 512 + 9, 77, 0, RW);
+    expect(pt.lookup(5 * 512 + 9)?.pfn).toBe(77);
+    // The tables around it still read empty: the first leaf did not land in a shared array.
+    for (let b = 0; b < 64 * 512; b += 512) {
+      for (const i of [0, 9, 511]) if (b + i !== 5 * 512 + 9) expect(pt.lookup(b + i)).toBeNull();
+    }
+    expect(leaves(pt).map(([v]) => v)).toEqual([5 * 512 + 9]);
+    pt.unmap(5 * 512 + 9);
+    pt.freeEmptyTables(0, 2 ** 18);
+    expect(pt.tablePages()).toBe(1);
+    expect(frames.live.size).toBe(1);
+    // Tables made afterwards (reusing freed arrays) read empty too.
+    pt.allocTables(0, 0);
+    expect(pt.lookup(9)).toBeNull();
+    pt.map(1, 5, 0, RO);
+    expect(leaves(pt).map(([v]) => v)).toEqual([1]);
+  });
+
   it('destroy gives every table frame back, the top included', () => {
     const frames = new TestFrames();
     const pt = new X86PageTable(frames, levels);

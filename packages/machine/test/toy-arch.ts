@@ -193,14 +193,15 @@ export class ToyPageTable implements PageTable {
     }
   }
 
-  freeEmptyTables(startVpn: number, endVpn: number): void {
-    // A table with no leaf beneath it maps nothing any more.
+  freeEmptyTables(startVpn: number, endVpn: number, floorVpn = 0, ceilingVpn = Infinity): void {
+    // A table with no leaf beneath it maps nothing any more; only one wholly between floor and ceiling goes.
     for (let level = 0; level <= TOY_LEVELS - 2; level++) {
       const span = 2 ** (LEVEL_BITS * (level + 1));
       for (const [key, table] of [...this.tables]) {
         const [l, index] = key.split(':').map(Number) as [number, number];
         if (l !== level || table.used !== 0) continue;
         if (index * span >= endVpn || (index + 1) * span <= startVpn) continue;
+        if (index * span < floorVpn || (index + 1) * span > ceilingVpn) continue;
         this.tables.delete(key);
         this.frames.freeTableFrame(table.pfn);
       }

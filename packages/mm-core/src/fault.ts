@@ -282,7 +282,7 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
     if (isHugeZeroBlock(mm, vma, base)) {
       // do_huge_zero_wp_pmd: a THP for the whole block (a small page if none can be had).
       for (let i = 0; i < PMD_PAGES; i++) mm.pageTable.unmap(base + i);
-      mm.pageTable.freeEmptyTables(base, base + PMD_PAGES); // the huge zero PMD is replaced whole: no PTE table
+      mm.pageTable.freeEmptyTables(base, base + PMD_PAGES, base, base + PMD_PAGES); // the huge zero PMD is replaced whole: no PTE table
       hugeZeroBlocks.get(mm)!.delete(base);
       return allocAnonForWrite(mm, vma, vpn, -1);
     }

@@ -97,6 +97,15 @@ export class GuardMarkers {
     return this.starts.map((s, i) => [s, this.ends[i]!]);
   }
 
+  /** The guarded ranges overlapping `[start, end)`, clipped to it, in order (a copy). */
+  rangesIn(start: number, end: number): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (let i = this.firstEndingAbove(start); i < this.starts.length && this.starts[i]! < end; i++) {
+      out.push([Math.max(this.starts[i]!, start), Math.min(this.ends[i]!, end)]);
+    }
+    return out;
+  }
+
   /** Index of the first range with `end > vpn` (the count if none). */
   private firstEndingAbove(vpn: number): number {
     let lo = 0;

@@ -11,7 +11,7 @@ import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
 import { gupTouchForWrite } from './gup.js';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind, type MemMap } from './page.js';
-import { putMappedPage, zapRange } from './rmap.js';
+import { putMappedPage, reclaimPteTables, zapRange } from './rmap.js';
 import { PMD_PAGES } from './unmapped-area.js';
 import { VmFault, type Vma } from './vma.js';
 import { vmaModifyFlags } from './vma-ops.js';
@@ -264,11 +264,37 @@ function dontneedFree(mm: MmStruct, vma: Vma, start: number, end: number, advice
   zapRange(mm, start, end, vma);
   // CONFIG_PT_RECLAIM (x86-64, 6.14+): zap_pte_range frees a PTE table it left empty
   // (try_to_free_pte) when it zapped the table's whole 2 MiB (reclaim_pt_is_enabled on the
-  // PMD-clipped range), so a THP may fault there again; a partly zapped table stays.
-  // (Probes fuzz-probe-thp-table and fuzz-probe-thp-dontneed-partial, recorded.)
-  const lo = Math.ceil(start / PMD_PAGES) * PMD_PAGES;
-  const hi = Math.floor(end / PMD_PAGES) * PMD_PAGES;
-  if (lo < hi && !(vma.flags & VM.HUGETLB)) mm.pageTable.freeEmptyTables(lo, hi);
+  // PMD-clipped range), so a THP may fault there again; a partly zapped table stays, and so
+  // does one holding a guard marker. (Probes fuzz-probe-thp-table and
+  // fuzz-probe-thp-dontneed-partial, recorded.)
+  if (!(vma.flags & VM.HUGETLB)) reclaimPteTables(mm, start, end);
+  return 0;
+}
+
+/**
+ * The marker-setting walk of `madvise_guard_install` over `[start, end)`
+ * (already zapped): a page walk with `install_pte` allocates the page tables
+ * down to the PTE level wherever they are missing (`__pte_alloc`), so every
+ * 2 MiB the guard touches has a PTE table from then on — one that
+ * `MADV_GUARD_REMOVE` leaves in place, so a later fault there finds
+ * `pmd_none` false and gets a small page, not a THP. (Found by a probe,
+ * `fuzz-probe-guard-table`.) A page table that cannot report its tables
+ * (no `allocTables`) gets none: nothing generic could see them. `-ENOMEM`,
+ * with the markers set up to that 2 MiB, if a table page cannot be had.
+ * @see mm/madvise.c madvise_guard_install, mm/pagewalk.c walk_pmd_range
+ */
+function installGuards(mm: MmStruct, start: number, end: number): number {
+  const pt = mm.pageTable;
+  if (pt.allocTables !== undefined) {
+    for (let b = start - (start % PMD_PAGES); b < end; b += PMD_PAGES) {
+      const vpn = Math.max(b, start);
+      if (!pt.allocTables(vpn, 0)) {
+        mm.guards.add(start, vpn);
+        return -Errno.ENOMEM;
+      }
+    }
+  }
+  mm.guards.add(start, end);
   return 0;
 }
 
@@ -309,8 +335,7 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
       // neighbour). (Found by tools/fuzz/kernel.)
       anonVmaPrepare(mm, vma);
       zapRange(mm, start, end, vma);
-      mm.guards.add(start, end);
-      return 0;
+      return installGuards(mm, start, end);
     case MADV.GUARD_REMOVE:
       if (vma.flags & (VM_SPECIAL | VM.HUGETLB)) return -Errno.EINVAL;
       mm.clearGuards(start, end);

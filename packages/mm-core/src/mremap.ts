@@ -288,7 +288,8 @@ function movePageTables(mm: MmStruct, from: number, to: number, len: number, who
   pt.forEachLeaf(from, from + len, (vpn, leaf) => leaves.push([vpn, leaf.pfn, leaf.order, leaf.bits]));
   for (const [vpn] of leaves) pt.unmap(vpn);
   for (const [vpn, pfn, order, bits] of leaves) pt.map(vpn - from + to, pfn, order, bits);
-  for (const b of wholeBlocks) pt.freeEmptyTables(b, b + PMD_PAGES);
+  // (the source PMD table stays: only the PTE table moved)
+  for (const b of wholeBlocks) pt.freeEmptyTables(b, b + PMD_PAGES, b, b + PMD_PAGES);
   // Guard markers travel with the page tables, and so do huge zero PMDs moved whole.
   mm.guards.move(from, len, to);
   moveHugeZeroBlocks(mm, from, len, to, wholeBlocks);

@@ -4,10 +4,11 @@
  * @see mm/memory.c zap_pte_range, mm/rmap.c
  */
 
-import { PteBits, type PteView } from '@mmsim/arch';
+import { PteBits, type PageTable, type PteView } from '@mmsim/arch';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind } from './page.js';
 import type { Vma } from './vma.js';
+import { PMD_PAGES } from './unmapped-area.js';
 import { VM } from './vm-flags.js';
 
 /** Called by hugetlbfs to release hugetlb pages whose last mapping went away. */
@@ -93,7 +94,62 @@ export function allocPageTables(mm: MmStruct, vpn: number, order: number, bits: 
   return true;
 }
 
-/** `free_pgtables` for a range that no longer has VMAs. */
-export function freePageTables(mm: MmStruct, start: number, end: number): void {
-  mm.pageTable.freeEmptyTables(start, end);
+/**
+ * `free_pgd_range` for `[start, end)`, a range that no longer has VMAs: its
+ * page tables go, but only those wholly between `floor` (the end of the VMA
+ * below, 0 for none: `FIRST_USER_ADDRESS`) and `ceiling` (the start of the VMA
+ * above, Infinity for none: `USER_PGTABLES_CEILING`). A PTE table that also
+ * spans a neighbour's pages stays, empty or not, so a fault there later finds
+ * `pmd_none` false. (Found by a probe, `fuzz-probe-free-pgtables-floor`.)
+ * @see mm/memory.c free_pgd_range
+ */
+export function freePageTables(mm: MmStruct, start: number, end: number, floor: number, ceiling: number): void {
+  mm.pageTable.freeEmptyTables(start, end, floor, ceiling);
+}
+
+/**
+ * `free_pgtables` for VMAs that just left the tree (sorted, their pages
+ * zapped; still readable, as retired VMAs are until the next system call):
+ * like Linux, VMAs less than 2 MiB apart are freed as one range, a hugetlb
+ * VMA on its own, each range's ceiling being the next range's start.
+ * @see mm/memory.c free_pgtables
+ */
+export function freeVmaTables(mm: MmStruct, vmas: readonly Vma[], floor: number, ceiling: number): void {
+  const n = vmas.length;
+  for (let i = 0; i < n; ) {
+    const first = vmas[i]!;
+    let j = i;
+    if (!(first.flags & VM.HUGETLB)) {
+      while (j + 1 < n && vmas[j + 1]!.start <= vmas[j]!.end + PMD_PAGES && !(vmas[j + 1]!.flags & VM.HUGETLB)) j++;
+    }
+    const next = vmas[j + 1];
+    mm.pageTable.freeEmptyTables(first.start, vmas[j]!.end, floor, next !== undefined ? next.start : ceiling);
+    i = j + 1;
+  }
+}
+
+/**
+ * CONFIG_PT_RECLAIM after a zap of `[start, end)`: the PTE tables whose whole
+ * 2 MiB the zap covered and that hold nothing any more are freed — but not
+ * one that holds a guard marker (a marker is a PTE, which the zap keeps).
+ * @see mm/pt_reclaim.c try_to_free_pte
+ */
+export function reclaimPteTables(mm: MmStruct, start: number, end: number): void {
+  const lo = Math.ceil(start / PMD_PAGES) * PMD_PAGES;
+  const hi = Math.floor(end / PMD_PAGES) * PMD_PAGES;
+  if (lo >= hi) return;
+  const pt = mm.pageTable;
+  let from = lo;
+  for (const [gs, ge] of mm.guards.size === 0 ? [] : mm.guards.rangesIn(lo, hi)) {
+    // Blocks touching a guarded range keep their tables.
+    freePteTablesIn(pt, from, Math.floor(gs / PMD_PAGES) * PMD_PAGES);
+    from = Math.ceil(ge / PMD_PAGES) * PMD_PAGES;
+  }
+  freePteTablesIn(pt, from, hi);
+}
+
+function freePteTablesIn(pt: PageTable, lo: number, hi: number): void {
+  if (lo >= hi) return;
+  if (pt.freeEmptyPteTables !== undefined) pt.freeEmptyPteTables(lo, hi);
+  else for (let b = lo; b < hi; b += PMD_PAGES) pt.freeEmptyTables(b, b + PMD_PAGES, b, b + PMD_PAGES);
 }

@@ -118,8 +118,24 @@ export interface PageTable {
    * `unmap` or `setBits` the leaf it is given.
    */
   forEachLeaf(startVpn: number, endVpn: number, visit: (vpn: number, leaf: PteView) => void): void;
-  /** Free the page-table pages below `[startVpn, endVpn)` that map nothing any more. @see free_pgtables */
-  freeEmptyTables(startVpn: number, endVpn: number): void;
+  /**
+   * `free_pgd_range`: free the page-table pages below `[startVpn, endVpn)`
+   * that map nothing any more and whose whole span lies inside
+   * `[floorVpn, ceilingVpn)` (by default the whole space). Linux passes the
+   * end of the VMA below as the floor and the start of the VMA above as the
+   * ceiling, so a table that also covers a neighbour's pages stays, empty or
+   * not.
+   * @see mm/memory.c free_pgtables, free_pgd_range
+   */
+  freeEmptyTables(startVpn: number, endVpn: number, floorVpn?: number, ceilingVpn?: number): void;
+  /**
+   * CONFIG_PT_RECLAIM's `try_to_free_pte`: free the lowest-level tables (PTE
+   * tables) whose whole span lies inside `[startVpn, endVpn)` and that map
+   * nothing; never a table of a higher level. Optional: without it, generic
+   * code frees each such span with {@link freeEmptyTables}.
+   * @see mm/pt_reclaim.c try_to_free_pte
+   */
+  freeEmptyPteTables?(startVpn: number, endVpn: number): void;
   /** Number of page-table pages currently allocated (the top level included). */
   tablePages(): number;
   /**

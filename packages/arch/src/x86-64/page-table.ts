@@ -41,8 +41,13 @@ const NAMES_5 = ['PGD', 'P4D', 'PUD', 'PMD', 'PTE'] as const;
  * holding it, its entries, and the tables below it.
  */
 export class X86TablePage {
-  /** The 512 entries: low half of entry `i` at `2i`, high half at `2i + 1`. */
-  readonly entries: Uint32Array;
+  /**
+   * The 512 entries: low half of entry `i` at `2i`, high half at `2i + 1`.
+   * A PTE table that never held an entry shares {@link NO_ENTRIES} until its
+   * first leaf is set (a guard over hundreds of GiB allocates a PTE table per
+   * 2 MiB, as Linux does, without 4 KiB of entries each).
+   */
+  entries: Uint32Array;
   /** Tables below, by index (upper levels only; created on first use). */
   children: (X86TablePage | undefined)[] | undefined = undefined;
   /** Non-empty entries (leaves and table pointers). */
@@ -63,6 +68,13 @@ export class X86TablePage {
     this.entries = entries;
   }
 }
+
+/**
+ * The entries of every PTE table that has not held a leaf yet: all zero, read
+ * but never written ({@link X86PageTable.setLeaf} gives the table its own
+ * array first).
+ */
+const NO_ENTRIES = new Uint32Array(2 * X86_PTRS_PER_TABLE);
 
 /** Freed tables' entry and children arrays kept per tree for reuse (allocating a typed array costs microseconds). */
 const SPARE_TABLES = 64;
@@ -282,7 +294,8 @@ export class X86PageTable implements PageTable {
 
   /** `set_pte_at` into entry `k / 2` of table `t`: count a new entry, or flush the leaf it replaces. */
   private setLeaf(t: X86TablePage, k: number, vpn: number, pfn: number, order: number, bits: number): void {
-    const e = t.entries;
+    let e = t.entries;
+    if (e === NO_ENTRIES) e = t.entries = this.spareEntries.pop() ?? new Uint32Array(2 * X86_PTRS_PER_TABLE);
     if (e[k] === 0 && e[k + 1] === 0) t.used++;
     else this.tlb?.flushRange(vpn, 1 << order); // a leaf is replaced: set_pte_at over a live entry, then flush
     e[k] = x86EntryLo(pfn, order, bits);
@@ -334,7 +347,8 @@ export class X86PageTable implements PageTable {
         if (fresh !== null) this.removeTable(fresh);
         return null;
       }
-      const c = new X86TablePage(f, d + 1, t, i, this.spareEntries.pop());
+      // A PTE table gets its own entry array with its first leaf (setLeaf).
+      const c = new X86TablePage(f, d + 1, t, i, d + 1 === this.levels - 1 ? NO_ENTRIES : this.spareEntries.pop());
       t.entries[k] = tableEntryLo(f);
       t.entries[k + 1] = tableEntryHi(f);
       (t.children ??= this.spareChildren.pop() ?? new Array<X86TablePage | undefined>(X86_PTRS_PER_TABLE))[i] = c;
@@ -458,29 +472,40 @@ export class X86PageTable implements PageTable {
   }
 
   /**
-   * `free_pgtables` for `[startVpn, endVpn)`: free every table page below the
-   * top whose span overlaps the range and that has no entries left (after its
-   * own empty children are freed). The top level is never freed.
+   * `free_pgd_range` for `[startVpn, endVpn)`: free every table page below the
+   * top that has no entries left (after its own empty children are freed),
+   * whose span overlaps the range and lies inside `[floorVpn, ceilingVpn)`.
+   * The top level is never freed.
    * @see mm/memory.c free_pgtables, free_pgd_range
    */
-  freeEmptyTables(startVpn: number, endVpn: number): void {
+  freeEmptyTables(startVpn: number, endVpn: number, floorVpn = 0, ceilingVpn = Infinity): void {
     const start = Math.max(0, startVpn);
     const end = Math.min(this.limit, endVpn);
     if (!(start < end)) return;
-    this.prune(this.root, 0, start, end);
+    this.prune(this.root, 0, start, end, floorVpn, ceilingVpn, false);
   }
 
-  private prune(t: X86TablePage, base: number, start: number, end: number): void {
+  /** {@link PageTable.freeEmptyPteTables}: the empty PTE tables whose 2 MiB span lies inside the range. */
+  freeEmptyPteTables(startVpn: number, endVpn: number): void {
+    const start = Math.max(0, startVpn);
+    const end = Math.min(this.limit, endVpn);
+    if (!(start < end)) return;
+    this.prune(this.root, 0, start, end, start, end, true);
+  }
+
+  private prune(t: X86TablePage, base: number, start: number, end: number, floor: number, ceiling: number, pteOnly: boolean): void {
     const children = t.children;
     if (children === undefined || t.used === 0) return;
     const scale = this.scales[t.depth]!;
     const first = start <= base ? 0 : Math.floor((start - base) / scale);
     const last = Math.min(X86_PTRS_PER_TABLE - 1, Math.ceil((end - base) / scale) - 1);
+    const pteDepth = this.levels - 1;
     for (let i = first; i <= last; i++) {
       const c = children[i];
       if (c === undefined) continue;
-      this.prune(c, base + i * scale, start, end);
-      if (c.used === 0) this.removeTable(c);
+      const cb = base + i * scale;
+      this.prune(c, cb, start, end, floor, ceiling, pteOnly);
+      if (c.used === 0 && cb >= floor && cb + scale <= ceiling && (!pteOnly || c.depth === pteDepth)) this.removeTable(c);
     }
   }
 
@@ -518,7 +543,7 @@ export class X86PageTable implements PageTable {
     this.pagesAt[t.depth]!--;
     if (t.used === 0 && t !== this.root) {
       // An empty table: its entries are all zero and its children all gone; keep the arrays.
-      if (this.spareEntries.length < SPARE_TABLES) this.spareEntries.push(t.entries);
+      if (t.entries !== NO_ENTRIES && this.spareEntries.length < SPARE_TABLES) this.spareEntries.push(t.entries);
       if (children !== undefined) {
         t.children = undefined;
         if (this.spareChildren.length < SPARE_TABLES) this.spareChildren.push(children);
