@@ -171,8 +171,13 @@ export function moveHugeZeroBlocks(mm: MmStruct, from: number, len: number, to: 
   for (const b of moved) blocks.add(b);
 }
 
+/** Forget that the block at `base` was a huge zero block (its PTEs were just replaced). */
+export function forgetHugeZeroBlock(mm: MmStruct, base: number): void {
+  hugeZeroBlocks.get(mm)?.delete(base);
+}
+
 /** True if `base` is a huge-zero block whose 512 PTEs still all map the zero page alike (not split since). */
-function isHugeZeroBlock(mm: MmStruct, vma: Vma, base: number): boolean {
+export function isHugeZeroBlock(mm: MmStruct, vma: Vma, base: number): boolean {
   if (!hugeZeroBlocks.get(mm)?.has(base) || base < vma.start || base + PMD_PAGES > vma.end) return false;
   let n = 0;
   let bits = -1;

@@ -7,6 +7,7 @@
 
 import { Errno, MADV, traced } from '@mmsim/base';
 import { PteBits } from '@mmsim/arch';
+import { madviseCollapse } from './collapse.js';
 import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
 import { gupTouchForWrite } from './gup.js';
 import type { MmStruct } from './mm.js';
@@ -336,6 +337,8 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
       anonVmaPrepare(mm, vma);
       zapRange(mm, start, end, vma);
       return installGuards(mm, start, end);
+    case MADV.COLLAPSE:
+      return madviseCollapse(mm, vma, start, end);
     case MADV.GUARD_REMOVE:
       if (vma.flags & (VM_SPECIAL | VM.HUGETLB)) return -Errno.EINVAL;
       mm.clearGuards(start, end);

@@ -423,7 +423,21 @@ export class ScenarioGenerator {
       [1, MADV.KEEPONFORK], [1, MADV.DONTDUMP], [1, MADV.DODUMP], [3, MADV.COLD], [3, MADV.PAGEOUT],
       [4, MADV.POPULATE_READ], [4, MADV.POPULATE_WRITE], [4, MADV.REMOVE], [4, MADV.GUARD_INSTALL],
       [3, MADV.GUARD_REMOVE], [1, MADV.MERGEABLE], [1, MADV.UNMERGEABLE], [2, MADV.DONTNEED_LOCKED],
+      [3, MADV.COLLAPSE],
     ]);
+  }
+
+  /**
+   * The model collapses anonymous memory only (a THP in the page cache, what
+   * MADV_COLLAPSE makes of shmem and tmpfs pages, is not modelled): another
+   * advice for a range that reaches a file or shared mapping.
+   */
+  collapsible(adv, start, len) {
+    if (adv !== MADV.COLLAPSE) return adv;
+    const first = Number(start >> 12n);
+    const last = Number((start + len + PAGE - 1n) >> 12n);
+    const vmas = this.m.mm.vmas.overlapping(first, last);
+    return vmas.every((v) => v.isAnonymous) ? adv : MADV.COLD;
   }
 
   openFd(filter = () => true) {
@@ -528,7 +542,7 @@ export class ScenarioGenerator {
 
   madvise() {
     const [s, l] = this.pickRange({ aligned: false });
-    const adv = this.advice();
+    const adv = this.collapsible(this.advice(), s, l);
     const len = (adv === MADV.POPULATE_READ || adv === MADV.POPULATE_WRITE || adv === MADV.WILLNEED) && l > POPULATE_LIMIT ? POPULATE_LIMIT : l;
     return `madvise(${hex(s)}, ${len}, ${formatAdvice(BigInt(adv))})`;
   }
@@ -911,7 +925,11 @@ export class ScenarioGenerator {
         if (!o) return this.mmapAnon({ fixed: 'null' });
         const len = r.chance(0.5) ? PAGE : o.v.end - page(o.a);
         this.emit(`poke(${hex(o.a)}, ${this.byte()})`);
-        const adv = r.pick([MADV.FREE, MADV.PAGEOUT, MADV.COLD, MADV.DONTNEED, MADV.REMOVE, MADV.WILLNEED, MADV.POPULATE_READ, MADV.POPULATE_WRITE, MADV.DONTNEED_LOCKED, MADV.HUGEPAGE, MADV.NOHUGEPAGE]);
+        const adv = this.collapsible(
+          r.pick([MADV.FREE, MADV.PAGEOUT, MADV.COLD, MADV.DONTNEED, MADV.REMOVE, MADV.WILLNEED, MADV.POPULATE_READ, MADV.POPULATE_WRITE, MADV.DONTNEED_LOCKED, MADV.HUGEPAGE, MADV.NOHUGEPAGE, MADV.COLLAPSE]),
+          page(o.a),
+          len,
+        );
         this.emit(`madvise(${hex(page(o.a))}, ${len}, ${formatAdvice(BigInt(adv))})`);
         this.readBack(o.a);
         return null;
