@@ -55,13 +55,10 @@ export function gatherRange(mm: MmStruct, start: number, end: number, _forMmap: 
 /** `vms_complete_munmap_vmas`: unmap pages, undo the counters and release the VMAs. */
 export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boolean): void {
   if (vmas.length === 0) return;
-  // free_pgtables' floor and ceiling: the neighbours of the range (vms->prev, vms->next).
-  const floor = mm.vmas.prev(vmas[0]!)?.end ?? 0;
-  const ceiling = mm.vmas.next(vmas[vmas.length - 1]!)?.start ?? Infinity;
   let accounted = 0;
   for (let i = 0; i < vmas.length; i++) accounted += detachVma(mm, vmas[i]!);
   if (unaccount && accounted) vmUnacctMemory(mm, accounted);
-  freeVmaTables(mm, vmas, floor, ceiling);
+  freeVmaTables(mm, vmas);
 }
 
 /** {@link detachRange}'s work on one VMA: its pages unmapped, counters undone, the VMA released. Returns its `VM_ACCOUNT` pages. */
@@ -97,11 +94,9 @@ function doVmiMunmap(mm: MmStruct, start: number, end: number): number {
   if (vma !== undefined && vma.start === start && vma.end === end) {
     // Exactly one VMA (the munmap of what one mmap made): what gatherRange and
     // detachRange do for it, without the list.
-    const floor = mm.vmas.prev(vma)?.end ?? 0;
-    const ceiling = mm.vmas.next(vma)?.start ?? Infinity;
     const accounted = detachVma(mm, vma);
     if (accounted) vmUnacctMemory(mm, accounted);
-    freePageTables(mm, start, end, floor, ceiling);
+    freePageTables(mm, start, end);
     return 0;
   }
   const gathered = gatherRange(mm, start, end, false);
@@ -126,16 +121,11 @@ function trimAnonymous(mm: MmStruct, start: number, end: number): boolean {
   if (vma === undefined || vma.ops !== null || vma.file !== null || vma.start >= end) return false;
   let lo: number;
   let hi: number;
-  // free_pgtables' floor and ceiling: the part of the VMA that stays is one of them.
-  let floor: number;
-  let ceiling: number;
   if (vma.start >= start) {
     // A prefix: the range holds nothing below the VMA (findVma), and the VMA goes on above it.
     if (end >= vma.end) return false;
     lo = vma.start;
     hi = end;
-    floor = mm.vmas.prev(vma)?.end ?? 0;
-    ceiling = hi;
   } else {
     // A suffix: the VMA ends inside the range, and no other VMA starts before the range ends.
     if (end < vma.end) return false;
@@ -143,8 +133,6 @@ function trimAnonymous(mm: MmStruct, start: number, end: number): boolean {
     if (next !== undefined && next.start < end) return false;
     lo = start;
     hi = vma.end;
-    floor = lo;
-    ceiling = next?.start ?? Infinity;
   }
   const pages = hi - lo;
   zapRange(mm, lo, hi, vma);
@@ -159,6 +147,6 @@ function trimAnonymous(mm: MmStruct, start: number, end: number): boolean {
   }
   mm.vmas.updated(vma);
   if (vma.flags & VM.ACCOUNT) vmUnacctMemory(mm, pages);
-  freePageTables(mm, lo, hi, floor, ceiling);
+  freePageTables(mm, lo, hi); // (the part of the VMA that stays is its floor or ceiling)
   return true;
 }

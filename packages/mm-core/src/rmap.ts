@@ -95,27 +95,24 @@ export function allocPageTables(mm: MmStruct, vpn: number, order: number, bits: 
 }
 
 /**
- * `free_pgd_range` for `[start, end)`, a range that no longer has VMAs: its
- * page tables go, but only those wholly between `floor` (the end of the VMA
- * below, 0 for none: `FIRST_USER_ADDRESS`) and `ceiling` (the start of the VMA
- * above, Infinity for none: `USER_PGTABLES_CEILING`). A PTE table that also
- * spans a neighbour's pages stays, empty or not, so a fault there later finds
- * `pmd_none` false. (Found by a probe, `fuzz-probe-free-pgtables-floor`.)
- * @see mm/memory.c free_pgd_range
+ * `free_pgtables` for `[start, end)`, a range that just lost its VMAs (they
+ * are out of the tree, and are passed sorted, still readable as retired VMAs
+ * are until the next system call). Only the tables wholly between the floor
+ * (the end of the VMA below, 0 for none: `FIRST_USER_ADDRESS`) and the
+ * ceiling (the start of the VMA above, Infinity for none:
+ * `USER_PGTABLES_CEILING`) go, so a PTE table that also spans a neighbour's
+ * pages stays, empty or not, and a fault there later finds `pmd_none` false.
+ * Like Linux, VMAs less than 2 MiB apart are freed as one range and a hugetlb
+ * VMA on its own, each range's ceiling being the next one's start. The
+ * neighbours are only looked up when there is a table below the top to free.
+ * (Found by a probe, `fuzz-probe-free-pgtables-floor`.)
+ * @see mm/memory.c free_pgtables, free_pgd_range
  */
-export function freePageTables(mm: MmStruct, start: number, end: number, floor: number, ceiling: number): void {
-  mm.pageTable.freeEmptyTables(start, end, floor, ceiling);
-}
-
-/**
- * `free_pgtables` for VMAs that just left the tree (sorted, their pages
- * zapped; still readable, as retired VMAs are until the next system call):
- * like Linux, VMAs less than 2 MiB apart are freed as one range, a hugetlb
- * VMA on its own, each range's ceiling being the next range's start.
- * @see mm/memory.c free_pgtables
- */
-export function freeVmaTables(mm: MmStruct, vmas: readonly Vma[], floor: number, ceiling: number): void {
+export function freeVmaTables(mm: MmStruct, vmas: readonly Vma[]): void {
   const n = vmas.length;
+  if (n === 0 || mm.pageTable.tablePages() <= 1) return;
+  const floor = mm.vmas.prevOf(vmas[0]!.start)?.end ?? 0;
+  const ceiling = mm.vmas.findVma(vmas[n - 1]!.end)?.start ?? Infinity;
   for (let i = 0; i < n; ) {
     const first = vmas[i]!;
     let j = i;
@@ -126,6 +123,14 @@ export function freeVmaTables(mm: MmStruct, vmas: readonly Vma[], floor: number,
     mm.pageTable.freeEmptyTables(first.start, vmas[j]!.end, floor, next !== undefined ? next.start : ceiling);
     i = j + 1;
   }
+}
+
+/** {@link freeVmaTables} for a range that one VMA (or part of one) covered. */
+export function freePageTables(mm: MmStruct, start: number, end: number): void {
+  if (mm.pageTable.tablePages() <= 1) return; // only the top level: nothing to free
+  const floor = mm.vmas.prevOf(start)?.end ?? 0;
+  const ceiling = mm.vmas.findVma(end)?.start ?? Infinity;
+  mm.pageTable.freeEmptyTables(start, end, floor, ceiling);
 }
 
 /**
