@@ -143,33 +143,8 @@ export class RiscvPageTable implements PageTable {
     if ((flags & (SV_R | SV_W)) === SV_W) throw new RangeError('W without R is reserved in a RISC-V PTE');
     const target = this.levels - 1 - order / 9;
     if (target < 0) throw new RangeError(`map: no level maps order ${order} with ${this.levels} levels`);
-    let t = this.root;
-    const fresh: Array<[RiscvTablePage, number]> = [];
-    for (let d = 0; d < target; d++) {
-      const i = Math.floor(vpn / this.scales[d]!) & 511;
-      const c = t.children?.[i];
-      if (c !== undefined) {
-        t = c;
-        continue;
-      }
-      if (t.entries[2 * i] !== 0 || t.entries[2 * i + 1] !== 0) {
-        this.undo(fresh);
-        throw new Error(`map: vpn ${vpn} lies inside a huge leaf; split or unmap it first`);
-      }
-      const f = this.frames.allocTableFrame();
-      if (f < 0) {
-        this.undo(fresh);
-        return false;
-      }
-      const n = new RiscvTablePage(f, d + 1);
-      t.entries[2 * i] = svEntryLo(f, SV_PAGE_TABLE);
-      t.entries[2 * i + 1] = svEntryHi(f);
-      (t.children ??= new Array<RiscvTablePage | undefined>(RISCV_PTRS_PER_TABLE))[i] = n;
-      t.used++;
-      this.pages++;
-      fresh.push([t, i]);
-      t = n;
-    }
+    const t = this.tableAt(vpn, target, 'map');
+    if (t === null) return false;
     const i = Math.floor(vpn / this.scales[target]!) & 511;
     const below = t.children?.[i];
     if (below !== undefined) {
@@ -184,6 +159,72 @@ export class RiscvPageTable implements PageTable {
     t.entries[2 * i] = svEntryLo(pfn, flags);
     t.entries[2 * i + 1] = svEntryHi(pfn);
     return true;
+  }
+
+  /**
+   * `huge_pte_alloc` / `__pte_alloc`: the tables down to the level that holds
+   * an order-`order` leaf at `vpn`, nothing mapped. False, with no new table
+   * left behind, if a table frame cannot be had; throws if a leaf is in the way.
+   */
+  allocTables(vpn: number, order: number): boolean {
+    if (this.destroyed) throw new Error('allocTables: the page table was destroyed');
+    if (order !== 0 && order !== 9 && order !== 18) throw new RangeError(`RISC-V leaves here have order 0, 9 or 18, not ${order}`);
+    if (!Number.isInteger(vpn) || vpn < 0 || vpn >= this.limit || (vpn & (2 ** order - 1)) !== 0) {
+      throw new RangeError(`allocTables: vpn ${vpn} is outside the tree or not aligned to order ${order}`);
+    }
+    return this.tableAt(vpn, this.levels - 1 - order / 9, 'allocTables') !== null;
+  }
+
+  /**
+   * The table at depth `target` on the way to `vpn`, allocating the missing
+   * ones (`pud_alloc`, `pmd_alloc`, `pte_alloc`). Null, with no new table left
+   * behind, when a table frame cannot be had; throws (naming `caller`) if a
+   * leaf is in the way.
+   */
+  private tableAt(vpn: number, target: number, caller: string): RiscvTablePage | null {
+    let t = this.root;
+    const fresh: Array<[RiscvTablePage, number]> = [];
+    for (let d = 0; d < target; d++) {
+      const i = Math.floor(vpn / this.scales[d]!) & 511;
+      const c = t.children?.[i];
+      if (c !== undefined) {
+        t = c;
+        continue;
+      }
+      if (t.entries[2 * i] !== 0 || t.entries[2 * i + 1] !== 0) {
+        this.undo(fresh);
+        throw new Error(`${caller}: vpn ${vpn} lies inside a huge leaf; split or unmap it first`);
+      }
+      const f = this.frames.allocTableFrame();
+      if (f < 0) {
+        this.undo(fresh);
+        return null;
+      }
+      const n = new RiscvTablePage(f, d + 1);
+      t.entries[2 * i] = svEntryLo(f, SV_PAGE_TABLE);
+      t.entries[2 * i + 1] = svEntryHi(f);
+      (t.children ??= new Array<RiscvTablePage | undefined>(RISCV_PTRS_PER_TABLE))[i] = n;
+      t.used++;
+      this.pages++;
+      fresh.push([t, i]);
+      t = n;
+    }
+    return t;
+  }
+
+  /** {@link PageTable.hasTable}: the entry for an order-`order` leaf at `vpn` points to a table (`!pmd_none` with a PTE table below, for order 9). */
+  hasTable(vpn: number, order: number): boolean {
+    if (!(vpn >= 0 && vpn < this.limit)) return false;
+    const target = this.levels - 1 - order / 9;
+    if (target < 0) return false;
+    let t = this.root;
+    for (let d = 0; d <= target; d++) {
+      const c = t.children?.[Math.floor(vpn / this.scales[d]!) & 511];
+      if (c === undefined) return false;
+      if (d === target) return true;
+      t = c;
+    }
+    return false;
   }
 
   /** Free the tables a failed {@link map} created (the first one frees the rest). */

@@ -144,6 +144,34 @@ describe('the page-table tree', () => {
     expect(pt.tablePages()).toBe(1);
   });
 
+  it('allocTables builds the path without a leaf; hasTable tells a table from an empty entry and from a leaf', () => {
+    const frames = new Frames();
+    const pt = new RiscvPageTable(frames, 'sv48');
+    const block = 512 * 0x3ff;
+    expect(pt.hasTable(block, 9)).toBe(false);
+    expect(pt.allocTables(block + 7, 0)).toBe(true);
+    expect(pt.tablePages()).toBe(4); // root + 3
+    expect(pt.hasTable(block, 9)).toBe(true); // a PTE table under the PMD entry: !pmd_none
+    expect(pt.hasTable(block + 512, 9)).toBe(false);
+    expect(pt.lookup(block + 7)).toBeNull();
+    pt.freeEmptyTables(block, block + 512);
+    expect(pt.tablePages()).toBe(1);
+    pt.map(block, 0x200, 9, RISCV_PAGE_READ); // a megapage: no table below its entry
+    expect(pt.hasTable(block, 9)).toBe(false);
+    expect(pt.hasTable(block, 18)).toBe(true);
+    expect(() => pt.allocTables(block + 1, 0)).toThrow(/inside a huge leaf/);
+    const backing = new Frames();
+    let budget = 2; // the root and one more: the PTE table cannot be had
+    const limited: PageTableFrameSource = {
+      allocTableFrame: () => (budget-- > 0 ? backing.allocTableFrame() : -1),
+      freeTableFrame: (f) => backing.freeTableFrame(f),
+    };
+    const small = new RiscvPageTable(limited, 'sv39');
+    expect(small.allocTables(0x12345, 0)).toBe(false);
+    expect(small.tablePages()).toBe(1);
+    expect(backing.live.size).toBe(1);
+  });
+
   it('refuses encodings the hardware reserves and misaligned superpages', () => {
     const pt = new RiscvPageTable(new Frames(), 'sv48');
     expect(() => pt.map(0x200, 0x1001, 9, RISCV_PAGE_READ)).toThrow(RangeError);

@@ -244,6 +244,35 @@ for (const a of ARCHITECTURES) {
       expect(m.frames.freeFrames()).toBe(freeBefore);
     });
 
+    it('a THP faults only where the 2 MiB has no PTE table; guard markers and a cut VMA leave one, MADV_COLLAPSE makes a THP', () => {
+      const m = machineFor(a, { thp: 'always' });
+      const BLOCK = 2n << 20n;
+      // A 6 MiB mapping is placed 2 MiB-aligned (thp_get_unmapped_area): three whole blocks.
+      const p = mmapOk(m, 0n, 3n * BLOCK, RW, PRIVATE_ANON);
+      expect(p % BLOCK).toBe(0n);
+      const rssKb = () => rss(m, p);
+      expect(write(m, p, 1)).toBe(0);
+      expect(rssKb()).toBe(2048); // a THP
+      // Guard install allocates the PTE table of the block it marks; removing the guard leaves it.
+      expect(sysMadvise(m, p + BLOCK, PAGE, BigInt(MADV.GUARD_INSTALL))).toBe(0n);
+      expect(write(m, p + BLOCK, 2)).toBe('SIGSEGV');
+      expect(sysMadvise(m, p + BLOCK, PAGE, BigInt(MADV.GUARD_REMOVE))).toBe(0n);
+      expect(write(m, p + BLOCK + 5n * PAGE, 3)).toBe(0);
+      expect(rssKb()).toBe(2048 + 4); // a small page
+      // munmap of all but the first page of the last block: the VMA below ends inside the block
+      // (free_pgtables' floor), so its table stays; mapped again, the block faults small pages.
+      expect(write(m, p + 2n * BLOCK + PAGE, 4)).toBe(0); // a THP
+      expect(sysMunmap(m, p + 2n * BLOCK + PAGE, BLOCK - PAGE)).toBe(0n); // its first subpage stays mapped
+      expect(rssKb()).toBe(2048 + 4 + 4);
+      expect(mmapOk(m, p + 2n * BLOCK + PAGE, BLOCK - PAGE, RW, PRIVATE_ANON | FIXED)).toBe(p + 2n * BLOCK + PAGE);
+      expect(write(m, p + 2n * BLOCK + 2n * PAGE, 5)).toBe(0);
+      expect(rssKb()).toBe(2048 + 4 + 4 + 4);
+      // MADV_COLLAPSE turns the block with the small page into a THP that keeps the byte.
+      expect(sysMadvise(m, p + BLOCK, BLOCK, BigInt(MADV.COLLAPSE))).toBe(0n);
+      expect(rssKb()).toBe(2048 + 2048 + 4 + 4);
+      expect(read(m, p + BLOCK + 5n * PAGE)).toBe(3);
+    });
+
     it('ftruncate shrinking a mapped file: the pages past EOF give SIGBUS', () => {
       const m = machineFor(a);
       const fd = tmpfsFile(m, 't', 2n * PAGE, 0x5c);
