@@ -43,7 +43,7 @@ const NAMES_5 = ['PGD', 'P4D', 'PUD', 'PMD', 'PTE'] as const;
 export class X86TablePage {
   /**
    * The 512 entries: low half of entry `i` at `2i`, high half at `2i + 1`.
-   * A PTE table that never held an entry shares {@link NO_ENTRIES} until its
+   * A PTE table that never held an entry shares one all-zero array until its
    * first leaf is set (a guard over hundreds of GiB allocates a PTE table per
    * 2 MiB, as Linux does, without 4 KiB of entries each).
    */
