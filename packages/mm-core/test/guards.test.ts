@@ -46,6 +46,17 @@ describe('GuardMarkers', () => {
           checkShape(g);
           expect(g.size).toBe(ref.size);
           for (let v = 0; v < 300; v++) expect(g.has(v)).toBe(ref.has(v));
+          // rangesIn: the guarded pages of a window, clipped, in order, as maximal runs.
+          const lo = op.start >> 1;
+          const hi = lo + op.len + 7;
+          const runs: Array<[number, number]> = [];
+          for (let v = lo; v < hi; v++) {
+            if (!ref.has(v)) continue;
+            const last = runs[runs.length - 1];
+            if (last && last[1] === v) last[1] = v + 1;
+            else runs.push([v, v + 1]);
+          }
+          expect(g.rangesIn(lo, hi)).toEqual(runs);
         }
       }),
       { numRuns: 300 },
