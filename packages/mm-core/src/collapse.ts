@@ -27,8 +27,12 @@
  *   also when the range holds no aligned block and `hend < hstart`.
  *
  * Shared anonymous, tmpfs and `/dev/zero` mappings (shmem) pass the same VMA
- * checks, but their collapse — a THP in the page cache — is not modelled:
- * the call returns 0 and the pages stay small (Linux maps a 2 MiB page).
+ * checks (a file mapping's offset must be 2 MiB-aligned with its address),
+ * and their collapse gives Linux's answer — `EINVAL` for a block with no page
+ * in the page cache, or in a private mapping for a block where a page was
+ * copied on write; 0 otherwise — but the collapse itself, a THP in the page
+ * cache that Linux then maps with a PMD here and in the file's other
+ * mappings, is not modelled: the pages stay small (`Rss` lower than Linux's).
  * Other file mappings are refused with `EINVAL`.
  * @see mm/khugepaged.c madvise_collapse, hpage_collapse_scan_pmd, collapse_huge_page
  */
@@ -74,7 +78,7 @@ export function madviseCollapse(mm: MmStruct, vma: Vma, start: number, end: numb
   const hstart = Math.ceil(start / PMD_PAGES) * PMD_PAGES;
   const hend = end - (end % PMD_PAGES);
   if (hend < hstart) return -Errno.EINVAL; // (hend - hstart) >> HPAGE_PMD_SHIFT wraps: never equal to 0 done
-  if (!vma.isAnonymous) return 0; // shmem: not modelled (see above)
+  if (!vma.isAnonymous) return shmemCollapseResult(mm, vma, hstart, hend);
   let done = 0;
   let lastFail: Scan = Scan.FATAL;
   for (let b = hstart; b < hend; b += PMD_PAGES) {
@@ -88,6 +92,32 @@ export function madviseCollapse(mm: MmStruct, vma: Vma, start: number, end: numb
   }
   if (done === (hend - hstart) / PMD_PAGES) return 0;
   return lastFail === Scan.ALLOC_FAIL ? -Errno.ENOMEM : -Errno.EINVAL;
+}
+
+/**
+ * What `madvise_collapse` answers for the blocks `[hstart, hend)` of a shmem
+ * VMA, without collapsing (see the module comment): `EINVAL` if a block has
+ * no page in the page cache (`collapse_file` of nothing but holes), or, in a
+ * private mapping, maps an anonymous (copied-on-write) page
+ * (`collapse_pte_mapped_thp` finds a PTE that is not the file's); else 0.
+ */
+function shmemCollapseResult(mm: MmStruct, vma: Vma, hstart: number, hend: number): number {
+  const cache = vma.file?.inode.pageCache;
+  const memmap = mm.kernel.memmap;
+  for (let b = hstart; b < hend; b += PMD_PAGES) {
+    const first = vma.pgoff + (b - vma.start);
+    let cached = false;
+    for (let i = first; i < first + PMD_PAGES && !cached; i++) cached = cache !== undefined && cache.lookup(i) >= 0;
+    if (!cached) return -Errno.EINVAL;
+    if (vma.flags & VM.SHARED) continue;
+    let copied = false;
+    mm.pageTable.forEachLeaf(b, b + PMD_PAGES, (_vpn, leaf) => {
+      const head = memmap.find(leaf.pfn);
+      if (head >= 0 && memmap.kind(head) === PageKind.ANON) copied = true;
+    });
+    if (copied) return -Errno.EINVAL;
+  }
+  return 0;
 }
 
 /** `hpage_collapse_scan_pmd` then `collapse_huge_page` for the block at `base` of an anonymous VMA. */
