@@ -23,6 +23,27 @@ import {
 import { Inode, MAX_LFS_FILESIZE, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 import type { MappingRegistry } from './mappings.js';
 
+/**
+ * The block limit of a tmpfs mount (`shmem_sb_info.max_blocks` and
+ * `used_blocks`): how many pages its files may hold in the page cache
+ * together. A mount without `size=` or `nr_blocks=` gets half the RAM
+ * (`shmem_default_max_blocks`); 0 means no limit, as for the kernel's own
+ * mount behind shared anonymous memory.
+ * @see mm/shmem.c shmem_inode_acct_blocks, shmem_default_max_blocks
+ */
+export class ShmemBlocks {
+  /** Pages held now. */
+  used = 0;
+
+  /** @param max pages allowed (Infinity: unlimited) */
+  constructor(readonly max: number) {}
+}
+
+/** {@link ShmemInode.getOrCreate}'s answer when no frame is left. */
+export const SHMEM_NO_MEMORY = -1;
+/** {@link ShmemInode.getOrCreate}'s answer when the mount's block limit is reached (`-ENOSPC`). */
+export const SHMEM_NO_SPACE = -2;
+
 /** A shmem inode: size, page cache, and the mappings to shoot down on truncate. */
 export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   private isize = 0n;
@@ -36,6 +57,8 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     dev: string,
     readonly kernel: MmKernel,
     readonly mappings: MappingRegistry,
+    /** The mount's block limit; null on the kernel's internal mount (no limit). */
+    readonly blocks: ShmemBlocks | null = null,
   ) {
     super(ino, dev, 'reg');
   }
@@ -57,12 +80,19 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     return this.cache.get(index) ?? -1;
   }
 
-  /** `shmem_get_folio`: the page for `index`, allocating a zeroed one; -1 when out of memory. */
+  /**
+   * `shmem_get_folio`: the page for `index`, allocating a zeroed one;
+   * {@link SHMEM_NO_SPACE} past the mount's block limit
+   * (`shmem_inode_acct_blocks`), {@link SHMEM_NO_MEMORY} without a frame.
+   */
   getOrCreate(index: number): number {
     let pfn = this.cache.get(index);
     if (pfn !== undefined) return pfn;
+    const blocks = this.blocks;
+    if (blocks !== null && blocks.used >= blocks.max) return SHMEM_NO_SPACE;
     pfn = this.kernel.allocPages(PageKind.FILE, 0);
-    if (pfn < 0) return -1;
+    if (pfn < 0) return SHMEM_NO_MEMORY;
+    if (blocks !== null) blocks.used++;
     const desc = this.kernel.page(pfn)!;
     desc.inode = this;
     desc.index = index;
@@ -97,7 +127,11 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       const inPage = Number(pos & 0xfffn);
       const chunk = Math.min(4096 - inPage, Number(end - pos));
       const pfn = this.getOrCreate(index);
-      if (pfn < 0) return pos > offset ? pos - offset : -Errno.ENOSPC;
+      if (pfn < 0) {
+        // A short write: i_size covers what was written (generic_perform_write's i_size_write).
+        if (pos > this.isize) this.isize = pos;
+        return pos > offset ? pos - offset : -Errno.ENOSPC;
+      }
       this.kernel.phys.fill(pfn, inPage, chunk, value);
       this.kernel.memmap.setFlag(pfn, PageFlags.DIRTY, true); // write_end: folio_mark_dirty
       pos += BigInt(chunk);
@@ -159,7 +193,9 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     return 0;
   }
 
+  /** A page leaves the page cache: its block goes back to the mount, its frame when nothing maps it. */
   private dropPage(pfn: number): void {
+    if (this.blocks !== null) this.blocks.used--;
     const desc = this.kernel.page(pfn);
     if (!desc) return;
     desc.inode = undefined;
@@ -181,6 +217,8 @@ export const SHMEM_VM_OPS: VmOperations = {
     const inode = vma.file!.inode as ShmemInode;
     if (BigInt(pgoff) << 12n >= inode.size()) return -VmFault.SIGBUS;
     const pfn = inode.getOrCreate(pgoff);
+    // shmem_fault: vmf_error(-ENOSPC) is VM_FAULT_SIGBUS, -ENOMEM VM_FAULT_OOM.
+    if (pfn === SHMEM_NO_SPACE) return -VmFault.SIGBUS;
     return pfn < 0 ? -VmFault.OOM : pfn;
   },
   cachedPage(vma: Vma, pgoff: number): number {
@@ -205,18 +243,57 @@ export class TmpfsSuperBlock implements SuperBlock {
     readonly dev: string,
     private readonly kernel: MmKernel,
     private readonly mappings: MappingRegistry,
+    /** The block limit its files share. */
+    readonly blocks: ShmemBlocks,
   ) {}
 
   createFile(ino: number): Inode {
-    return new ShmemInode(ino, this.dev, this.kernel, this.mappings);
+    return new ShmemInode(ino, this.dev, this.kernel, this.mappings, this.blocks);
   }
+}
+
+/** `memparse`: a number (decimal or 0x hex) with an optional K/M/G/T/P/E suffix, and the rest of the text. */
+function memparse(text: string): { value: bigint; rest: string } | null {
+  const m = /^(0x[0-9a-f]+|\d+)([kmgtpe]?)(.*)$/i.exec(text);
+  if (!m) return null;
+  const shift = 10n * BigInt(' kmgtpe'.indexOf((m[2] || ' ').toLowerCase()));
+  return { value: BigInt(m[1]!) << shift, rest: m[3]! };
+}
+
+/**
+ * The block limit of a tmpfs mount from its options (`shmem_parse_one`):
+ * `nr_blocks=N` pages, or `size=BYTES` (rounded up to pages) or `size=N%` of
+ * the RAM; 0 is no limit; without either, half the RAM. Throws on a value
+ * Linux rejects (the mount fails with EINVAL).
+ */
+export function tmpfsMaxBlocks(totalRamPages: number, options: ReadonlyMap<string, string>): number {
+  let blocks = BigInt(Math.floor(totalRamPages / 2));
+  for (const [key, text] of options) {
+    if (key !== 'size' && key !== 'nr_blocks') continue;
+    const p = memparse(text);
+    if (p === null) throw new Error(`tmpfs: bad value for ${key}: ${text}`);
+    if (key === 'nr_blocks') {
+      if (p.rest !== '') throw new Error(`tmpfs: bad value for nr_blocks: ${text}`);
+      blocks = p.value;
+      continue;
+    }
+    let bytes = p.value;
+    let rest = p.rest;
+    if (rest.startsWith('%')) {
+      bytes = ((bytes << 12n) * BigInt(totalRamPages)) / 100n;
+      rest = rest.slice(1);
+    }
+    if (rest !== '') throw new Error(`tmpfs: bad value for size: ${text}`);
+    blocks = (bytes + 4095n) >> 12n;
+  }
+  return blocks === 0n ? Infinity : Number(blocks);
 }
 
 /** The `tmpfs` filesystem type. */
 export function tmpfsType(mappings: MappingRegistry): FileSystemType {
   return {
     name: 'tmpfs',
-    mount: (kernel, _options, dev) => new TmpfsSuperBlock(dev, kernel, mappings),
+    mount: (kernel, options, dev) => new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options))),
   };
 }
 

@@ -75,7 +75,7 @@ export function headerText(cfg, host, comments) {
   const lines = ['# mmsim-trace 1', ...comments.map((c) => `# ${c}`)];
   lines.push(`@kernel release=${host.release} arch=x86_64`);
   lines.push('@config ' + CONFIG_ORDER.map((k) => `${k}=${cfg[k]}`).join(' '));
-  lines.push(`@mount tmpfs ${TMPFS}`, `@mount hugetlbfs ${HUGE2M} pagesize=2M`);
+  lines.push(`@mount tmpfs ${TMPFS}${cfg.tmpfsSize ? ` size=${cfg.tmpfsSize}` : ''}`, `@mount hugetlbfs ${HUGE2M} pagesize=2M`);
   if (host.gbpages) lines.push(`@mount hugetlbfs ${HUGE1G} pagesize=1G`);
   lines.push('@fd 0 pipe O_RDONLY', '@fd 1 pipe O_WRONLY', '@fd 2 /dev/null O_RDWR');
   lines.push('@brk start=0x9c0000 cur=0x9e2000');
@@ -139,6 +139,8 @@ export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 
     case 'file':
       common();
       c.noHuge = true;
+      // A quarter of them on a small tmpfs, where writes run short and faults raise SIGBUS.
+      if (rng.chance(0.25)) c.tmpfsSize = rng.pick(['64k', '256k', '1M', '4M']);
       break;
     case 'hugetlb':
       common();

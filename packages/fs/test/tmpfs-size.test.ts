@@ -1,0 +1,87 @@
+// The tmpfs block limit (size= / nr_blocks=, half the RAM by default): the
+// option parsing against shmem_parse_one's rules, and the accounting as pages
+// come and go (the recorded behaviour is conformance/fuzz/fuzz-probe-tmpfs-size).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { x86_64 } from '@mmsim/arch/x86-64';
+import { Errno, NOOP_TRACER, O } from '@mmsim/base';
+import { buddyAllocatorFactory, DEFAULT_KERNEL_CONFIG, MmKernel } from '@mmsim/mm-core';
+import { FdTable, ShmemInode, tmpfsMaxBlocks, Vfs, type OpenFile } from '../src/index.js';
+
+const RAM_PAGES = 6_182_927; // MemTotal 24,731,708 kB, the recording host's
+
+describe('tmpfsMaxBlocks (shmem_parse_one)', () => {
+  it('defaults to half the RAM, rounded down', () => {
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map())).toBe(3_091_463);
+  });
+
+  it('reads size= in bytes with K/M/G/T suffixes, rounded up to pages, and as a percentage of the RAM', () => {
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['size', '1M']]))).toBe(256);
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['size', '4097']]))).toBe(2);
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['size', '0x2000']]))).toBe(2);
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['size', '2g']]))).toBe(524_288);
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['size', '50%']]))).toBe(3_091_464); // (50 << 12) × pages / 100, rounded up
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['nr_blocks', '8']]))).toBe(8);
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['size', '0']]))).toBe(Infinity);
+    expect(tmpfsMaxBlocks(RAM_PAGES, new Map([['mode', '1777']]))).toBe(3_091_463); // other options leave it
+  });
+
+  it('rejects what Linux rejects', () => {
+    for (const bad of ['', 'x', '1Q', '12%%', '-1']) expect(() => tmpfsMaxBlocks(RAM_PAGES, new Map([['size', bad]]))).toThrow(/tmpfs: bad value for size/);
+    expect(() => tmpfsMaxBlocks(RAM_PAGES, new Map([['nr_blocks', '8%']]))).toThrow(/nr_blocks/);
+  });
+});
+
+describe('the block limit in use', () => {
+  function setup(options: Map<string, string>) {
+    const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
+    const vfs = new Vfs(kernel);
+    vfs.mount('tmpfs', '/t', options);
+    const files = new FdTable();
+    const open = (path: string) => {
+      const f = vfs.open(path, O.RDWR | O.CREAT);
+      if (typeof f === 'number') throw new Error(`open ${path}: ${f}`);
+      return files.install(f);
+    };
+    return { vfs, files, open };
+  }
+
+  it('shares the limit between the files of a mount; truncation and unlinking a closed file give pages back', () => {
+    const { vfs, files, open } = setup(new Map([['nr_blocks', '8']]));
+    const a = open('/t/a');
+    const b = open('/t/b');
+    expect(vfs.fill(files, a, 0n, 5n * 4096n, 1)).toBe(5n * 4096n);
+    expect(vfs.fill(files, b, 0n, 5n * 4096n, 2)).toBe(3n * 4096n); // a short write
+    expect(vfs.fpeek(files, b, 3n * 4096n - 1n)).toBe(2);
+    expect(vfs.fpeek(files, b, 3n * 4096n)).toBe('EOF'); // i_size covers what was written
+    expect(vfs.fill(files, b, 3n * 4096n, 1n, 3)).toBe(-Errno.ENOSPC);
+    const inode = (files.peek(a) as OpenFile).inode as ShmemInode;
+    expect(inode.blocks?.used).toBe(8);
+    expect(vfs.ftruncate(files, a, 4096n)).toBe(0);
+    expect(inode.blocks?.used).toBe(4);
+    expect(vfs.fill(files, b, 3n * 4096n, 4n * 4096n, 3)).toBe(4n * 4096n);
+    files.close(b);
+    expect(vfs.unlink('/t/b')).toBe(0);
+    expect(inode.blocks?.used).toBe(1);
+  });
+
+  it('never lets the pages held pass the limit, whatever the writes and truncations', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ truncate: fc.boolean(), page: fc.nat(40), pages: fc.integer({ min: 1, max: 12 }) }), { maxLength: 30 }),
+        (ops) => {
+          const { vfs, files, open } = setup(new Map([['size', '64k']]));
+          const fd = open('/t/f');
+          const inode = (files.peek(fd) as OpenFile).inode as ShmemInode;
+          for (const op of ops) {
+            if (op.truncate) vfs.ftruncate(files, fd, BigInt(op.page * 4096));
+            else vfs.fill(files, fd, BigInt(op.page * 4096), BigInt(op.pages * 4096), 7);
+            expect(inode.blocks!.used).toBe(inode.cache.size);
+            expect(inode.blocks!.used).toBeLessThanOrEqual(16);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
