@@ -293,7 +293,12 @@ export function tmpfsMaxBlocks(totalRamPages: number, options: ReadonlyMap<strin
 export function tmpfsType(mappings: MappingRegistry): FileSystemType {
   return {
     name: 'tmpfs',
-    mount: (kernel, options, dev) => new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options))),
+    mount: (kernel, options, dev) => {
+      // Shmem THPs (huge=always, within_size, advise) are not modelled: refuse rather than answer as huge=never.
+      const huge = options.get('huge');
+      if (huge !== undefined && huge !== 'never') throw new Error(`tmpfs: huge=${huge} is not modelled (shmem huge pages); only huge=never`);
+      return new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options)));
+    },
   };
 }
 

@@ -32,6 +32,15 @@ describe('tmpfsMaxBlocks (shmem_parse_one)', () => {
   });
 });
 
+describe('tmpfs mount options the model cannot honour', () => {
+  it('refuses huge= other than never instead of answering as without it', () => {
+    const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
+    const vfs = new Vfs(kernel);
+    expect(() => vfs.mount('tmpfs', '/a', new Map([['huge', 'always']]))).toThrow(/huge=always is not modelled/);
+    expect(() => vfs.mount('tmpfs', '/b', new Map([['huge', 'never']]))).not.toThrow();
+  });
+});
+
 describe('the block limit in use', () => {
   function setup(options: Map<string, string>) {
     const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
