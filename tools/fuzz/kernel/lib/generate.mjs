@@ -140,7 +140,7 @@ export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 
       common();
       c.noHuge = true;
       // A quarter of them on a small tmpfs, where writes run short and faults raise SIGBUS.
-      if (rng.chance(0.25)) c.tmpfsSize = rng.pick(['64k', '256k', '1M', '4M']);
+      if (rng.chance(0.25)) c.tmpfsSize = rng.pick(['16k', '64k', '256k', '1M']);
       break;
     case 'hugetlb':
       common();
@@ -635,7 +635,9 @@ export class ScenarioGenerator {
     const fd = this.openFd((f) => f.kind === 'tmpfs' || f.kind === 'zero' || f.kind === 'null' || f.kind === 'huge2m' || f.kind === 'huge1g');
     if (fd === undefined) return null;
     const off = BigInt(r.range(0, 40)) * (r.chance(0.5) ? PAGE : 1000n);
-    const len = BigInt(r.pick([1, 64, 4096, 8192, 20000]));
+    let len = BigInt(r.pick([1, 64, 4096, 8192, 20000]));
+    // On a small tmpfs, now and then a write that runs into its size limit.
+    if (this.cfg.tmpfsSize && r.chance(0.2)) len = BigInt(r.pick([65536, 262144]));
     return `fill(${fd}, ${off}, ${len}, 0x${r.range(1, 255).toString(16)})`;
   }
 
