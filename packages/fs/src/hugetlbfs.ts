@@ -539,6 +539,10 @@ export class Hugetlb {
 
   /** A mount of hugetlbfs with `pagesize=` (default pool if absent). */
   mount(options: ReadonlyMap<string, string>, dev: string): HugetlbfsSuperBlock {
+    // A subpool (size=, min_size=: hugepage_subpool_get_pages) is not modelled: refuse rather than answer as without it.
+    for (const key of ['size', 'min_size']) {
+      if (options.has(key)) throw new Error(`hugetlbfs: ${key}= is not modelled (the mount's subpool); mount without it`);
+    }
     const ps = options.get('pagesize');
     let h = this.hstates.get(this.defaultOrder)!;
     if (ps) {

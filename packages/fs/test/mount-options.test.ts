@@ -1,6 +1,6 @@
-// The tmpfs block limit (size= / nr_blocks=, half the RAM by default): the
-// option parsing against shmem_parse_one's rules, and the accounting as pages
-// come and go (the recorded behaviour is conformance/fuzz/fuzz-probe-tmpfs-size).
+// Mount options: the tmpfs block limit (size= / nr_blocks=, half the RAM by
+// default) against shmem_parse_one's rules and as pages come and go (recorded:
+// conformance/fuzz/fuzz-probe-tmpfs-size), and the options the model refuses.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { x86_64 } from '@mmsim/arch/x86-64';
@@ -32,12 +32,20 @@ describe('tmpfsMaxBlocks (shmem_parse_one)', () => {
   });
 });
 
-describe('tmpfs mount options the model cannot honour', () => {
+describe('mount options the model cannot honour', () => {
   it('refuses huge= other than never instead of answering as without it', () => {
     const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
     const vfs = new Vfs(kernel);
     expect(() => vfs.mount('tmpfs', '/a', new Map([['huge', 'always']]))).toThrow(/huge=always is not modelled/);
     expect(() => vfs.mount('tmpfs', '/b', new Map([['huge', 'never']]))).not.toThrow();
+  });
+
+  it('hugetlbfs refuses size= and min_size= (a subpool), which the model does not have', () => {
+    const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
+    const vfs = new Vfs(kernel);
+    expect(() => vfs.mount('hugetlbfs', '/h1', new Map([['pagesize', '2M'], ['size', '4M']]))).toThrow(/size= is not modelled/);
+    expect(() => vfs.mount('hugetlbfs', '/h2', new Map([['min_size', '2M']]))).toThrow(/min_size= is not modelled/);
+    expect(() => vfs.mount('hugetlbfs', '/h3', new Map([['pagesize', '2M']]))).not.toThrow();
   });
 });
 
