@@ -147,7 +147,7 @@ function collapseBlock(mm: MmStruct, vma: Vma, base: number): Scan {
     }
   }
   // A guard marker is a non-present PTE that no collapse may drop.
-  for (let vpn = base; vpn < base + PMD_PAGES; vpn++) if (mm.guards.has(vpn)) return Scan.FATAL;
+  if (mm.guards.size !== 0 && mm.guards.rangesIn(base, base + PMD_PAGES).length !== 0) return Scan.FATAL;
   for (const [, pfn] of leaves) {
     if (pfn === k.zeroPfn) continue;
     const head = memmap.find(pfn);
