@@ -30,10 +30,18 @@ import {
   svFlags,
 } from './pte.js';
 
+/**
+ * The entries of every last-level table that has not held a leaf yet: all
+ * zero, read but never written ({@link RiscvPageTable.map} gives the table
+ * its own array first), so that a guard over hundreds of GiB, which allocates
+ * a PTE table per 2 MiB as Linux does, costs no 4 KiB of entries each.
+ */
+const NO_ENTRIES = new Uint32Array(2 * RISCV_PTRS_PER_TABLE);
+
 /** One page-table page: its frame, its 512 entries, and the tables below it. */
 export class RiscvTablePage {
-  /** Entry `i`: low half at `2i`, high half at `2i + 1`. */
-  readonly entries = new Uint32Array(2 * RISCV_PTRS_PER_TABLE);
+  /** Entry `i`: low half at `2i`, high half at `2i + 1` (a shared zero array until a last-level table's first leaf). */
+  entries: Uint32Array;
   /** Tables below, by index (created on first use). */
   children: (RiscvTablePage | undefined)[] | undefined = undefined;
   /** Non-empty entries. */
@@ -44,7 +52,11 @@ export class RiscvTablePage {
     readonly pfn: number,
     /** 0 for the root (the table `satp` points to). */
     readonly depth: number,
-  ) {}
+    /** Start with the shared zero entries (a last-level table). */
+    lazy = false,
+  ) {
+    this.entries = lazy ? NO_ENTRIES : new Uint32Array(2 * RISCV_PTRS_PER_TABLE);
+  }
 }
 
 /**
@@ -155,6 +167,7 @@ export class RiscvPageTable implements PageTable {
       t.entries[2 * i] = 0;
       t.entries[2 * i + 1] = 0;
     }
+    if (t.entries === NO_ENTRIES) t.entries = new Uint32Array(2 * RISCV_PTRS_PER_TABLE);
     if (t.entries[2 * i] === 0 && t.entries[2 * i + 1] === 0) t.used++;
     t.entries[2 * i] = svEntryLo(pfn, flags);
     t.entries[2 * i + 1] = svEntryHi(pfn);
@@ -200,7 +213,7 @@ export class RiscvPageTable implements PageTable {
         this.undo(fresh);
         return null;
       }
-      const n = new RiscvTablePage(f, d + 1);
+      const n = new RiscvTablePage(f, d + 1, d + 1 === this.levels - 1);
       t.entries[2 * i] = svEntryLo(f, SV_PAGE_TABLE);
       t.entries[2 * i + 1] = svEntryHi(f);
       (t.children ??= new Array<RiscvTablePage | undefined>(RISCV_PTRS_PER_TABLE))[i] = n;

@@ -172,6 +172,16 @@ describe('the page-table tree', () => {
     expect(backing.live.size).toBe(1);
   });
 
+  it('last-level tables from allocTables share no entries: a leaf set in one is in no other', () => {
+    const pt = new RiscvPageTable(new Frames(), 'sv39');
+    for (let b = 0; b < 32 * 512; b += 512) expect(pt.allocTables(b, 0)).toBe(true);
+    pt.map(7 * 512 + 9, 0x777, 0, RISCV_PAGE_READ);
+    const seen: number[] = [];
+    pt.forEachLeaf(0, 2 ** 27, (vpn) => seen.push(vpn));
+    expect(seen).toEqual([7 * 512 + 9]);
+    for (const b of [0, 6 * 512, 8 * 512, 31 * 512]) expect(pt.lookup(b + 9)).toBeNull();
+  });
+
   it('refuses encodings the hardware reserves and misaligned superpages', () => {
     const pt = new RiscvPageTable(new Frames(), 'sv48');
     expect(() => pt.map(0x200, 0x1001, 9, RISCV_PAGE_READ)).toThrow(RangeError);
