@@ -14,6 +14,34 @@ interface ContiguousAllocator {
   freeContiguous?(pfn: number, order: number): void;
 }
 
+/**
+ * A hugetlbfs mount's subpool with a maximum (`size=`): the huge pages its
+ * files may hold reserved or allocated together (`used_hpages`, counted
+ * against `max_hpages`). Reservations get pages at mmap, faults without one
+ * get a page each; both go back as reservations are dropped and pages freed.
+ * (`min_size=`, a subpool minimum held against the pool, is not modelled.)
+ * @see mm/hugetlb.c hugepage_subpool_get_pages, hugepage_subpool_put_pages
+ */
+export class HugetlbSubpool {
+  /** `used_hpages`. */
+  used = 0;
+
+  /** @param max `max_hpages` */
+  constructor(readonly max: number) {}
+
+  /** `hugepage_subpool_get_pages`: take `n` pages, or false (ENOMEM) if that passes the maximum. */
+  get(n: number): boolean {
+    if (this.used + n > this.max) return false;
+    this.used += n;
+    return true;
+  }
+
+  /** `hugepage_subpool_put_pages`: give `n` pages back (a negative `n` takes them). */
+  put(n: number): void {
+    this.used -= n;
+  }
+}
+
 /** One huge page size's pool. */
 export class Hstate {
   /** `nr_huge_pages` (Total). */
@@ -27,6 +55,8 @@ export class Hstate {
   /** `nr_overcommit_huge_pages`. */
   overcommit = 0;
   private readonly freeList: number[] = [];
+  /** The subpool each allocated page is charged to (`hugetlb_set_folio_subpool`), by head frame. */
+  private readonly pageSubpool = new Map<number, HugetlbSubpool>();
 
   constructor(
     readonly kernel: MmKernel,
@@ -176,7 +206,9 @@ export class Hstate {
    * reserved page; otherwise only an unreserved free page or a surplus page
    * will do. Returns the head frame or -1 (the fault then raises SIGBUS).
    */
-  allocForFault(useReserve: boolean): number {
+  allocForFault(useReserve: boolean, subpool: HugetlbSubpool | null = null): number {
+    // A page without a reservation is charged to the mount's subpool first (-ENOSPC: SIGBUS).
+    if (subpool !== null && !useReserve && !subpool.get(1)) return -1;
     let pfn: number;
     if (useReserve) {
       pfn = this.dequeue();
@@ -186,14 +218,31 @@ export class Hstate {
     } else {
       pfn = this.allocSurplus();
     }
-    if (pfn < 0) return -1;
+    if (pfn < 0) {
+      if (subpool !== null && !useReserve) subpool.put(1);
+      return -1;
+    }
     this.kernel.phys.clearRange(pfn, this.pages);
     this.kernel.memmap.add(pfn, PageKind.HUGETLB, this.order);
+    if (subpool !== null) this.pageSubpool.set(pfn, subpool);
     return pfn;
   }
 
-  /** `free_huge_folio`: back to the free list, or to the buddy allocator if surplus pages are held. */
+  /**
+   * The page at `pfn` is about to be freed with its reservation restored
+   * (`HPageRestoreReserve`): its subpool charge stays, as the reservation's.
+   */
+  keepSubpoolCharge(pfn: number): void {
+    this.pageSubpool.delete(pfn);
+  }
+
+  /** `free_huge_folio`: back to the free list, or to the buddy allocator if surplus pages are held; its subpool gets the page back. */
   freePage(pfn: number): void {
+    const subpool = this.pageSubpool.get(pfn);
+    if (subpool !== undefined) {
+      this.pageSubpool.delete(pfn);
+      subpool.put(1);
+    }
     this.kernel.memmap.remove(pfn);
     if (this.surplus > 0) {
       this.total--;
@@ -207,6 +256,11 @@ export class Hstate {
   /** Pages in use (`total - free`). */
   inUse(): number {
     return this.total - this.free;
+  }
+
+  /** The subpool charged for each allocated page, by head frame (read-only view, for invariant checks). */
+  subpoolCharges(): ReadonlyMap<number, HugetlbSubpool> {
+    return this.pageSubpool;
   }
 
   /** The head frames on the free list (read-only view, for invariant checks). */

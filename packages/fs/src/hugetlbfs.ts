@@ -23,8 +23,9 @@ import {
   type VmOperations,
 } from '@mmsim/mm-core';
 import { PteBits } from '@mmsim/arch';
-import { Hstate } from './hstate.js';
+import { Hstate, HugetlbSubpool } from './hstate.js';
 import type { MappingRegistry } from './mappings.js';
+import { memparse } from './memparse.js';
 import { Inode, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 
 const MAP_FIXED = 0x10;
@@ -101,6 +102,8 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     dev: string,
     readonly hstate: Hstate,
     private readonly mappings: MappingRegistry,
+    /** The mount's subpool (`size=`), or null (none: the internal mounts, a mount without size=). */
+    readonly subpool: HugetlbSubpool | null = null,
   ) {
     super(ino, dev, 'reg');
     this.fops = hugetlbFileOps(hstate);
@@ -239,11 +242,13 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   /**
    * The global side of `hugetlb_unreserve_pages` after `region_del` removed
    * `chg` reserve-map entries and `freed` pages went: `hugetlb_acct_memory(h,
-   * -(chg - freed))` (no subpool: `hugepage_subpool_put_pages` passes the
-   * difference through). A negative difference takes a reservation back.
+   * -(chg - freed))`, the subpool given the difference back first
+   * (`hugepage_subpool_put_pages`; without a minimum it passes the difference
+   * through). A negative difference takes a reservation back.
    */
   private unreserveIndices(chg: number, freed: number): void {
     const gbl = chg - freed;
+    if (gbl !== 0) this.subpool?.put(gbl);
     if (gbl > 0) this.hstate.unreserve(gbl);
     else if (gbl < 0) this.hstate.reserve(-gbl);
   }
@@ -274,7 +279,9 @@ function hugetlbVmOps(h: Hstate): VmOperations {
       if (!resv) return;
       const start = hugeIndex(vma, vma.start, h.pages);
       const end = hugeIndex(vma, vma.end, h.pages);
-      h.unreserve(end - start - resv.countIn(start, end));
+      const unconsumed = end - start - resv.countIn(start, end);
+      (vma.file?.inode as HugetlbInode | undefined)?.subpool?.put(unconsumed);
+      h.unreserve(unconsumed);
       resv.refs--;
     },
     zapHugePage(vma: Vma, vpn: number, pfn: number): void {
@@ -285,6 +292,7 @@ function hugetlbVmOps(h: Hstate): VmOperations {
       if (!resv || head < 0 || memmap.inode(head) !== undefined || h.surplus !== 0 || memmap.mapcount(head) !== 1) return;
       resv.delete(hugeIndex(vma, vpn, h.pages));
       h.resv++;
+      h.keepSubpoolCharge(head); // restore_reserve: the subpool keeps the page, now a reservation
     },
     hugeFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
       return hugetlbFault(h, mm, vma, vpn, write);
@@ -325,7 +333,7 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
       return VmFault.OK;
     }
     // Private write to a page-cache page: copy-on-write into a private page.
-    const copy = allocPrivate(h, vma, idx);
+    const copy = allocPrivate(h, vma, idx, inode.subpool);
     if (copy < 0) return VmFault.SIGBUS;
     for (let i = 0; i < h.pages; i++) h.kernel.phys.copy(leaf.pfn + i, copy + i);
     mm.pageTable.unmap(base);
@@ -342,7 +350,7 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
     if (cached !== undefined) return mapHuge(h, mm, vma, base, cached, (vma.flags & VM.WRITE) !== 0);
     if (idx >= sizeIdx) return VmFault.SIGBUS;
     const useReserve = inode.resvMap.has(idx);
-    const pfn = h.allocForFault(useReserve);
+    const pfn = h.allocForFault(useReserve, inode.subpool);
     if (pfn < 0) return VmFault.SIGBUS;
     inode.resvMap.add(idx);
     inode.cache.set(idx, pfn);
@@ -352,17 +360,17 @@ function hugetlbFault(h: Hstate, mm: MmStruct, vma: Vma, vpn: number, write: boo
   }
   if (idx >= sizeIdx) return VmFault.SIGBUS;
   if (cached !== undefined && !write) return mapHuge(h, mm, vma, base, cached, false);
-  const pfn = allocPrivate(h, vma, idx);
+  const pfn = allocPrivate(h, vma, idx, inode.subpool);
   if (pfn < 0) return VmFault.SIGBUS;
   if (cached !== undefined) for (let i = 0; i < h.pages; i++) h.kernel.phys.copy(cached + i, pfn + i);
   return mapHuge(h, mm, vma, base, pfn, write && (vma.flags & VM.WRITE) !== 0);
 }
 
 /** A page for a private mapping, using its reservation for `idx` if it still has one. */
-function allocPrivate(h: Hstate, vma: Vma, idx: number): number {
+function allocPrivate(h: Hstate, vma: Vma, idx: number, subpool: HugetlbSubpool | null): number {
   const resv = vma.privateData as PrivateResv | undefined;
   const useReserve = resv !== undefined && !resv.has(idx);
-  const pfn = h.allocForFault(useReserve);
+  const pfn = h.allocForFault(useReserve, subpool);
   if (pfn < 0) return -1;
   resv?.add(idx);
   return pfn;
@@ -387,15 +395,21 @@ export function hugetlbReservePages(h: Hstate, inode: HugetlbInode, from: number
 function reservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, vma: Vma | null, vmFlags: number): boolean {
   if (from > to) return false;
   if (vmFlags & VM.NORESERVE) return true;
-  if (!vma || vmFlags & VM.MAYSHARE) {
-    let chg = 0;
+  const shared = !vma || (vmFlags & VM.MAYSHARE) !== 0;
+  let chg = to - from;
+  if (shared) {
+    chg = 0;
     for (let i = from; i < to; i++) if (!inode.resvMap.has(i)) chg++;
-    if (h.reserve(chg) < 0) return false;
-    for (let i = from; i < to; i++) inode.resvMap.add(i);
-    return true;
   }
-  if (h.reserve(to - from) < 0) return false;
-  vma.privateData = new PrivateResv();
+  // The mount's subpool first (ENOMEM past its size=), then the pool; a refusal there hands them back.
+  const subpool = inode.subpool;
+  if (subpool !== null && !subpool.get(chg)) return false;
+  if (h.reserve(chg) < 0) {
+    subpool?.put(chg);
+    return false;
+  }
+  if (shared) for (let i = from; i < to; i++) inode.resvMap.add(i);
+  else vma!.privateData = new PrivateResv();
   return true;
 }
 
@@ -473,6 +487,19 @@ function fileMmap(h: Hstate, vmOps: VmOperations, file: VmFile, vma: Vma): numbe
   return 0;
 }
 
+/**
+ * `hugetlbfs_size_to_hpages` for `size=`: bytes (K/M/G/… suffixes) or a
+ * percentage of the pool's persistent size, in whole huge pages (rounded
+ * down). Throws on a value Linux rejects.
+ */
+export function hugetlbfsSizeToPages(h: Hstate, text: string): number {
+  const p = memparse(text);
+  if (p === null || (p.rest !== '' && p.rest !== '%')) throw new Error(`hugetlbfs: bad value for size: ${text}`);
+  const hugeBytes = BigInt(h.pages) << 12n;
+  const bytes = p.rest === '%' ? (p.value * hugeBytes * BigInt(h.maxHugePages)) / 100n : p.value;
+  return Number(bytes / hugeBytes);
+}
+
 /** A hugetlbfs mount (one page size). */
 export class HugetlbfsSuperBlock implements SuperBlock {
   readonly type = 'hugetlbfs';
@@ -480,10 +507,12 @@ export class HugetlbfsSuperBlock implements SuperBlock {
     readonly dev: string,
     readonly hstate: Hstate,
     private readonly mappings: MappingRegistry,
+    /** The mount's subpool (`size=`), or null. */
+    readonly subpool: HugetlbSubpool | null = null,
   ) {}
 
   createFile(ino: number): HugetlbInode {
-    return new HugetlbInode(ino, this.dev, this.hstate, this.mappings);
+    return new HugetlbInode(ino, this.dev, this.hstate, this.mappings, this.subpool);
   }
 }
 
@@ -539,10 +568,8 @@ export class Hugetlb {
 
   /** A mount of hugetlbfs with `pagesize=` (default pool if absent). */
   mount(options: ReadonlyMap<string, string>, dev: string): HugetlbfsSuperBlock {
-    // A subpool (size=, min_size=: hugepage_subpool_get_pages) is not modelled: refuse rather than answer as without it.
-    for (const key of ['size', 'min_size']) {
-      if (options.has(key)) throw new Error(`hugetlbfs: ${key}= is not modelled (the mount's subpool); mount without it`);
-    }
+    // A subpool minimum (min_size=) is not modelled: refuse rather than answer as without it.
+    if (options.has('min_size')) throw new Error("hugetlbfs: min_size= is not modelled (a subpool minimum); mount without it");
     const ps = options.get('pagesize');
     let h = this.hstates.get(this.defaultOrder)!;
     if (ps) {
@@ -552,7 +579,8 @@ export class Hugetlb {
       if (!found) throw new Error(`hugetlbfs: unsupported pagesize=${ps}`);
       h = found;
     }
-    return new HugetlbfsSuperBlock(dev, h, this.mappings);
+    const size = options.get('size');
+    return new HugetlbfsSuperBlock(dev, h, this.mappings, size === undefined ? null : new HugetlbSubpool(hugetlbfsSizeToPages(h, size)));
   }
 
   /**

@@ -22,6 +22,7 @@ import {
 } from '@mmsim/mm-core';
 import { Inode, MAX_LFS_FILESIZE, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 import type { MappingRegistry } from './mappings.js';
+import { memparse } from './memparse.js';
 
 /**
  * The block limit of a tmpfs mount (`shmem_sb_info.max_blocks` and
@@ -250,14 +251,6 @@ export class TmpfsSuperBlock implements SuperBlock {
   createFile(ino: number): Inode {
     return new ShmemInode(ino, this.dev, this.kernel, this.mappings, this.blocks);
   }
-}
-
-/** `memparse`: a number (decimal or 0x hex) with an optional K/M/G/T/P/E suffix, and the rest of the text. */
-function memparse(text: string): { value: bigint; rest: string } | null {
-  const m = /^(0x[0-9a-f]+|\d+)([kmgtpe]?)(.*)$/i.exec(text);
-  if (!m) return null;
-  const shift = 10n * BigInt(' kmgtpe'.indexOf((m[2] || ' ').toLowerCase()));
-  return { value: BigInt(m[1]!) << shift, rest: m[3]! };
 }
 
 /**

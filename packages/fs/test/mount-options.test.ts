@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { x86_64 } from '@mmsim/arch/x86-64';
 import { Errno, NOOP_TRACER, O } from '@mmsim/base';
 import { buddyAllocatorFactory, DEFAULT_KERNEL_CONFIG, MmKernel } from '@mmsim/mm-core';
-import { FdTable, ShmemInode, tmpfsMaxBlocks, Vfs, type OpenFile } from '../src/index.js';
+import { FdTable, hugetlbfsSizeToPages, ShmemInode, tmpfsMaxBlocks, Vfs, type OpenFile } from '../src/index.js';
 
 const RAM_PAGES = 6_182_927; // MemTotal 24,731,708 kB, the recording host's
 
@@ -40,12 +40,20 @@ describe('mount options the model cannot honour', () => {
     expect(() => vfs.mount('tmpfs', '/b', new Map([['huge', 'never']]))).not.toThrow();
   });
 
-  it('hugetlbfs refuses size= and min_size= (a subpool), which the model does not have', () => {
+  it('hugetlbfs: size= makes a subpool of whole huge pages (bytes or a percentage of the pool); min_size= is refused', () => {
     const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
     const vfs = new Vfs(kernel);
-    expect(() => vfs.mount('hugetlbfs', '/h1', new Map([['pagesize', '2M'], ['size', '4M']]))).toThrow(/size= is not modelled/);
-    expect(() => vfs.mount('hugetlbfs', '/h2', new Map([['min_size', '2M']]))).toThrow(/min_size= is not modelled/);
-    expect(() => vfs.mount('hugetlbfs', '/h3', new Map([['pagesize', '2M']]))).not.toThrow();
+    const pool = vfs.hugetlb.hstateForKb(2048)!;
+    pool.setMaxHugePages(8);
+    const subpool = (options: [string, string][]) => vfs.hugetlb.mount(new Map(options), '00:99').subpool;
+    expect(subpool([['pagesize', '2M']])).toBeNull();
+    expect(subpool([['pagesize', '2M'], ['size', '4M']])?.max).toBe(2);
+    expect(subpool([['pagesize', '2M'], ['size', '5M']])?.max).toBe(2); // rounded down
+    expect(subpool([['size', '50%'], ['pagesize', '2M']])?.max).toBe(4); // of the pool's 8 pages
+    expect(subpool([['pagesize', '2M'], ['size', '0']])?.max).toBe(0);
+    expect(hugetlbfsSizeToPages(pool, '0x400000')).toBe(2);
+    expect(() => hugetlbfsSizeToPages(pool, '4Q')).toThrow(/bad value for size/);
+    expect(() => vfs.mount('hugetlbfs', '/m', new Map([['min_size', '2M']]))).toThrow(/min_size= is not modelled/);
   });
 });
 

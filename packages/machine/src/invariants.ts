@@ -24,7 +24,7 @@ import {
   type Vma,
   type VmFile,
 } from '@mmsim/mm-core';
-import { hugetlbPrivateReservation, HugetlbInode, OpenFile, ShmemInode, type Hstate, type Inode } from '@mmsim/fs';
+import { hugetlbPrivateReservation, HugetlbInode, OpenFile, ShmemInode, type Hstate, type HugetlbSubpool, type Inode } from '@mmsim/fs';
 import type { Machine } from './machine.js';
 
 /** What {@link checkInvariants} should check beyond the always-true invariants. */
@@ -324,6 +324,17 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     sharedResv.set(inode.hstate, (sharedResv.get(inode.hstate) ?? 0) + n);
   }
   const privateResv = new Map<Hstate, number>();
+  // A subpool (hugetlbfs size=) holds its files' outstanding reservations and the pages charged to it.
+  const subpoolHeld = new Map<HugetlbSubpool, number>();
+  const holds = (sp: HugetlbSubpool | null, n: number): void => {
+    if (sp !== null) subpoolHeld.set(sp, (subpoolHeld.get(sp) ?? 0) + n);
+  };
+  for (const inode of liveInodes) {
+    if (!(inode instanceof HugetlbInode) || inode.subpool === null) continue;
+    let n = 0;
+    for (const idx of inode.resvMap) if (!inode.cache.has(idx)) n++;
+    holds(inode.subpool, n);
+  }
   for (const vma of vmas) {
     const resv = hugetlbPrivateReservation(vma);
     if (!resv) continue;
@@ -338,6 +349,12 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     let n = 0;
     for (let i = first; i < last; i++) if (!resv.consumed.has(i)) n++;
     privateResv.set(h, (privateResv.get(h) ?? 0) + n);
+    holds(inode.subpool, n);
+  }
+  for (const h of hstates) for (const sp of h.subpoolCharges().values()) holds(sp, 1);
+  for (const [sp, held] of subpoolHeld) {
+    if (sp.used < 0 || sp.used > sp.max) v(`hugetlbfs subpool: used ${sp.used} outside [0, ${sp.max}]`);
+    if (options.allowResvLeak ? sp.used < held : sp.used !== held) v(`hugetlbfs subpool: used ${sp.used} != ${held} reservations and pages charged to it`);
   }
   let poolFrames = 0;
   for (const h of hstates) {
