@@ -129,8 +129,9 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       const chunk = Math.min(4096 - inPage, Number(end - pos));
       const pfn = this.getOrCreate(index);
       if (pfn < 0) {
-        // A short write: i_size covers what was written (generic_perform_write's i_size_write).
-        if (pos > this.isize) this.isize = pos;
+        // A short write: i_size covers what was written (generic_perform_write's i_size_write);
+        // nothing written, nothing changes. (Found by tools/fuzz/kernel: fuzz-file-s2070-4.)
+        if (pos > offset && pos > this.isize) this.isize = pos;
         return pos > offset ? pos - offset : -Errno.ENOSPC;
       }
       this.kernel.phys.fill(pfn, inPage, chunk, value);

@@ -80,6 +80,8 @@ describe('the block limit in use', () => {
     expect(vfs.fpeek(files, b, 3n * 4096n - 1n)).toBe(2);
     expect(vfs.fpeek(files, b, 3n * 4096n)).toBe('EOF'); // i_size covers what was written
     expect(vfs.fill(files, b, 3n * 4096n, 1n, 3)).toBe(-Errno.ENOSPC);
+    expect(vfs.fill(files, b, 40n * 4096n, 8192n, 3)).toBe(-Errno.ENOSPC); // nothing written: i_size stays
+    expect(vfs.fpeek(files, b, 40n * 4096n - 1n)).toBe('EOF');
     const inode = (files.peek(a) as OpenFile).inode as ShmemInode;
     expect(inode.blocks?.used).toBe(8);
     expect(vfs.ftruncate(files, a, 4096n)).toBe(0);
