@@ -28,8 +28,9 @@ import { memparse } from './memparse.js';
  * The block limit of a tmpfs mount (`shmem_sb_info.max_blocks` and
  * `used_blocks`): how many pages its files may hold in the page cache
  * together. A mount without `size=` or `nr_blocks=` gets half the RAM
- * (`shmem_default_max_blocks`); 0 means no limit, as for the kernel's own
- * mount behind shared anonymous memory.
+ * (`shmem_default_max_blocks`); `size=0` means no limit (`max` Infinity).
+ * The kernel's own mount behind shared anonymous memory has none at all
+ * (its inodes carry no `ShmemBlocks`).
  * @see mm/shmem.c shmem_inode_acct_blocks, shmem_default_max_blocks
  */
 export class ShmemBlocks {
@@ -128,18 +129,16 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       const inPage = Number(pos & 0xfffn);
       const chunk = Math.min(4096 - inPage, Number(end - pos));
       const pfn = this.getOrCreate(index);
-      if (pfn < 0) {
-        // A short write: i_size covers what was written (generic_perform_write's i_size_write);
-        // nothing written, nothing changes. (Found by tools/fuzz/kernel: fuzz-file-s2070-4.)
-        if (pos > offset && pos > this.isize) this.isize = pos;
-        return pos > offset ? pos - offset : -Errno.ENOSPC;
-      }
+      if (pfn < 0) break; // no page: the write stops short
       this.kernel.phys.fill(pfn, inPage, chunk, value);
       this.kernel.memmap.setFlag(pfn, PageFlags.DIRTY, true); // write_end: folio_mark_dirty
       pos += BigInt(chunk);
     }
-    if (end > this.isize) this.isize = end;
-    return length;
+    // i_size covers what was written (generic_perform_write's i_size_write); nothing written,
+    // nothing changes. (Found by tools/fuzz/kernel: fuzz-file-s2070-4.)
+    if (pos === offset) return -Errno.ENOSPC;
+    if (pos > this.isize) this.isize = pos;
+    return pos - offset;
   }
 
   truncate(size: bigint): number {
