@@ -81,18 +81,38 @@ interface ThpInRange {
   /** The first vpn in the range that maps it. */
   readonly at: number;
   inRange: number;
+  /**
+   * Whether the PTEs found so far form one `folio_pte_batch` run from the
+   * folio's first page: a 2 MiB-aligned vpn (so all 512 are in one PTE
+   * table), consecutive vpns and frames, and the same bits but for the
+   * ones the batch ignores.
+   */
+  batch: boolean;
+  lastVpn: number;
+  lastPfn: number;
+  bits: number;
 }
+
+/** The PTE bits `folio_pte_batch` ignores (flags 0): dirty, accessed, writable. */
+const BATCH_IGNORED = PteBits.DIRTY | PteBits.ACCESSED | PteBits.WRITE;
 
 /** The anonymous THPs with PTEs in `[start, end)` (the model maps a THP with 512 PTEs). */
 function thpsInRange(mm: MmStruct, start: number, end: number): ThpInRange[] {
   const byHead = new Map<number, ThpInRange>();
-  for (const [vpn, pfn] of presentLeaves(mm, start, end)) {
+  for (const [vpn, pfn, bits] of presentLeaves(mm, start, end)) {
     const memmap = mm.kernel.memmap;
     const head = memmap.find(pfn);
     if (head < 0 || memmap.kind(head) !== PageKind.ANON || memmap.order(head) !== 9) continue;
     const t = byHead.get(head);
-    if (t) t.inRange++;
-    else byHead.set(head, { head, at: vpn, inRange: 1 });
+    if (!t) {
+      const aligned = vpn % PMD_PAGES === 0 && pfn === head;
+      byHead.set(head, { head, at: vpn, inRange: 1, batch: aligned, lastVpn: vpn, lastPfn: pfn, bits: bits & ~BATCH_IGNORED });
+      continue;
+    }
+    t.inRange++;
+    if (vpn !== t.lastVpn + 1 || pfn !== t.lastPfn + 1 || (bits & ~BATCH_IGNORED) !== t.bits) t.batch = false;
+    t.lastVpn = vpn;
+    t.lastPfn = pfn;
   }
   return [...byHead.values()];
 }
@@ -159,13 +179,18 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
 
 /**
  * The THP step of `madvise_free_pte_range` / `madvise_cold_or_pageout_pte_range`:
- * a THP only partly in the range (or partly unmapped) is split first.
- * Returns the THPs left whole, fully in the range.
+ * the walk batches a large folio's PTEs (`madvise_folio_pte_batch`, at most
+ * to the end of the range and of the PTE table) and splits the folio when the
+ * batch is shorter than the folio: a THP only partly in the range (or partly
+ * unmapped), and also one wholly in it whose PTEs cross a 2 MiB boundary
+ * (moved by `mremap` to an address not aligned with it) or differ in their
+ * bits. Returns the THPs left whole.
+ * (Found by tools/fuzz/kernel: fuzz-anon-s2073-360, `MADV_COLD` after a move.)
  */
 function splitPartialThps(mm: MmStruct, start: number, end: number): ThpInRange[] {
   const whole: ThpInRange[] = [];
   for (const t of thpsInRange(mm, start, end)) {
-    if (t.inRange === 512 && mm.kernel.memmap.mapcount(t.head) === 512) whole.push(t);
+    if (t.inRange === 512 && t.batch && mm.kernel.memmap.mapcount(t.head) === 512) whole.push(t);
     else splitAnonThp(mm, t, t.at);
   }
   return whole;
