@@ -156,13 +156,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
         }
       }
       // A partial last page keeps its bytes before EOF; the rest reads as zero.
-      if (size & 0xfffn) {
-        const pfn = this.cache.get(Number(size >> 12n));
-        if (pfn !== undefined) {
-          const from = Number(size & 0xfffn);
-          this.kernel.phys.fill(pfn, from, 4096 - from, 0);
-        }
-      }
+      if (size & 0xfffn) this.zeroPartial(Number(size >> 12n), Number(size & 0xfffn), 4096);
     }
     return 0;
   }
@@ -185,13 +179,24 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       }
     }
     const zero = (from: bigint, to: bigint): void => {
-      if (to <= from) return;
-      const pfn = this.cache.get(Number(from >> 12n));
-      if (pfn !== undefined) this.kernel.phys.fill(pfn, Number(from & 0xfffn), Number(to - from), 0);
+      if (to > from) this.zeroPartial(Number(from >> 12n), Number(from & 0xfffn), Number(to - (from & ~0xfffn)));
     };
     if (offset & 0xfffn) zero(offset, end < ((offset + 4095n) & ~0xfffn) ? end : (offset + 4095n) & ~0xfffn);
     if (end & 0xfffn && end >> 12n >= BigInt(first)) zero(end & ~0xfffn, end);
     return 0;
+  }
+
+  /**
+   * The partial-page step of `shmem_undo_range` (truncation and hole
+   * punching): bytes `[from, to)` of the cached page at `index` become zero,
+   * and the folio is marked dirty first (`folio_mark_dirty`), so reclaim keeps
+   * it even if it was only ever read. Nothing happens for an uncached page.
+   */
+  private zeroPartial(index: number, from: number, to: number): void {
+    const pfn = this.cache.get(index);
+    if (pfn === undefined) return;
+    this.kernel.memmap.setFlag(pfn, PageFlags.DIRTY, true);
+    this.kernel.phys.fill(pfn, from, to - from, 0);
   }
 
   /** A page leaves the page cache: its block goes back to the mount, its frame when nothing maps it. */
