@@ -32,31 +32,30 @@ export function makeRegion(m, v) {
   return base;
 }
 
-/** The workloads. Each returns a measurement plus the map count it ran at. */
-export const MODEL_WORKLOADS = {
-  mmap_munmap_4k(v, rounds, warmup) {
+/**
+ * The timed batch of a V-workload on a fresh machine holding its region:
+ * `{ ops, batch, maps }`. Built once per segment by MODEL_WORKLOADS, and twice
+ * (for the low and the high V) by pairedScaling.
+ */
+export const V_WORKLOADS = {
+  mmap_munmap_4k(v) {
     const m = benchMachine();
     makeRegion(m, v);
     const n = 20000;
     const len = BigInt(PAGE);
-    const r = measure(
-      `mmap_munmap_4k V=${v}`,
-      {
-        ops: n,
-        batch() {
-          for (let i = 0; i < n; i++) {
-            const a = sysMmap(m, 0n, len, RW, PRIVATE_ANON, -1n, 0n);
-            if (sysMunmap(m, a, len) !== 0n) throw new Error('munmap failed');
-          }
-        },
+    return {
+      ops: n,
+      batch() {
+        for (let i = 0; i < n; i++) {
+          const a = sysMmap(m, 0n, len, RW, PRIVATE_ANON, -1n, 0n);
+          if (sysMunmap(m, a, len) !== 0n) throw new Error('munmap failed');
+        }
       },
-      rounds,
-      warmup,
-    );
-    return { ...r, maps: m.mm.mapCount };
+      maps: () => m.mm.mapCount,
+    };
   },
 
-  mprotect_split_merge(v, rounds, warmup) {
+  mprotect_split_merge(v) {
     const m = benchMachine();
     const base = makeRegion(m, v);
     const n = 20000;
@@ -66,21 +65,64 @@ export const MODEL_WORKLOADS = {
     // the bigint object: two cache misses per call, the harness's cost and not the model's).
     const baseNum = Number(base);
     let i = 0;
-    const r = measure(
-      `mprotect_split_merge V=${v}`,
-      {
-        ops: 2 * n,
-        batch() {
-          for (let k = 0; k < n; k++, i++) {
-            const p = safeNumberToU64(baseNum + (2 * ((i * 7919) % v) + 1) * PAGE);
-            if (sysMprotect(m, p, len, RW) !== 0n || sysMprotect(m, p, len, RO) !== 0n) throw new Error('mprotect failed');
-          }
-        },
+    return {
+      ops: 2 * n,
+      batch() {
+        for (let k = 0; k < n; k++, i++) {
+          const p = safeNumberToU64(baseNum + (2 * ((i * 7919) % v) + 1) * PAGE);
+          if (sysMprotect(m, p, len, RW) !== 0n || sysMprotect(m, p, len, RO) !== 0n) throw new Error('mprotect failed');
+        }
       },
-      rounds,
-      warmup,
-    );
-    return { ...r, maps: m.mm.mapCount };
+      maps: () => m.mm.mapCount,
+    };
+  },
+};
+
+/**
+ * The scaling of a V-workload measured in pairs: machines at `vLow` and
+ * `vHigh` built side by side, their rounds taken in turn (low–high, then
+ * high–low), and each pair's ratio high ÷ low. A shared host's speed changes
+ * by up to 2× from one second to the next; two rounds a few milliseconds apart
+ * see the same speed, two workloads measured a minute apart need not.
+ * Returns the median of the pair ratios, their range, and each side's median.
+ */
+export function pairedScaling(name, vLow, vHigh, rounds, warmup) {
+  const lo = V_WORKLOADS[name](vLow);
+  const hi = V_WORKLOADS[name](vHigh);
+  const loSamples = [];
+  const hiSamples = [];
+  const ratios = [];
+  for (let r = 0; r < rounds; r++) {
+    const w = r === 0 ? warmup : 0;
+    const first = r % 2 === 0 ? lo : hi;
+    const second = first === lo ? hi : lo;
+    const a = measure(`${name} V=${first === lo ? vLow : vHigh}`, first, 1, w).samples[0];
+    const b = measure(`${name} V=${second === lo ? vLow : vHigh}`, second, 1, w).samples[0];
+    const [l, h] = first === lo ? [a, b] : [b, a];
+    loSamples.push(l);
+    hiSamples.push(h);
+    ratios.push(h / l);
+  }
+  return {
+    ratio: median(ratios),
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    lowNs: median(loSamples),
+    highNs: median(hiSamples),
+    highMaps: hi.maps(),
+  };
+}
+
+/** The workloads. Each returns a measurement plus the map count it ran at. */
+export const MODEL_WORKLOADS = {
+  mmap_munmap_4k(v, rounds, warmup) {
+    const w = V_WORKLOADS.mmap_munmap_4k(v);
+    return { ...measure(`mmap_munmap_4k V=${v}`, w, rounds, warmup), maps: w.maps() };
+  },
+
+  mprotect_split_merge(v, rounds, warmup) {
+    const w = V_WORKLOADS.mprotect_split_merge(v);
+    return { ...measure(`mprotect_split_merge V=${v}`, w, rounds, warmup), maps: w.maps() };
   },
 
   anon_fault_4k(_v, rounds, warmup) {
