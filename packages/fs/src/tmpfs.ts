@@ -149,12 +149,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       const firstGone = Number((size + 4095n) >> 12n);
       // unmap_mapping_range(..., even_cows=1): every mapping loses the pages past EOF.
       this.mappings.unmapFrom(this, firstGone);
-      for (const [index, pfn] of [...this.cache]) {
-        if (index >= firstGone) {
-          this.cache.delete(index);
-          this.dropPage(pfn);
-        }
-      }
+      this.dropRange(firstGone, Infinity);
       // A partial last page keeps its bytes before EOF; the rest reads as zero.
       if (size & 0xfffn) this.zeroPartial(Number(size >> 12n), Number(size & 0xfffn), 4096);
     }
@@ -171,12 +166,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     const last = Number(end >> 12n); // exclusive
     if (last > first) {
       this.mappings.unmapFrom(this, first, last, false);
-      for (const [index, pfn] of [...this.cache]) {
-        if (index >= first && index < last) {
-          this.cache.delete(index);
-          this.dropPage(pfn);
-        }
-      }
+      this.dropRange(first, last);
     }
     const zero = (from: bigint, to: bigint): void => {
       if (to > from) this.zeroPartial(Number(from >> 12n), Number(from & 0xfffn), Number(to - (from & ~0xfffn)));
@@ -197,6 +187,31 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     if (pfn === undefined) return;
     this.kernel.memmap.setFlag(pfn, PageFlags.DIRTY, true);
     this.kernel.phys.fill(pfn, from, to - from, 0);
+  }
+
+  /**
+   * Drop the cached pages with index in `[first, last)`: by index when the
+   * range is smaller than the cache (a hole punched page by page, as
+   * `MADV_PAGEOUT` does for each clean page, stays linear in the pages), else
+   * by a pass over the cache.
+   */
+  private dropRange(first: number, last: number): void {
+    if (last - first <= this.cache.size) {
+      for (let index = first; index < last; index++) {
+        const pfn = this.cache.get(index);
+        if (pfn === undefined) continue;
+        this.cache.delete(index);
+        this.dropPage(pfn);
+      }
+      return;
+    }
+    const gone: number[] = [];
+    for (const index of this.cache.keys()) if (index >= first && index < last) gone.push(index);
+    for (const index of gone) {
+      const pfn = this.cache.get(index)!;
+      this.cache.delete(index);
+      this.dropPage(pfn);
+    }
   }
 
   /** A page leaves the page cache: its block goes back to the mount, its frame when nothing maps it. */
