@@ -1033,7 +1033,7 @@ export class ScenarioGenerator {
         const a = res.value + r.brange(0n, len - 1n);
         this.emit(`poke(${hex(a)}, ${this.byte()})`);
         this.emit(`rss(${hex(a)})`);
-        const op = r.pick(['dontneed-part', 'mprotect-part', 'munmap-part', 'free-pageout', 'populate', 'mremap']);
+        const op = r.pick(['dontneed-part', 'mprotect-part', 'munmap-part', 'free-pageout', 'populate', 'mremap', 'move-advise', 'move-advise']);
         const p0 = page(a);
         if (op === 'dontneed-part') this.emit(`madvise(${hex(p0)}, 4096, MADV_DONTNEED)`);
         else if (op === 'mprotect-part') this.emit(`mprotect(${hex(p0)}, 4096, PROT_READ)`);
@@ -1042,7 +1042,24 @@ export class ScenarioGenerator {
           this.emit(`madvise(${hex(res.value)}, ${len}, MADV_FREE)`);
           this.emit(`madvise(${hex(res.value)}, ${len}, MADV_PAGEOUT)`);
         } else if (op === 'populate') this.emit(`madvise(${hex(res.value)}, ${len}, ${r.pick(['MADV_POPULATE_READ', 'MADV_POPULATE_WRITE'])})`);
-        else this.emit(`mremap(${hex(res.value)}, ${len}, ${len + MB2}, MREMAP_MAYMOVE)`);
+        else if (op === 'move-advise') {
+          // Move the THPs to an address aligned with them or not (their PTEs then cross PMD
+          // boundaries), maybe keeping the old range, then advise all or part of the new range.
+          const skew = r.chance(0.7) ? BigInt(r.range(1, 511)) * PAGE : 0n;
+          const to = this.windowAddr(len + MB2, MB2) + skew;
+          const keep = r.chance(0.4) ? '|MREMAP_DONTUNMAP' : '';
+          const moved = this.emit(`mremap(${hex(res.value)}, ${len}, ${len}, MREMAP_MAYMOVE|MREMAP_FIXED${keep}, ${hex(to)})`);
+          if (moved?.kind !== 'value') return null;
+          const whole = r.chance(0.6);
+          const start = whole ? to : to + BigInt(r.range(0, 1023)) * PAGE;
+          const alen = whole ? len : BigInt(r.range(1, 600)) * PAGE;
+          const adv = this.collapsible(r.pick([MADV.COLD, MADV.PAGEOUT, MADV.FREE, MADV.DONTNEED, MADV.COLLAPSE, MADV.POPULATE_WRITE]), start, alen);
+          this.emit(`madvise(${hex(start)}, ${alen}, ${formatAdvice(BigInt(adv))})`);
+          if (r.chance(0.3)) this.emit(`madvise(${hex(to)}, ${len}, ${r.pick(['MADV_PAGEOUT', 'MADV_FREE', 'MADV_COLD'])})`);
+          this.emit(`rss(${hex(to)})`);
+          this.readBack(to + (a - res.value));
+          return null;
+        } else this.emit(`mremap(${hex(res.value)}, ${len}, ${len + MB2}, MREMAP_MAYMOVE)`);
         this.readBack(a);
         return null;
       }
