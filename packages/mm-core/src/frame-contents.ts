@@ -404,6 +404,37 @@ export class PhysicalMemory {
     if (dst > 0) this.written(dst - 1, 0, this.pageSize);
   }
 
+  /**
+   * Whether every byte of the frame is zero (`memchr_inv(addr, 0, PAGE_SIZE)
+   * == NULL`, as the split of a THP asks of each subpage). A frame with
+   * nothing stored costs a directory look-up; a stored one only the bytes
+   * that could be non-zero: its line, or the span of its page slot written
+   * since the slot was last zeroed.
+   */
+  isZero(pfn: number): boolean {
+    const s = this.slotOf(pfn);
+    if (s === 0) return true;
+    let bytes: Uint8Array;
+    let from: number;
+    let to: number;
+    if (s >= LINE_TAG) {
+      bytes = this.lines.bytes;
+      from = (s - LINE_TAG) << LINE_SHIFT;
+      to = from + LINE_BYTES;
+    } else if (s > 0) {
+      bytes = this.arena;
+      const at = (s - 1) * this.pageSize;
+      from = at + Math.min(this.slotSpan[(s - 1) << 1]!, this.pageSize);
+      to = at + this.slotSpan[((s - 1) << 1) + 1]!;
+    } else {
+      bytes = this.overflow.get(s)!;
+      from = 0;
+      to = bytes.length;
+    }
+    for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+    return true;
+  }
+
   /** Frames that hold data (for memory accounting in benchmarks and tests). */
   get storedFrames(): number {
     return this.stored;

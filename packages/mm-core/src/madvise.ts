@@ -119,9 +119,7 @@ function thpsInRange(mm: MmStruct, start: number, end: number): ThpInRange[] {
 
 /** True if the frame holds only zero bytes. */
 function zeroFilled(mm: MmStruct, pfn: number): boolean {
-  const phys = mm.kernel.phys;
-  for (let i = 0; i < phys.pageSize; i++) if (phys.read(pfn, i) !== 0) return false;
-  return true;
+  return mm.kernel.phys.isZero(pfn);
 }
 
 /**

@@ -35,6 +35,9 @@ class ReferenceMemory {
     if (page) this.pages.set(to, page.slice());
     else this.pages.delete(to);
   }
+  isZero(pfn: number): boolean {
+    return (this.pages.get(pfn) ?? new Uint8Array(0)).every((b) => b === 0);
+  }
 }
 
 type MemOp =
@@ -79,6 +82,7 @@ describe('PhysicalMemory', () => {
           switch (op.kind) {
             case 'read':
               expect(mem.read(op.pfn, op.offset)).toBe(ref.read(op.pfn, op.offset));
+              expect(mem.isZero(op.pfn)).toBe(ref.isZero(op.pfn));
               break;
             case 'write':
               mem.write(op.pfn, op.offset, op.value);
@@ -104,6 +108,7 @@ describe('PhysicalMemory', () => {
           expect(mem.storedFrames).toBe(ref.pages.size);
         }
         for (const [pfn, page] of ref.pages) {
+          expect(mem.isZero(pfn)).toBe(ref.isZero(pfn));
           for (let off = 0; off < 4096; off += 97) expect(mem.read(pfn, off)).toBe(page[off]);
           expect(mem.read(pfn, 4095)).toBe(page[4095]);
         }
