@@ -37,7 +37,8 @@
  *   slot changes (attach, promotion, clear, shrink).
  *
  * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(bytes
- * of it written)); `clearRange` O(frames stored in the range + chunks spanned);
+ * of it written)); `isZero` O(1) for a frame with nothing stored, else O(its
+ * line or written span); `clearRange` O(frames stored in the range + chunks spanned);
  * shrinking O(slots) when it happens (amortised over the frees that led to it).
  */
 
