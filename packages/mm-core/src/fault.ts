@@ -269,6 +269,11 @@ function doFileFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): numbe
     if (mm.pageTable.lookup(vpn)) return VmFault.OK;
   }
   if (!ops.fault) return VmFault.SIGBUS;
+  // do_cow_fault prepares the anon_vma before it asks the file for the page, so a
+  // private write fault that ends in SIGBUS (past EOF) still leaves the VMA one,
+  // which keeps it from merging with a neighbour that has another. (Found by
+  // tools/fuzz/kernel: fuzz-legacy-s2077-332.)
+  if (write && !(vma.flags & VM.SHARED)) anonVmaPrepare(mm, vma);
   const pfn = ops.fault(vma, vma.pgoffOf(vpn));
   if (pfn < 0) return -pfn;
   if (write && !(vma.flags & VM.SHARED)) return allocAnonForWrite(mm, vma, vpn, pfn);
