@@ -90,7 +90,8 @@ interface ThpInRange {
   batch: boolean;
   lastVpn: number;
   lastPfn: number;
-  bits: number;
+  /** The first PTE's bits without {@link BATCH_IGNORED}: what every PTE of the batch must have. */
+  batchBits: number;
 }
 
 /** The PTE bits `folio_pte_batch` ignores (flags 0): dirty, accessed, writable. */
@@ -106,20 +107,15 @@ function thpsInRange(mm: MmStruct, start: number, end: number): ThpInRange[] {
     const t = byHead.get(head);
     if (!t) {
       const aligned = vpn % PMD_PAGES === 0 && pfn === head;
-      byHead.set(head, { head, at: vpn, inRange: 1, batch: aligned, lastVpn: vpn, lastPfn: pfn, bits: bits & ~BATCH_IGNORED });
+      byHead.set(head, { head, at: vpn, inRange: 1, batch: aligned, lastVpn: vpn, lastPfn: pfn, batchBits: bits & ~BATCH_IGNORED });
       continue;
     }
     t.inRange++;
-    if (vpn !== t.lastVpn + 1 || pfn !== t.lastPfn + 1 || (bits & ~BATCH_IGNORED) !== t.bits) t.batch = false;
+    if (vpn !== t.lastVpn + 1 || pfn !== t.lastPfn + 1 || (bits & ~BATCH_IGNORED) !== t.batchBits) t.batch = false;
     t.lastVpn = vpn;
     t.lastPfn = pfn;
   }
   return [...byHead.values()];
-}
-
-/** True if the frame holds only zero bytes. */
-function zeroFilled(mm: MmStruct, pfn: number): boolean {
-  return mm.kernel.phys.isZero(pfn);
 }
 
 /**
@@ -140,7 +136,7 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
     mm.pageTable.forEachLeaf(from, to, (vpn, leaf) => {
       if (leaf.pfn < t.head || leaf.pfn >= t.head + 512) return;
       const vma = mm.vmas.lookup(vpn)!;
-      out.push({ vpn, pfn: leaf.pfn, bits: leaf.bits, vma, zero: !(vma.flags & VM.LOCKED) && zeroFilled(mm, leaf.pfn), fresh: -1 });
+      out.push({ vpn, pfn: leaf.pfn, bits: leaf.bits, vma, zero: !(vma.flags & VM.LOCKED) && mm.kernel.phys.isZero(leaf.pfn), fresh: -1 });
     });
     return out;
   };
@@ -235,7 +231,7 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
     if (bits & PteBits.DIRTY) memmap.setFlag(head, PageFlags.DIRTY, true); // try_to_unmap moves PTE dirty to the folio
     mm.pageTable.unmap(vpn);
     putMappedPage(mm, pfn, 1);
-    if (!dirty && file?.ops.punchHole && inode === file.inode && zeroFilled(mm, pfn)) {
+    if (!dirty && file?.ops.punchHole && inode === file.inode && mm.kernel.phys.isZero(pfn)) {
       file.ops.punchHole(file, BigInt(index) << 12n, 4096n);
     }
   }
