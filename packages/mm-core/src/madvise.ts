@@ -350,10 +350,11 @@ function vmaBehavior(mm: MmStruct, vma: Vma, start: number, end: number, advice:
     case MADV.GUARD_INSTALL:
       // madvise_guard_install: zap what is there, then mark every page.
       if (vma.flags & (VM_SPECIAL | VM.HUGETLB | VM.LOCKED)) return -Errno.EINVAL;
-      // "the range is no longer empty from a page table perspective": the VMA gets an anon_vma,
+      // An anonymous VMA gets an anon_vma (page table entries without one would be odd),
       // which then keeps its pgoff when mremap moves it (no merge with an address-based
-      // neighbour). (Found by tools/fuzz/kernel.)
-      anonVmaPrepare(mm, vma);
+      // neighbour). (Found by tools/fuzz/kernel.) A file or shared anonymous VMA gets none:
+      // its guarded pieces still merge (fuzz-legacy-s2082-38, fuzz-probe-guard-anon-vma).
+      if (vma.isAnonymous) anonVmaPrepare(mm, vma);
       zapRange(mm, start, end, vma);
       return installGuards(mm, start, end);
     case MADV.COLLAPSE:
