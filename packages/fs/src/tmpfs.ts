@@ -205,10 +205,9 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       }
       return;
     }
-    const gone: number[] = [];
-    for (const index of this.cache.keys()) if (index >= first && index < last) gone.push(index);
-    for (const index of gone) {
-      const pfn = this.cache.get(index)!;
+    // (Deleting the entry a Map iteration stands on is safe: the iteration goes on with the next.)
+    for (const [index, pfn] of this.cache) {
+      if (index < first || index >= last) continue;
       this.cache.delete(index);
       this.dropPage(pfn);
     }

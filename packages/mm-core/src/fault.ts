@@ -273,10 +273,11 @@ function doFileFault(mm: MmStruct, vma: Vma, vpn: number, write: boolean): numbe
   // private write fault that ends in SIGBUS (past EOF) still leaves the VMA one,
   // which keeps it from merging with a neighbour that has another. (Found by
   // tools/fuzz/kernel: fuzz-legacy-s2077-332.)
-  if (write && !(vma.flags & VM.SHARED)) anonVmaPrepare(mm, vma);
+  const cow = write && !(vma.flags & VM.SHARED);
+  if (cow) anonVmaPrepare(mm, vma);
   const pfn = ops.fault(vma, vma.pgoffOf(vpn));
   if (pfn < 0) return -pfn;
-  if (write && !(vma.flags & VM.SHARED)) return allocAnonForWrite(mm, vma, vpn, pfn);
+  if (cow) return allocAnonForWrite(mm, vma, vpn, pfn);
   return mapFilePage(mm, vma, vpn, pfn, write) ? VmFault.OK : VmFault.OOM;
 }
 
