@@ -85,9 +85,13 @@ export function prepareHost(maxV) {
     }
   }
   let restored = false;
+  // Each call (one per segment) removes its handlers when it restores, so a long run does not pile them up.
   const undo = () => {
     if (restored) return;
     restored = true;
+    process.off('exit', undo);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     for (const r of restore.reverse()) r();
   };
   const onSignal = (sig) => {
