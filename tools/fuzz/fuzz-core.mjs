@@ -298,7 +298,16 @@ function machineHeader(r) {
     la57: r.chance(0.08) ? 1 : 0,
   };
   const config = Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join(' ');
-  const mounts = ['@mount tmpfs /dev/shm/x', '@mount hugetlbfs /mnt/h pagesize=2M'];
+  // A third of the 2 MiB mounts have a subpool: a maximum (size=), a minimum
+  // reserved when mounted (min_size=, at most the pool and the maximum), or both.
+  let subpool = '';
+  if (r.chance(0.33)) {
+    const max = r.chance(0.7) ? r.int(5) : -1;
+    const min = r.chance(0.6) ? r.int(Math.min(cfg.hugepages_2048kB, max === -1 ? 8 : max) + 1) : -1;
+    if (max !== -1) subpool += ` size=${max * 2}M`;
+    if (min !== -1) subpool += ` min_size=${min * 2}M`;
+  }
+  const mounts = ['@mount tmpfs /dev/shm/x', `@mount hugetlbfs /mnt/h pagesize=2M${subpool}`];
   if (cfg.gbpages) mounts.push('@mount hugetlbfs /mnt/g pagesize=1G');
   const text = [
     '# mmsim-trace 1',
@@ -527,10 +536,16 @@ function tearDown(m, st) {
       problems.push(`teardown: ${n} frames of kind ${kind} still allocated (leak)`);
     }
   }
+  // A mount's minimum (min_size=) stays reserved while it is mounted, refilled to the full minimum unless 6.18 leaked a charge.
+  for (const sp of m.vfs.hugetlb.subpools) {
+    if (sp.min !== -1 && sp.leaked === 0 && sp.rsv !== sp.min) problems.push(`teardown: hugetlbfs subpool holds ${sp.rsv} of its minimum ${sp.min}`);
+  }
   for (const h of m.vfs.hugetlb.hstates.values()) {
+    const held = m.vfs.hugetlb.subpools.reduce((n, sp) => (sp.hstate === h ? n + sp.rsv : n), 0);
     if (h.total !== h.free) problems.push(`teardown: hugepages-${h.sizeKb}kB total ${h.total} != free ${h.free}`);
-    if (h.resv !== 0 && !st.resvLeak) problems.push(`teardown: hugepages-${h.sizeKb}kB rsvd ${h.resv} != 0`);
-    if (h.surplus !== 0) problems.push(`teardown: hugepages-${h.sizeKb}kB surplus ${h.surplus} != 0`);
+    if (h.resv !== held && !st.resvLeak) problems.push(`teardown: hugepages-${h.sizeKb}kB rsvd ${h.resv} != ${held} (held by min_size= subpools)`);
+    // Reserved pages may be surplus ones (the pool was shrunk below them, or the minimum was gathered as surplus).
+    if (h.surplus > held) problems.push(`teardown: hugepages-${h.sizeKb}kB surplus ${h.surplus} > ${held} held by min_size= subpools`);
   }
   if (m.mm.totalVm !== 0 || (!st.lockedDrift && m.mm.lockedVm !== 0)) problems.push(`teardown: total_vm ${m.mm.totalVm} locked_vm ${m.mm.lockedVm}`);
   const forGood = st.commitDrift + m.kernel.leakedCommit; // stack growth, mremap shrink-and-move: as Linux

@@ -15,30 +15,92 @@ interface ContiguousAllocator {
 }
 
 /**
- * A hugetlbfs mount's subpool with a maximum (`size=`): the huge pages its
- * files may hold reserved or allocated together (`used_hpages`, counted
- * against `max_hpages`). Reservations get pages at mmap, faults without one
- * get a page each; both go back as reservations are dropped and pages freed.
- * (`min_size=`, a subpool minimum held against the pool, is not modelled.)
- * @see mm/hugetlb.c hugepage_subpool_get_pages, hugepage_subpool_put_pages
+ * A hugetlbfs mount's subpool (`struct hugepage_subpool`), made by `size=`
+ * (a maximum) and/or `min_size=` (a minimum).
+ *
+ * - With a maximum, `used` counts the huge pages the mount's files hold
+ *   reserved or allocated (`used_hpages`); a request past `max` fails.
+ * - With a minimum, the mount reserves `min` pages in the global pool when it
+ *   is mounted and keeps them as `rsv` (`rsv_hpages`): requests are served
+ *   from `rsv` first, and what its files give back refills `rsv` up to `min`
+ *   before the global pool sees it. `HugePages_Rsvd` includes `rsv`.
+ *
+ * Both operations return what the global pool must be adjusted by, as
+ * Linux's do (the caller passes it to `hugetlb_acct_memory`).
+ * @see mm/hugetlb.c hugepage_new_subpool, hugepage_subpool_get_pages, hugepage_subpool_put_pages
  */
 export class HugetlbSubpool {
-  /** `used_hpages`. */
+  /** `used_hpages` (counted only with a maximum). */
   used = 0;
+  /** `rsv_hpages`: global reservations held for the minimum (0 without one). */
+  rsv: number;
+  /**
+   * Pages `used` still counts that nothing holds: Linux 6.18's
+   * `alloc_hugetlb_folio` does not give back the charge of a fault that got
+   * it against the maximum and then found no page (its `out_subpool_put`
+   * handles only a page the minimum covered). Model bookkeeping for the
+   * invariant checks; Linux has no such counter.
+   */
+  leaked = 0;
 
-  /** @param max `max_hpages` */
-  constructor(readonly max: number) {}
-
-  /** `hugepage_subpool_get_pages`: take `n` pages, or false (ENOMEM) if that passes the maximum. */
-  get(n: number): boolean {
-    if (this.used + n > this.max) return false;
-    this.used += n;
-    return true;
+  /**
+   * @param hstate the pool the mount's pages come from
+   * @param max `max_hpages`, or -1 for none
+   * @param min `min_hpages`, or -1 for none (already reserved: see {@link Hstate.newSubpool})
+   */
+  constructor(
+    readonly hstate: Hstate,
+    readonly max: number,
+    readonly min: number,
+  ) {
+    this.rsv = min === -1 ? 0 : min;
   }
 
-  /** `hugepage_subpool_put_pages`: give `n` pages back (a negative `n` takes them). */
-  put(n: number): void {
-    this.used -= n;
+  /**
+   * `hugepage_subpool_get_pages`: charge `delta` pages. Returns `-ENOMEM`
+   * past the maximum, else how many of them the global pool must reserve
+   * (those the minimum's reserve does not cover).
+   */
+  get(delta: number): number {
+    let ret = delta;
+    if (this.max !== -1) {
+      if (this.used + delta > this.max) return -Errno.ENOMEM;
+      this.used += delta;
+    }
+    if (this.min !== -1 && this.rsv !== 0) {
+      if (delta > this.rsv) {
+        ret = delta - this.rsv;
+        this.rsv = 0;
+      } else {
+        ret = 0;
+        this.rsv -= delta;
+      }
+    }
+    return ret;
+  }
+
+  /**
+   * `hugepage_subpool_put_pages`: give `delta` pages back. Returns how many
+   * global reservations the caller must drop: below the minimum the pages
+   * refill `rsv` instead (0 when all of them do).
+   */
+  put(delta: number): number {
+    let ret = delta;
+    if (this.max !== -1) this.used -= delta;
+    if (this.min !== -1 && this.used < this.min) {
+      ret = this.rsv + delta <= this.min ? 0 : this.rsv + delta - this.min;
+      this.rsv = Math.min(this.rsv + delta, this.min);
+    }
+    return ret;
+  }
+
+  /**
+   * `hugetlb_reserve_pages`' failure path (with the 6.18 stable fix
+   * "restore failed global reservations to subpool"): the `gbl` pages the
+   * global pool refused no longer count against the maximum.
+   */
+  unchargeUsed(gbl: number): void {
+    if (this.max !== -1) this.used -= gbl;
   }
 }
 
@@ -207,10 +269,16 @@ export class Hstate {
    * will do. Returns the head frame or -1 (the fault then raises SIGBUS).
    */
   allocForFault(useReserve: boolean, subpool: HugetlbSubpool | null = null): number {
-    // A page without a reservation is charged to the mount's subpool first (-ENOSPC: SIGBUS).
-    if (subpool !== null && !useReserve && !subpool.get(1)) return -1;
+    // A page without a reservation (map_chg) is charged to the mount's
+    // subpool first (-ENOMEM: SIGBUS); gbl is 0 when the subpool's minimum
+    // covers it, and the page then comes out of the reserved ones.
+    let gbl = 0;
+    if (!useReserve) {
+      gbl = subpool === null ? 1 : subpool.get(1);
+      if (gbl < 0) return -1;
+    }
     let pfn: number;
-    if (useReserve) {
+    if (gbl === 0) {
       pfn = this.dequeue();
       if (pfn >= 0) this.resv--;
     } else if (this.free - this.resv > 0) {
@@ -219,13 +287,38 @@ export class Hstate {
       pfn = this.allocSurplus();
     }
     if (pfn < 0) {
-      if (subpool !== null && !useReserve) subpool.put(1);
+      // out_subpool_put: 6.18 gives back only a charge the minimum covered;
+      // one counted against the maximum stays (see HugetlbSubpool.leaked).
+      if (subpool !== null && !useReserve) {
+        if (gbl === 0) this.acct(-subpool.put(1));
+        else if (subpool.max !== -1) subpool.leaked++;
+      }
       return -1;
     }
     this.kernel.phys.clearRange(pfn, this.pages);
     this.kernel.memmap.add(pfn, PageKind.HUGETLB, this.order);
     if (subpool !== null) this.pageSubpool.set(pfn, subpool);
     return pfn;
+  }
+
+  /**
+   * `hugetlb_acct_memory(delta)`: reserve (`delta` > 0, 0 or `-ENOMEM`) or
+   * release (`delta` < 0) global reservations.
+   */
+  acct(delta: number): number {
+    if (delta > 0) return this.reserve(delta);
+    if (delta < 0) this.unreserve(-delta);
+    return 0;
+  }
+
+  /**
+   * `hugepage_new_subpool`: a mount's subpool; a minimum is reserved in this
+   * pool first. Null when the pool cannot cover the minimum (the mount fails
+   * with ENOMEM).
+   */
+  newSubpool(max: number, min: number): HugetlbSubpool | null {
+    if (min !== -1 && this.acct(min) < 0) return null;
+    return new HugetlbSubpool(this, max, min);
   }
 
   /**
@@ -236,12 +329,18 @@ export class Hstate {
     this.pageSubpool.delete(pfn);
   }
 
-  /** `free_huge_folio`: back to the free list, or to the buddy allocator if surplus pages are held; its subpool gets the page back. */
+  /**
+   * `free_huge_folio`: back to the free list, or to the buddy allocator if
+   * surplus pages are held; its subpool gets the page back (and may keep it
+   * reserved for its minimum).
+   */
   freePage(pfn: number): void {
     const subpool = this.pageSubpool.get(pfn);
     if (subpool !== undefined) {
       this.pageSubpool.delete(pfn);
-      subpool.put(1);
+      // Nothing for the global pool to drop: the page refilled the subpool's
+      // minimum, so it goes back as a reservation (restore_reserve).
+      if (subpool.put(1) === 0) this.resv++;
     }
     this.kernel.memmap.remove(pfn);
     if (this.surplus > 0) {

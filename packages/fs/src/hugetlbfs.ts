@@ -102,7 +102,7 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
     dev: string,
     readonly hstate: Hstate,
     private readonly mappings: MappingRegistry,
-    /** The mount's subpool (`size=`), or null (none: the internal mounts, a mount without size=). */
+    /** The mount's subpool (`size=`, `min_size=`), or null (none: the internal mounts, a mount without either). */
     readonly subpool: HugetlbSubpool | null = null,
   ) {
     super(ino, dev, 'reg');
@@ -242,15 +242,15 @@ export class HugetlbInode extends Inode implements PageCacheView, InodeIo {
   /**
    * The global side of `hugetlb_unreserve_pages` after `region_del` removed
    * `chg` reserve-map entries and `freed` pages went: `hugetlb_acct_memory(h,
-   * -(chg - freed))`, the subpool given the difference back first
-   * (`hugepage_subpool_put_pages`; without a minimum it passes the difference
-   * through). A negative difference takes a reservation back.
+   * -gbl)` where `gbl` is what the subpool passes through of `chg - freed`
+   * (`hugepage_subpool_put_pages`: all of it without a minimum; below the
+   * minimum the subpool keeps them). A negative difference takes a
+   * reservation back.
    */
   private unreserveIndices(chg: number, freed: number): void {
-    const gbl = chg - freed;
-    if (gbl !== 0) this.subpool?.put(gbl);
-    if (gbl > 0) this.hstate.unreserve(gbl);
-    else if (gbl < 0) this.hstate.reserve(-gbl);
+    const delta = chg - freed;
+    const gbl = this.subpool === null ? delta : this.subpool.put(delta);
+    this.hstate.acct(-gbl);
   }
 
   protected evict(): void {
@@ -280,8 +280,10 @@ function hugetlbVmOps(h: Hstate): VmOperations {
       const start = hugeIndex(vma, vma.start, h.pages);
       const end = hugeIndex(vma, vma.end, h.pages);
       const unconsumed = end - start - resv.countIn(start, end);
-      (vma.file?.inode as HugetlbInode | undefined)?.subpool?.put(unconsumed);
-      h.unreserve(unconsumed);
+      if (unconsumed !== 0) {
+        const subpool = (vma.file?.inode as HugetlbInode | undefined)?.subpool ?? null;
+        h.acct(-(subpool === null ? unconsumed : subpool.put(unconsumed)));
+      }
       resv.refs--;
     },
     zapHugePage(vma: Vma, vpn: number, pfn: number): void {
@@ -401,11 +403,18 @@ function reservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, 
     chg = 0;
     for (let i = from; i < to; i++) if (!inode.resvMap.has(i)) chg++;
   }
-  // The mount's subpool first (ENOMEM past its size=), then the pool; a refusal there hands them back.
+  // The mount's subpool first (ENOMEM past its size=; its minimum's reserve
+  // covers what it can), then the pool for the rest.
   const subpool = inode.subpool;
-  if (subpool !== null && !subpool.get(chg)) return false;
-  if (h.reserve(chg) < 0) {
-    subpool?.put(chg);
+  const gbl = subpool === null ? chg : subpool.get(chg);
+  if (gbl < 0) return false;
+  if (h.acct(gbl) < 0) {
+    // out_put_pages: what the minimum covered goes back to it, and what the
+    // pool refused no longer counts against the maximum.
+    if (subpool !== null) {
+      if (chg !== gbl) h.acct(-subpool.put(chg - gbl));
+      if (gbl !== 0) subpool.unchargeUsed(gbl);
+    }
     return false;
   }
   if (shared) for (let i = from; i < to; i++) inode.resvMap.add(i);
@@ -488,13 +497,13 @@ function fileMmap(h: Hstate, vmOps: VmOperations, file: VmFile, vma: Vma): numbe
 }
 
 /**
- * `hugetlbfs_size_to_hpages` for `size=`: bytes (K/M/G/… suffixes) or a
+ * `hugetlbfs_size_to_hpages` for `size=` and `min_size=`: bytes (K/M/G/… suffixes) or a
  * percentage of the pool's persistent size, in whole huge pages (rounded
  * down). Throws on a value Linux rejects.
  */
-export function hugetlbfsSizeToPages(h: Hstate, text: string): number {
+export function hugetlbfsSizeToPages(h: Hstate, text: string, option = 'size'): number {
   const p = memparse(text);
-  if (p === null || (p.rest !== '' && p.rest !== '%')) throw new Error(`hugetlbfs: bad value for size: ${text}`);
+  if (p === null || (p.rest !== '' && p.rest !== '%')) throw new Error(`hugetlbfs: bad value for ${option}: ${text}`);
   const hugeBytes = BigInt(h.pages) << 12n;
   const bytes = p.rest === '%' ? (p.value * hugeBytes * BigInt(h.maxHugePages)) / 100n : p.value;
   return Number(bytes / hugeBytes);
@@ -507,7 +516,7 @@ export class HugetlbfsSuperBlock implements SuperBlock {
     readonly dev: string,
     readonly hstate: Hstate,
     private readonly mappings: MappingRegistry,
-    /** The mount's subpool (`size=`), or null. */
+    /** The mount's subpool (`size=`, `min_size=`), or null. */
     readonly subpool: HugetlbSubpool | null = null,
   ) {}
 
@@ -568,8 +577,6 @@ export class Hugetlb {
 
   /** A mount of hugetlbfs with `pagesize=` (default pool if absent). */
   mount(options: ReadonlyMap<string, string>, dev: string): HugetlbfsSuperBlock {
-    // A subpool minimum (min_size=) is not modelled: refuse rather than answer as without it.
-    if (options.has('min_size')) throw new Error("hugetlbfs: min_size= is not modelled (a subpool minimum); mount without it");
     const ps = options.get('pagesize');
     let h = this.hstates.get(this.defaultOrder)!;
     if (ps) {
@@ -579,9 +586,27 @@ export class Hugetlb {
       if (!found) throw new Error(`hugetlbfs: unsupported pagesize=${ps}`);
       h = found;
     }
+    // hugetlbfs_validate / hugetlbfs_fill_super: a subpool when either limit is given.
     const size = options.get('size');
-    return new HugetlbfsSuperBlock(dev, h, this.mappings, size === undefined ? null : new HugetlbSubpool(hugetlbfsSizeToPages(h, size)));
+    const minSize = options.get('min_size');
+    const max = size === undefined ? -1 : hugetlbfsSizeToPages(h, size);
+    const min = minSize === undefined ? -1 : hugetlbfsSizeToPages(h, minSize, 'min_size');
+    if (max !== -1 && min !== -1 && min > max) {
+      throw new Error(`hugetlbfs: min_size=${minSize} (${min} pages) is greater than size=${size} (${max} pages): Linux refuses the mount (EINVAL)`);
+    }
+    let subpool: HugetlbSubpool | null = null;
+    if (max !== -1 || min !== -1) {
+      subpool = h.newSubpool(max, min);
+      if (subpool === null) {
+        throw new Error(`hugetlbfs: min_size=${minSize} needs ${min} free unreserved ${h.sizeKb} kB pages (the pool has ${h.free - h.resv}): Linux refuses the mount (ENOMEM)`);
+      }
+      this.subpools.push(subpool);
+    }
+    return new HugetlbfsSuperBlock(dev, h, this.mappings, subpool);
   }
+
+  /** The subpools of every mount made (for invariant checks). */
+  readonly subpools: HugetlbSubpool[] = [];
 
   /**
    * `hugetlb_file_setup("anon_hugepage", size, VM_NORESERVE, HUGETLB_ANONHUGE_INODE, log)`:

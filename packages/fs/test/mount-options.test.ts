@@ -1,6 +1,7 @@
 // Mount options: the tmpfs block limit (size= / nr_blocks=, half the RAM by
 // default) against shmem_parse_one's rules and as pages come and go (recorded:
-// conformance/fuzz/fuzz-probe-tmpfs-size), and the options the model refuses.
+// conformance/fuzz/fuzz-probe-tmpfs-size), hugetlbfs size= and min_size=, and
+// the options the model refuses.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { x86_64 } from '@mmsim/arch/x86-64';
@@ -39,8 +40,10 @@ describe('mount options the model cannot honour', () => {
     expect(() => vfs.mount('tmpfs', '/a', new Map([['huge', 'always']]))).toThrow(/huge=always is not modelled/);
     expect(() => vfs.mount('tmpfs', '/b', new Map([['huge', 'never']]))).not.toThrow();
   });
+});
 
-  it('hugetlbfs: size= makes a subpool of whole huge pages (bytes or a percentage of the pool); min_size= is refused', () => {
+describe('hugetlbfs subpool options', () => {
+  it('hugetlbfs: size= and min_size= make a subpool of whole huge pages (bytes or a percentage of the pool)', () => {
     const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
     const vfs = new Vfs(kernel);
     const pool = vfs.hugetlb.hstateForKb(2048)!;
@@ -53,7 +56,17 @@ describe('mount options the model cannot honour', () => {
     expect(subpool([['pagesize', '2M'], ['size', '0']])?.max).toBe(0);
     expect(hugetlbfsSizeToPages(pool, '0x400000')).toBe(2);
     expect(() => hugetlbfsSizeToPages(pool, '4Q')).toThrow(/bad value for size/);
-    expect(() => vfs.mount('hugetlbfs', '/m', new Map([['min_size', '2M']]))).toThrow(/min_size= is not modelled/);
+    expect(pool.resv).toBe(0);
+    // A minimum is reserved in the pool when mounted (HugePages_Rsvd), with or without a maximum.
+    const min = subpool([['pagesize', '2M'], ['min_size', '5M']])!;
+    expect([min.max, min.min, min.rsv, pool.resv]).toEqual([-1, 2, 2, 2]);
+    const both = subpool([['pagesize', '2M'], ['size', '26%'], ['min_size', '25%']])!; // 2.08 and 2 pages
+    expect([both.max, both.min, both.rsv, pool.resv]).toEqual([2, 2, 2, 4]);
+    expect(() => subpool([['pagesize', '2M'], ['min_size', 'x']])).toThrow(/bad value for min_size/);
+    expect(() => subpool([['pagesize', '2M'], ['size', '2M'], ['min_size', '4M']])).toThrow(/greater than size=.*EINVAL/);
+    expect(() => subpool([['pagesize', '2M'], ['min_size', '10M']])).toThrow(/needs 5 free unreserved 2048 kB pages \(the pool has 4\).*ENOMEM/);
+    expect(pool.resv).toBe(4); // the refused mounts reserved nothing
+    expect(vfs.hugetlb.subpools).toHaveLength(6);
   });
 });
 

@@ -151,7 +151,6 @@ export interface BootOptions {
 export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): { machine: Machine; vsyscall: boolean } {
   const machine = createMachine({ ...options, config: kernelConfigFromTrace(header.config) });
   const { vfs, mm, files } = machine;
-  for (const m of header.mounts) vfs.mount(m.fstype, m.path, m.options);
   const pools: Array<[number, number, number]> = [
     [2048, header.config.hugepages_2048kB, header.config.overcommit_hugepages_2048kB],
     [1048576, header.config.hugepages_1048576kB, header.config.overcommit_hugepages_1048576kB],
@@ -165,6 +164,9 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
     h.overcommit = over;
     h.setMaxHugePages(count);
   }
+  // Mounted after the pools are sized, as the recorder does: hugetlbfs
+  // `size=N%` and `min_size=` are computed from (and reserved in) the pool.
+  for (const m of header.mounts) vfs.mount(m.fstype, m.path, m.options);
   for (const fd of header.fds) {
     const write = fd.flags !== 'O_RDONLY';
     const read = fd.flags !== 'O_WRONLY';

@@ -324,7 +324,7 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     sharedResv.set(inode.hstate, (sharedResv.get(inode.hstate) ?? 0) + n);
   }
   const privateResv = new Map<Hstate, number>();
-  // A subpool (hugetlbfs size=) holds its files' outstanding reservations and the pages charged to it.
+  // A subpool (hugetlbfs size=, min_size=) holds its files' outstanding reservations and the pages charged to it.
   const subpoolHeld = new Map<HugetlbSubpool, number>();
   const holds = (sp: HugetlbSubpool | null, n: number): void => {
     if (sp !== null) subpoolHeld.set(sp, (subpoolHeld.get(sp) ?? 0) + n);
@@ -352,9 +352,15 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     holds(inode.subpool, n);
   }
   for (const h of hstates) for (const sp of h.subpoolCharges().values()) holds(sp, 1);
-  for (const [sp, held] of subpoolHeld) {
+  // A maximum (size=) counts them in `used` (plus the charges 6.18 leaks); a minimum (min_size=) holds `rsv` global reservations.
+  const subpoolResv = new Map<Hstate, number>();
+  for (const sp of vfs.hugetlb.subpools) {
+    if (sp.min !== -1 && (sp.rsv < 0 || sp.rsv > sp.min)) v(`hugetlbfs subpool: rsv ${sp.rsv} outside [0, ${sp.min}]`);
+    subpoolResv.set(sp.hstate, (subpoolResv.get(sp.hstate) ?? 0) + sp.rsv);
+    if (sp.max === -1) continue;
+    const held = (subpoolHeld.get(sp) ?? 0) + sp.leaked;
     if (sp.used < 0 || sp.used > sp.max) v(`hugetlbfs subpool: used ${sp.used} outside [0, ${sp.max}]`);
-    if (options.allowResvLeak ? sp.used < held : sp.used !== held) v(`hugetlbfs subpool: used ${sp.used} != ${held} reservations and pages charged to it`);
+    if (options.allowResvLeak ? sp.used < held : sp.used !== held) v(`hugetlbfs subpool: used ${sp.used} != ${held} reservations and pages charged to it (${sp.leaked} leaked)`);
   }
   let poolFrames = 0;
   for (const h of hstates) {
@@ -371,9 +377,9 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     if (!options.poolsShrunk && h.surplus > h.overcommit) v(`${name}: surplus ${h.surplus} > nr_overcommit ${h.overcommit}`);
     const inUse = hugeInUse.get(h) ?? 0;
     if (h.total - h.free !== inUse) v(`${name}: total - free = ${h.total - h.free} != ${inUse} huge pages in use`);
-    const expectResv = (sharedResv.get(h) ?? 0) + (privateResv.get(h) ?? 0);
+    const expectResv = (sharedResv.get(h) ?? 0) + (privateResv.get(h) ?? 0) + (subpoolResv.get(h) ?? 0);
     if (options.allowResvLeak ? h.resv < expectResv : h.resv !== expectResv) {
-      v(`${name}: rsvd ${h.resv} != ${expectResv} outstanding reservations (${sharedResv.get(h) ?? 0} shared + ${privateResv.get(h) ?? 0} private)`);
+      v(`${name}: rsvd ${h.resv} != ${expectResv} outstanding reservations (${sharedResv.get(h) ?? 0} shared + ${privateResv.get(h) ?? 0} private + ${subpoolResv.get(h) ?? 0} held by min_size= subpools)`);
     }
     const seen = new Set<number>();
     for (const pfn of free) {

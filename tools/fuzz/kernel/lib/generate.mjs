@@ -75,9 +75,11 @@ export function headerText(cfg, host, comments) {
   const lines = ['# mmsim-trace 1', ...comments.map((c) => `# ${c}`)];
   lines.push(`@kernel release=${host.release} arch=x86_64`);
   lines.push('@config ' + CONFIG_ORDER.map((k) => `${k}=${cfg[k]}`).join(' '));
-  const subpool = (mb) => (cfg.hugetlbfsPages === undefined ? '' : ` size=${cfg.hugetlbfsPages * mb}M`);
-  lines.push(`@mount tmpfs ${TMPFS}${cfg.tmpfsSize ? ` size=${cfg.tmpfsSize}` : ''}`, `@mount hugetlbfs ${HUGE2M} pagesize=2M${subpool(2)}`);
-  if (host.gbpages) lines.push(`@mount hugetlbfs ${HUGE1G} pagesize=1G${subpool(1024)}`);
+  const subpool = (mb, size) =>
+    (cfg.hugetlbfsPages === undefined ? '' : ` size=${cfg.hugetlbfsPages * mb}M`) +
+    (cfg.hugetlbfsMinMount === size ? ` min_size=${cfg.hugetlbfsMinPages * mb}M` : '');
+  lines.push(`@mount tmpfs ${TMPFS}${cfg.tmpfsSize ? ` size=${cfg.tmpfsSize}` : ''}`, `@mount hugetlbfs ${HUGE2M} pagesize=2M${subpool(2, '2M')}`);
+  if (host.gbpages) lines.push(`@mount hugetlbfs ${HUGE1G} pagesize=1G${subpool(1024, '1G')}`);
   lines.push('@fd 0 pipe O_RDONLY', '@fd 1 pipe O_WRONLY', '@fd 2 /dev/null O_RDWR');
   lines.push('@brk start=0x9c0000 cur=0x9e2000');
   lines.push('@maps', EXE_MAPS, vdsoMaps(base),
@@ -147,7 +149,17 @@ export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 
       common();
       pools(rng.range(0, 8), rng.weighted([[5, 0], [3, rng.range(1, 4)]]), rng.chance(0.12));
       // A quarter of them with a subpool: the hugetlbfs mounts limited to 0-3 huge pages (size=).
-      if (rng.chance(0.25)) c.hugetlbfsPages = rng.range(0, 3);
+      if (rng.chance(0.25)) {
+        c.hugetlbfsPages = rng.range(0, 3);
+        // Half of those also hold a minimum (min_size=) on the mount of the size in use: at most
+        // its pool (the mount fails otherwise) and the maximum; a third of those without size=.
+        if (rng.chance(0.5)) {
+          const pool = huge === '1G' ? c.hugepages_1048576kB : c.hugepages_2048kB;
+          c.hugetlbfsMinPages = rng.range(0, Math.min(pool, c.hugetlbfsPages));
+          c.hugetlbfsMinMount = huge;
+          if (rng.chance(0.33)) c.hugetlbfsPages = undefined;
+        }
+      }
       break;
     case 'errors':
       common();
