@@ -307,7 +307,9 @@ function machineHeader(r) {
     if (max !== -1) subpool += ` size=${max * 2}M`;
     if (min !== -1) subpool += ` min_size=${min * 2}M`;
   }
-  const mounts = ['@mount tmpfs /dev/shm/x', `@mount hugetlbfs /mnt/h pagesize=2M${subpool}`];
+  // A quarter of the tmpfs mounts limit their inodes (nr_inodes=; the root takes one).
+  const tmpfsInodes = r.chance(0.25) ? ` nr_inodes=${2 + r.int(4)}` : '';
+  const mounts = [`@mount tmpfs /dev/shm/x${tmpfsInodes}`, `@mount hugetlbfs /mnt/h pagesize=2M${subpool}`];
   if (cfg.gbpages) mounts.push('@mount hugetlbfs /mnt/g pagesize=1G');
   const text = [
     '# mmsim-trace 1',

@@ -26,7 +26,7 @@ import { PteBits } from '@mmsim/arch';
 import { Hstate, HugetlbSubpool } from './hstate.js';
 import type { MappingRegistry } from './mappings.js';
 import { memparse } from './memparse.js';
-import { Inode, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
+import { checkMountOptions, Inode, InodeLimit, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 
 const MAP_FIXED = 0x10;
 const U64 = (1n << 64n) - 1n;
@@ -520,6 +520,9 @@ export class HugetlbfsSuperBlock implements SuperBlock {
     readonly subpool: HugetlbSubpool | null = null,
   ) {}
 
+  /** The inode limit (`nr_inodes=`; the root directory takes one), or undefined (none). */
+  inodes?: InodeLimit;
+
   createFile(ino: number): HugetlbInode {
     return new HugetlbInode(ino, this.dev, this.hstate, this.mappings, this.subpool);
   }
@@ -577,6 +580,7 @@ export class Hugetlb {
 
   /** A mount of hugetlbfs with `pagesize=` (default pool if absent). */
   mount(options: ReadonlyMap<string, string>, dev: string): HugetlbfsSuperBlock {
+    checkMountOptions('hugetlbfs', options, ['pagesize', 'size', 'min_size', 'nr_inodes'], ['mode', 'uid', 'gid']);
     const ps = options.get('pagesize');
     let h = this.hstates.get(this.defaultOrder)!;
     if (ps) {
@@ -602,7 +606,17 @@ export class Hugetlb {
       }
       this.subpools.push(subpool);
     }
-    return new HugetlbfsSuperBlock(dev, h, this.mappings, subpool);
+    const sb = new HugetlbfsSuperBlock(dev, h, this.mappings, subpool);
+    const nrInodes = options.get('nr_inodes');
+    if (nrInodes !== undefined) {
+      // hugetlbfs_parse_param: a number (memparse takes a suffix alone, so a digit first). Unlike
+      // tmpfs, 0 is not "no limit": the root directory takes the first inode, so the mount fails.
+      const p = /^\d/.test(nrInodes) ? memparse(nrInodes) : null;
+      if (p === null || p.rest !== '') throw new Error(`hugetlbfs: bad value for nr_inodes: ${nrInodes}`);
+      sb.inodes = new InodeLimit(Number(p.value));
+      if (!sb.inodes.take()) throw new Error('hugetlbfs: nr_inodes=0 leaves no inode for the root directory: Linux refuses the mount (ENOMEM)');
+    }
+    return sb;
   }
 
   /** The subpools of every mount made (for invariant checks). */

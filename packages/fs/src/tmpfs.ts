@@ -20,7 +20,7 @@ import {
   type Vma,
   type VmOperations,
 } from '@mmsim/mm-core';
-import { Inode, MAX_LFS_FILESIZE, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
+import { checkMountOptions, Inode, InodeLimit, MAX_LFS_FILESIZE, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 import type { MappingRegistry } from './mappings.js';
 import { memparse } from './memparse.js';
 
@@ -256,20 +256,45 @@ export const SHMEM_FILE_OPS: FileOps = {
   regularSizeLimit: true,
 };
 
+/** Options tmpfs accepts that the model would answer wrongly without (ownership and permissions, NUMA policy, inode numbering, swap, quotas). */
+const TMPFS_NOT_MODELLED = ['mode', 'uid', 'gid', 'mpol', 'inode32', 'inode64', 'noswap', 'quota', 'usrquota', 'grpquota'];
+
 /** A tmpfs instance. */
 export class TmpfsSuperBlock implements SuperBlock {
   readonly type = 'tmpfs';
+  /** The inode limit (`nr_inodes=`; none when it is 0), or undefined. */
+  readonly inodes?: InodeLimit;
+
   constructor(
     readonly dev: string,
     private readonly kernel: MmKernel,
     private readonly mappings: MappingRegistry,
     /** The block limit its files share. */
     readonly blocks: ShmemBlocks,
-  ) {}
+    /** `max_inodes` (`Infinity`: no limit, as for the internal mount). */
+    maxInodes = Infinity,
+  ) {
+    if (maxInodes !== Infinity) this.inodes = new InodeLimit(maxInodes);
+  }
 
   createFile(ino: number): Inode {
     return new ShmemInode(ino, this.dev, this.kernel, this.mappings, this.blocks);
   }
+}
+
+/**
+ * The inode limit of a tmpfs mount from its options (`shmem_parse_one`):
+ * `nr_inodes=N` (K/M/G suffixes, no percentage); 0 is no limit; without it,
+ * half the RAM's pages (`shmem_default_max_inodes` on a 64-bit machine
+ * without highmem). Throws on a value Linux rejects.
+ */
+export function tmpfsMaxInodes(totalRamPages: number, options: ReadonlyMap<string, string>): number {
+  const text = options.get('nr_inodes');
+  if (text === undefined) return Math.floor(totalRamPages / 2);
+  const p = memparse(text);
+  // ctx->inodes > ULONG_MAX / BOGO_INODE_SIZE (1024) is a bad value.
+  if (p === null || p.rest !== '' || p.value > (1n << 54n) - 1n) throw new Error(`tmpfs: bad value for nr_inodes: ${text}`);
+  return p.value === 0n ? Infinity : Number(p.value);
 }
 
 /**
@@ -306,11 +331,17 @@ export function tmpfsType(mappings: MappingRegistry): FileSystemType {
   return {
     name: 'tmpfs',
     mount: (kernel, options, dev) => {
+      checkMountOptions('tmpfs', options, ['size', 'nr_blocks', 'nr_inodes', 'huge'], TMPFS_NOT_MODELLED);
       // Shmem THPs (huge=always, within_size, advise) are not modelled: refuse rather than answer as huge=never.
       const huge = options.get('huge');
       if (huge !== undefined && huge !== 'never') throw new Error(`tmpfs: huge=${huge} is not modelled (shmem huge pages); only huge=never`);
-      return new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options)));
+      const sb = new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options)), tmpfsMaxInodes(kernel.totalRamPages, options));
+      sb.inodes?.take(); // the root directory (shmem_fill_super → shmem_get_inode)
+      return sb;
     },
+    // shm_mnt, behind shared anonymous memory and /dev/zero: shmem_fill_super leaves the
+    // internal instance unlimited (no default half-the-RAM block or inode limit).
+    kernMount: (kernel, dev) => new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(Infinity)),
   };
 }
 

@@ -41,7 +41,8 @@ export class Vfs {
   ) {
     this.hugetlb = new Hugetlb(kernel, this.mappings, () => this.inodes.take());
     for (const t of [tmpfsType(this.mappings), hugetlbfsType(() => this.hugetlb), ...extraTypes]) this.types.set(t.name, t);
-    this.shmemSb = this.types.get('tmpfs')!.mount(kernel, new Map(), '00:01');
+    const tmpfs = this.types.get('tmpfs')!;
+    this.shmemSb = tmpfs.kernMount ? tmpfs.kernMount(kernel, '00:01') : tmpfs.mount(kernel, new Map(), '00:01');
     const zeroSetup = (mm: MmStruct, vma: Vma): number =>
       shmemZeroSetup(mm, vma, () => this.shmemSb.createFile(this.inodes.take()) as ShmemInode);
     kernel.shmemZeroSetup = zeroSetup;
@@ -57,6 +58,11 @@ export class Vfs {
     if (!type) throw new Error(`unknown filesystem type '${fstype}'`);
     const dev = `00:${(this.nextDev++).toString(16).padStart(2, '0')}`;
     this.mounts.push({ path: path.replace(/\/+$/, ''), sb: type.mount(this.kernel, options, dev), files: new Map() });
+  }
+
+  /** The mounted filesystems, as `[path, super block]` (for invariant checks). */
+  superBlocks(): Array<[string, SuperBlock]> {
+    return this.mounts.map((m) => [m.path, m.sb]);
   }
 
   /** Every file linked in a mount, as `[path, inode]` (for invariant checks and test clean-up). */
@@ -115,7 +121,11 @@ export class Vfs {
         if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
       } else {
         if (!(flags & O.CREAT)) return -Errno.ENOENT;
+        // shmem_reserve_inode / hugetlbfs_dec_free_inodes: the mount's nr_inodes= is used up.
+        const limit = where.mount.sb.inodes;
+        if (limit !== undefined && !limit.take()) return -Errno.ENOSPC;
         inode = where.mount.sb.createFile(this.inodes.take());
+        if (limit !== undefined) inode.inodeLimit = limit;
         inode.mode = mode & 0o7777 & ~UMASK;
         where.mount.files.set(where.name, inode);
         created = true;

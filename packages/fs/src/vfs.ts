@@ -32,6 +32,8 @@ export abstract class Inode implements VmInode {
   /** Permission bits (`i_mode & 07777`); every file here is owned by uid 0, the process's uid. */
   mode = 0o644;
   private evicted = false;
+  /** The mount's inode limit this inode is counted in (given back when it is evicted), or null. */
+  inodeLimit: InodeLimit | null = null;
 
   constructor(
     readonly ino: number,
@@ -65,6 +67,7 @@ export abstract class Inode implements VmInode {
     if (!this.evicted && this.nlink === 0 && this.users <= 0) {
       this.evicted = true;
       this.evict();
+      this.inodeLimit?.give();
     }
   }
 }
@@ -117,6 +120,12 @@ export interface FileSystemType {
   readonly name: string;
   /** Mount an instance with `options` (`pagesize=2M`); `kernel` is the machine's mm state. */
   mount(kernel: MmKernel, options: ReadonlyMap<string, string>, dev: string): SuperBlock;
+  /**
+   * `kern_mount`: the kernel's own instance (`SB_KERNMOUNT`), if the type has
+   * one that differs from a default user mount (tmpfs: no block or inode
+   * limit). Without it, {@link mount} with no options is used.
+   */
+  kernMount?(kernel: MmKernel, dev: string): SuperBlock;
 }
 
 /** A mounted filesystem instance (`struct super_block`). */
@@ -126,6 +135,51 @@ export interface SuperBlock {
   createFile(ino: number): Inode;
   /** The device number shown in maps. */
   readonly dev: string;
+  /** The mount's inode limit (`nr_inodes=`), if it has one: a file is created only if it can take one. */
+  readonly inodes?: InodeLimit;
+}
+
+/**
+ * A mount's limit on its inodes (`nr_inodes=`): tmpfs's `free_ispace` (one
+ * inode each; the root directory takes one when mounted), hugetlbfs's
+ * `free_inodes`. An inode counts from its creation until it is evicted
+ * (unlinked and no longer open or mapped).
+ * @see mm/shmem.c shmem_reserve_inode, shmem_free_inode
+ * @see fs/hugetlbfs/inode.c hugetlbfs_dec_free_inodes, hugetlbfs_inc_free_inodes
+ */
+export class InodeLimit {
+  /** Inodes still available. */
+  free: number;
+
+  /** @param max the limit (`Infinity`: none) */
+  constructor(readonly max: number) {
+    this.free = max;
+  }
+
+  /** Count one more inode; false when none is left (the create fails with ENOSPC). */
+  take(): boolean {
+    if (this.free <= 0) return false;
+    this.free--;
+    return true;
+  }
+
+  /** An inode was evicted. */
+  give(): void {
+    this.free++;
+  }
+}
+
+/**
+ * Check a mount's options against what the filesystem accepts (`fs_parse`):
+ * an option outside `known` is refused as Linux refuses it (the mount fails
+ * with EINVAL), one in `notModelled` because answering as without it would
+ * be wrong. Throws an Error that says which.
+ */
+export function checkMountOptions(fstype: string, options: ReadonlyMap<string, string>, known: readonly string[], notModelled: readonly string[]): void {
+  for (const key of options.keys()) {
+    if (notModelled.includes(key)) throw new Error(`${fstype}: ${key}= is not modelled; mount without it`);
+    if (!known.includes(key)) throw new Error(`${fstype}: unknown mount option '${key}' (Linux refuses the mount: EINVAL); known: ${known.join(', ')}`);
+  }
 }
 
 /** Allocates inode numbers for one machine (`get_next_ino`). */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { x86_64 } from '@mmsim/arch/x86-64';
 import { Errno, NOOP_TRACER, O } from '@mmsim/base';
 import { buddyAllocatorFactory, DEFAULT_KERNEL_CONFIG, MmKernel } from '@mmsim/mm-core';
-import { FdTable, hugetlbfsSizeToPages, ShmemInode, tmpfsMaxBlocks, Vfs, type OpenFile } from '../src/index.js';
+import { FdTable, hugetlbfsSizeToPages, ShmemInode, tmpfsMaxBlocks, tmpfsMaxInodes, Vfs, type OpenFile } from '../src/index.js';
 
 const RAM_PAGES = 6_182_927; // MemTotal 24,731,708 kB, the recording host's
 
@@ -39,6 +39,52 @@ describe('mount options the model cannot honour', () => {
     const vfs = new Vfs(kernel);
     expect(() => vfs.mount('tmpfs', '/a', new Map([['huge', 'always']]))).toThrow(/huge=always is not modelled/);
     expect(() => vfs.mount('tmpfs', '/b', new Map([['huge', 'never']]))).not.toThrow();
+  });
+});
+
+describe('unknown options and nr_inodes=', () => {
+  function vfs() {
+    const kernel = new MmKernel(x86_64, DEFAULT_KERNEL_CONFIG, buddyAllocatorFactory({ totalFrames: 1 << 16 }), NOOP_TRACER);
+    return new Vfs(kernel);
+  }
+
+  it('refuses an option Linux does not know (EINVAL) and one the model would answer wrongly without', () => {
+    const v = vfs();
+    expect(() => v.mount('tmpfs', '/a', new Map([['bogus', '1']]))).toThrow(/tmpfs: unknown mount option 'bogus'.*EINVAL/);
+    expect(() => v.mount('hugetlbfs', '/b', new Map([['bogus', '1']]))).toThrow(/hugetlbfs: unknown mount option 'bogus'/);
+    expect(() => v.mount('tmpfs', '/c', new Map([['mode', '0555']]))).toThrow(/tmpfs: mode= is not modelled/);
+    expect(() => v.mount('hugetlbfs', '/d', new Map([['uid', '1000']]))).toThrow(/hugetlbfs: uid= is not modelled/);
+  });
+
+  it('parses nr_inodes= as Linux does: tmpfs 0 is no limit and the default is half the RAM; hugetlbfs 0 leaves no inode for the root', () => {
+    expect(tmpfsMaxInodes(RAM_PAGES, new Map())).toBe(3_091_463);
+    expect(tmpfsMaxInodes(RAM_PAGES, new Map([['nr_inodes', '0']]))).toBe(Infinity);
+    expect(tmpfsMaxInodes(RAM_PAGES, new Map([['nr_inodes', '2k']]))).toBe(2048);
+    for (const bad of ['x', '5%', '1q']) expect(() => tmpfsMaxInodes(RAM_PAGES, new Map([['nr_inodes', bad]]))).toThrow(/bad value for nr_inodes/);
+    const v = vfs();
+    v.hugetlb.hstateForKb(2048)!.setMaxHugePages(1);
+    expect(() => v.mount('hugetlbfs', '/h0', new Map([['nr_inodes', '0']]))).toThrow(/nr_inodes=0 .*ENOMEM/);
+    expect(() => v.mount('hugetlbfs', '/h1', new Map([['nr_inodes', 'k']]))).toThrow(/bad value for nr_inodes/);
+  });
+
+  it('counts an inode from its creation until it is evicted; the root directory takes one', () => {
+    for (const [fstype, options] of [['tmpfs', [['nr_inodes', '3']]], ['hugetlbfs', [['pagesize', '2M'], ['nr_inodes', '3']]]] as const) {
+      const v = vfs();
+      v.mount(fstype, '/m', new Map(options));
+      const files = new FdTable();
+      const create = (name: string): number => {
+        const f = v.open(`/m/${name}`, O.RDWR | O.CREAT);
+        return typeof f === 'number' ? f : files.install(f);
+      };
+      const a = create('a');
+      expect(create('b')).toBeGreaterThanOrEqual(0);
+      expect(create('c')).toBe(-Errno.ENOSPC);
+      expect(v.unlink('/m/a')).toBe(0);
+      expect(create('c')).toBe(-Errno.ENOSPC); // still open
+      files.close(a);
+      expect(create('c')).toBeGreaterThanOrEqual(0);
+      expect(create('d')).toBe(-Errno.ENOSPC);
+    }
   });
 });
 

@@ -315,6 +315,15 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     }
   }
 
+  // ---- inode limits (nr_inodes=): the root directory and every inode not yet evicted ----
+  for (const [path, sb] of vfs.superBlocks()) {
+    const limit = sb.inodes;
+    if (limit === undefined) continue;
+    let held = 1;
+    for (const inode of liveInodes) if (inode.inodeLimit === limit) held++;
+    if (limit.free !== limit.max - held) v(`mount ${path}: ${limit.free} inodes free of ${limit.max}, but ${held} in use (the root and ${held - 1} files)`);
+  }
+
   // ---- huge page pools ----
   const sharedResv = new Map<Hstate, number>();
   for (const inode of liveInodes) {

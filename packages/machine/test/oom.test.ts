@@ -50,4 +50,15 @@ describe('out of memory', () => {
     expect(sysMmap(m, 0n, 4n << 20n, RW, ANON, -1n, 0n)).toBe(-12n); // ENOMEM
     expect(sysMmap(m, 0n, 1n << 20n, RW, ANON, -1n, 0n)).toBeGreaterThan(0n);
   });
+
+  it('shared anonymous memory is not held to a tmpfs mount\'s default limit (half the RAM): only by the RAM itself', () => {
+    // shm_mnt is the kernel's own tmpfs instance, which shmem_fill_super leaves unlimited.
+    const m = createMachine({ config: { memTotalKb: 65536, overcommitMemory: 1, thp: 'never' } });
+    const len = 48n << 20n; // three quarters of the RAM
+    const addr = sysMmap(m, 0n, len, RW, BigInt(MAP.SHARED | MAP.ANONYMOUS | MAP.POPULATE), -1n, 0n);
+    expect(addr).toBeGreaterThan(0n);
+    expect(poke(m, addr + len - 4096n, 7).signal).toBeNull();
+    expect(peek(m, addr + len - 4096n)).toEqual({ signal: null, value: 7 });
+    expect(checkInvariants(m)).toEqual([]);
+  });
 });

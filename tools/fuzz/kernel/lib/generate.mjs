@@ -78,7 +78,7 @@ export function headerText(cfg, host, comments) {
   const subpool = (mb, size) =>
     (cfg.hugetlbfsPages === undefined ? '' : ` size=${cfg.hugetlbfsPages * mb}M`) +
     (cfg.hugetlbfsMinMount === size ? ` min_size=${cfg.hugetlbfsMinPages * mb}M` : '');
-  lines.push(`@mount tmpfs ${TMPFS}${cfg.tmpfsSize ? ` size=${cfg.tmpfsSize}` : ''}`, `@mount hugetlbfs ${HUGE2M} pagesize=2M${subpool(2, '2M')}`);
+  lines.push(`@mount tmpfs ${TMPFS}${cfg.tmpfsSize ? ` size=${cfg.tmpfsSize}` : ''}${cfg.tmpfsInodes ? ` nr_inodes=${cfg.tmpfsInodes}` : ''}`, `@mount hugetlbfs ${HUGE2M} pagesize=2M${subpool(2, '2M')}`);
   if (host.gbpages) lines.push(`@mount hugetlbfs ${HUGE1G} pagesize=1G${subpool(1024, '1G')}`);
   lines.push('@fd 0 pipe O_RDONLY', '@fd 1 pipe O_WRONLY', '@fd 2 /dev/null O_RDWR');
   lines.push('@brk start=0x9c0000 cur=0x9e2000');
@@ -142,8 +142,12 @@ export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 
     case 'file':
       common();
       c.noHuge = true;
-      // A quarter of them on a small tmpfs, where writes run short and faults raise SIGBUS.
-      if (rng.chance(0.25)) c.tmpfsSize = rng.pick(['16k', '64k', '256k', '1M']);
+      // A quarter of them on a small tmpfs, where writes run short and faults raise SIGBUS,
+      // half of those also with few inodes (nr_inodes=: the root takes one), where creates are ENOSPC.
+      if (rng.chance(0.25)) {
+        c.tmpfsSize = rng.pick(['16k', '64k', '256k', '1M']);
+        if (rng.chance(0.5)) c.tmpfsInodes = rng.range(2, 5);
+      }
       break;
     case 'hugetlb':
       common();
