@@ -6,7 +6,7 @@
  * words, and the `/proc/PID/pagemap` view of the page.
  */
 
-import { currentMaps, pagemap, pageTableWalk, replayTrace, type Machine } from '@mmsim/machine';
+import { BootError, currentMaps, pagemap, pageTableWalk, replayTrace, type Machine } from '@mmsim/machine';
 import { formatMapsLine, type MapsLine, type Trace } from '@mmsim/trace';
 import { archFor, type ArchChoice } from './arch-option.js';
 import { loadTrace, UsageError, type Output } from './replay-command.js';
@@ -172,7 +172,7 @@ export function runPagetable(file: string, options: PagetableCommandOptions, io:
     try {
       replay = replayTrace(cutAfterStep(full, upTo), { arch });
     } catch (e) {
-      throw new UsageError(`${file}:1: cannot build the machine: ${(e as Error).message}`, 2);
+      throw new UsageError(`${file}:${e instanceof BootError && e.line !== undefined ? e.line : 1}: cannot build the machine: ${(e as Error).message}`, 2);
     }
     const m = replay.machine;
     io.out(`# ${file} after step ${upTo} of ${totalSteps}: ${m.arch.name}, ${m.mm.pageTable.levels}-level page tables`);

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatCallGraph } from '@mmsim/base';
-import { replayTrace } from '@mmsim/machine';
+import { BootError, replayTrace } from '@mmsim/machine';
 import { compareResults, formatStep, parseStraceLog, parseTrace, printTrace, TraceSyntaxError, type Trace } from '@mmsim/trace';
 import { archFor, type ArchChoice } from './arch-option.js';
 import { UsageError } from './usage-error.js';
@@ -114,7 +114,7 @@ export function runReplay(files: readonly string[], options: ReplayCommandOption
         exit = Math.max(exit, e.exitCode);
         continue;
       }
-      io.err(`${file}:1: cannot build the machine: ${(e as Error).message}`);
+      io.err(`${file}:${e instanceof BootError && e.line !== undefined ? e.line : 1}: cannot build the machine: ${(e as Error).message}`);
       exit = Math.max(exit, 2);
       continue;
     }

@@ -81,6 +81,7 @@ const CASES: ReadonlyArray<readonly [string, () => string]> = [
   ['a wrong argument count', () => file('arg-count.trace', seedWith(/^mmap\(NULL, 4096, (.*), -1, 0\)/m, 'mmap(NULL, 4096, $1)'))],
   ['a number out of range', () => file('out-of-range.trace', seedWith(/^mmap\(NULL, 4096,/m, 'mmap(NULL, 18446744073709551616,'))],
   ['an unknown @config key', () => file('config-key.trace', seedWith(/^@config /m, '@config bogus_key=1 '))],
+  ['an unknown @mount option', () => file('mount-option.trace', seedWith(/^@mount hugetlbfs \/mnt\/mmsim-huge pagesize=2M$/m, '@mount hugetlbfs /mnt/mmsim-huge pagesize=2M bogus=1'))],
   ['a truncated @maps block', () => {
     const end = seedFlags.indexOf('\n@end\n');
     expect(end).toBeGreaterThan(0);
@@ -98,6 +99,15 @@ describe('mmsim replay on bad input (runReplay)', () => {
       expectOneLine(r.err.join('\n'), path);
     });
   }
+
+  it('a mount the model refuses names its @mount line and why', () => {
+    const path = file('mount-line.trace', seedWith(/^@mount hugetlbfs \/mnt\/mmsim-huge pagesize=2M$/m, '@mount hugetlbfs /mnt/mmsim-huge pagesize=2M nr_inodes=0'));
+    const line = readFileSync(path, 'utf8').split('\n').findIndex((l) => l.includes('nr_inodes=0')) + 1;
+    expect(line).toBeGreaterThan(1);
+    const r = run([path]);
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`${path}:${line}: cannot build the machine: @mount hugetlbfs /mnt/mmsim-huge: hugetlbfs: nr_inodes=0 leaves no inode for the root directory: Linux refuses the mount (ENOMEM)`]);
+  });
 
   it('names each bad file and still replays the good ones', () => {
     const good = file('good.trace', seedFlags);
@@ -209,7 +219,7 @@ describe('mmsim replay on mutated traces', () => {
 });
 
 describe('mmsim replay into a reader that stops early', () => {
-  it('ends quietly when the pipe closes (`mmsim replay … | head -1`): exit 0, no EPIPE stack trace', () => {
+  it('ends quietly when the pipe closes (`mmsim replay … | head -1`): exit 0, no EPIPE stack trace', { timeout: 60_000 }, () => {
     if (!existsSync('/bin/bash')) return;
     // Every conformance trace: far more output than a pipe buffer, so the writer hits the closed pipe.
     const traces = join(conformance, '*.trace');

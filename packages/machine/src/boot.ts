@@ -140,6 +140,17 @@ function initialFlags(line: MapsLine): number {
   return f;
 }
 
+/** A header the machine cannot be built from; `line` is the directive's, when known. */
+export class BootError extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+    this.name = 'BootError';
+  }
+}
+
 /** Options for {@link bootFromHeader}. */
 export interface BootOptions {
   readonly arch?: Architecture;
@@ -166,7 +177,13 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
   }
   // Mounted after the pools are sized, as the recorder does: hugetlbfs
   // `size=N%` and `min_size=` are computed from (and reserved in) the pool.
-  for (const m of header.mounts) vfs.mount(m.fstype, m.path, m.options);
+  for (const m of header.mounts) {
+    try {
+      vfs.mount(m.fstype, m.path, m.options);
+    } catch (e) {
+      throw new BootError(`@mount ${m.fstype} ${m.path}: ${(e as Error).message}`, m.pos?.line);
+    }
+  }
   for (const fd of header.fds) {
     const write = fd.flags !== 'O_RDONLY';
     const read = fd.flags !== 'O_WRONLY';

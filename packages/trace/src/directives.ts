@@ -44,7 +44,7 @@ export function parseMount(words: readonly string[], pos: SourcePos): MountDirec
     if (options.has(k)) fail(pos, `duplicate @mount option ${quote(k)}`);
     options.set(k, v);
   }
-  return { fstype, path, options };
+  return { fstype, path, options, pos };
 }
 
 const FD_FLAGS = ['O_RDONLY', 'O_WRONLY', 'O_RDWR'];

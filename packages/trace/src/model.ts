@@ -33,6 +33,8 @@ export interface MountDirective {
   readonly fstype: string;
   readonly path: string;
   readonly options: ReadonlyMap<string, string>;
+  /** Where the directive was read (absent for one built in code): a mount that fails names its line. */
+  readonly pos?: SourcePos;
 }
 
 /** An `@fd N TARGET FLAGS` directive: a descriptor open at the start. */
