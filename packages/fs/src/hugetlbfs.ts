@@ -509,6 +509,19 @@ export function hugetlbfsSizeToPages(h: Hstate, text: string, option = 'size'): 
   return Number(bytes / hugeBytes);
 }
 
+/**
+ * `nr_inodes=` of a hugetlbfs mount (`hugetlbfs_parse_param`): a number with
+ * an optional K/M/G suffix (a digit first: memparse alone would take a bare
+ * suffix); `Infinity` without the option. Throws on a value Linux rejects.
+ */
+export function hugetlbfsMaxInodes(options: ReadonlyMap<string, string>): number {
+  const text = options.get('nr_inodes');
+  if (text === undefined) return Infinity;
+  const p = /^\d/.test(text) ? memparse(text) : null;
+  if (p === null || p.rest !== '') throw new Error(`hugetlbfs: bad value for nr_inodes: ${text}`);
+  return Number(p.value);
+}
+
 /** A hugetlbfs mount (one page size). */
 export class HugetlbfsSuperBlock implements SuperBlock {
   readonly type = 'hugetlbfs';
@@ -534,6 +547,8 @@ export class Hugetlb {
   readonly hstates = new Map<number, Hstate>();
   /** The internal mount per pool behind `anon_hugepage` files. */
   private readonly internal = new Map<number, HugetlbfsSuperBlock>();
+  /** The subpools of every mount made (for invariant checks). */
+  readonly subpools: HugetlbSubpool[] = [];
   private readonly defaultOrder: number;
 
   constructor(
@@ -607,20 +622,14 @@ export class Hugetlb {
       this.subpools.push(subpool);
     }
     const sb = new HugetlbfsSuperBlock(dev, h, this.mappings, subpool);
-    const nrInodes = options.get('nr_inodes');
-    if (nrInodes !== undefined) {
-      // hugetlbfs_parse_param: a number (memparse takes a suffix alone, so a digit first). Unlike
-      // tmpfs, 0 is not "no limit": the root directory takes the first inode, so the mount fails.
-      const p = /^\d/.test(nrInodes) ? memparse(nrInodes) : null;
-      if (p === null || p.rest !== '') throw new Error(`hugetlbfs: bad value for nr_inodes: ${nrInodes}`);
-      sb.inodes = new InodeLimit(Number(p.value));
+    const maxInodes = hugetlbfsMaxInodes(options);
+    if (maxInodes !== Infinity) {
+      sb.inodes = new InodeLimit(maxInodes);
+      // Unlike tmpfs, 0 is not "no limit": the root directory takes the first inode.
       if (!sb.inodes.take()) throw new Error('hugetlbfs: nr_inodes=0 leaves no inode for the root directory: Linux refuses the mount (ENOMEM)');
     }
     return sb;
   }
-
-  /** The subpools of every mount made (for invariant checks). */
-  readonly subpools: HugetlbSubpool[] = [];
 
   /**
    * `hugetlb_file_setup("anon_hugepage", size, VM_NORESERVE, HUGETLB_ANONHUGE_INODE, log)`:
