@@ -723,6 +723,7 @@ export function cannotRecordReason(probe: HostProbe, scenario: Trace): string | 
   const touched = poolsTouched(scenario);
   for (const [kb, p] of probe.pools) {
     if (!touched.has(kb)) continue;
+    if (p.rsvd >= 2 ** 63) return `the kernel's ${kb}kB HugePages_Rsvd is below zero (it reads about 2^64); ${RESV_UNDERFLOW_HINT}`;
     if (p.total !== p.free || p.rsvd !== 0 || p.surp !== 0) {
       return `${kb}kB huge pages are in use on this host (total=${p.total} free=${p.free} rsvd=${p.rsvd} surp=${p.surp}); the counters would not be the scenario's`;
     }
@@ -890,6 +891,12 @@ export function formatComparison(goldenFile: string, cmp: Comparison): string[] 
 // ===========================================================================
 // Everything below touches the host.
 // ===========================================================================
+
+/** Why a pool's `HugePages_Rsvd` reads 2^64 - k, and where the repair is. */
+const RESV_UNDERFLOW_HINT =
+  'Linux 6.18 does this when a min_size= mount lost its minimum to a failed reservation and is then unmounted ' +
+  '(tools/fuzz/kernel/host-findings/hugetlb-min-size-resv-underflow.c); the pool cannot shrink until it is repaired as ' +
+  'tools/fuzz/kernel/host-findings/hugetlb-1g-resv-underflow-repair.c says';
 
 function readText(path: string): string | undefined {
   try {
@@ -1247,6 +1254,13 @@ export function restoreHost(state: SavedState): string[] {
   for (const { path, original } of state.settings) {
     const now = readSetting(path);
     if (now !== original) problems.push(`${path} is ${now ?? '(unreadable)'}, was ${original}`);
+  }
+  // A pool whose reservation count went below zero cannot shrink back; say why rather than only that it did not.
+  for (const pool of ['hugepages-2048kB', 'hugepages-1048576kB']) {
+    const resv = readText(`/sys/kernel/mm/hugepages/${pool}/resv_hugepages`)?.trim();
+    if (resv !== undefined && /^\d+$/.test(resv) && BigInt(resv) >= 1n << 63n) {
+      problems.push(`the kernel's ${pool} HugePages_Rsvd went below zero (${resv}); ${RESV_UNDERFLOW_HINT}`);
+    }
   }
   for (const path of state.mounts) if (isMountPoint(path)) problems.push(`${path} is still mounted`);
   if (problems.length === 0) {

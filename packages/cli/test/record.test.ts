@@ -450,6 +450,10 @@ describe('cannotRecordReason', () => {
       { pools: new Map([[2048, { total: 4, free: 3, rsvd: 0, surp: 0 }], [1048576, { total: 0, free: 0, rsvd: 0, surp: 0 }]]) },
       "2048kB huge pages are in use on this host (total=4 free=3 rsvd=0 surp=0); the counters would not be the scenario's",
     ],
+    [
+      { pools: new Map([[2048, { total: 1, free: 1, rsvd: 18446744073709551615, surp: 0 }], [1048576, { total: 0, free: 0, rsvd: 0, surp: 0 }]]) },
+      "the kernel's 2048kB HugePages_Rsvd is below zero (it reads about 2^64); Linux 6.18 does this when a min_size= mount lost its minimum to a failed reservation and is then unmounted (tools/fuzz/kernel/host-findings/hugetlb-min-size-resv-underflow.c); the pool cannot shrink until it is repaired as tools/fuzz/kernel/host-findings/hugetlb-1g-resv-underflow-repair.c says",
+    ],
     [{ lsmMmapMinAddr: 4096n }, 'the scenario has lsm_mmap_min_addr=65536 but this kernel has CONFIG_LSM_MMAP_MIN_ADDR=4096'],
     [{ mountPoints: new Set(['/', '/dev/shm/mmsim']) }, '/dev/shm/mmsim is already a mount point; unmount it first (a fresh filesystem is mounted there while recording)'],
   ] as Array<[Partial<HostProbe>, string]>)('%# → %s', (change, message) => {

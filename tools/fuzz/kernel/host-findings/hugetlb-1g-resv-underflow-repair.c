@@ -1,30 +1,24 @@
 /*
- * Not a reproducer: what put the benchmark host's 1 GiB huge page pool back
- * together after `HugePages_Rsvd` underflowed, with the evidence.
+ * Not a reproducer: what puts a 1 GiB huge page pool back together after
+ * `HugePages_Rsvd` underflowed to 2^64 - 1, as hugetlb-min-size-resv-underflow.c
+ * makes it (and as the kernel fuzzer's recordings did twice, seed 2093: the
+ * recorder unmounted a min_size= mount whose minimum a failed reservation had
+ * lost). With Rsvd below zero the pool cannot shrink, so `mmsim record`
+ * cannot restore the host and the fuzzer waits.
  *
- * Twice while `npm run fuzz:kernel -- --seed 2093 --profile hugetlb` recorded
- * (scenarios 51 and 122, each started right after the previous recording
- * ended) the 1 GiB pool was left at nr_hugepages=1 free=1
- * resv_hugepages=18446744073709551615 (-1) surplus=1. The recorder could not
- * shrink the pool back (mmsim record: "could not restore"), left its state
- * file, and the fuzzer waited. Neither scenario does it when recorded alone
- * (scenario 51 with a hugepages() step after every call: 221 steps, all as the
- * model answers; scenario 122 twice). So it looks like a race between one
- * recording's process teardown and the next recording's pool resize, not
- * anything a single trace can show; the model does not try to reproduce it.
- *
- * The repair, run as root on the broken pool:
+ * Run as root on the broken pool:
  *
  *   echo 2 > /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
  *   cc -O2 -o repair hugetlb-1g-resv-underflow-repair.c && ./repair
  *   echo 0 > /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages
  *
  * It maps 2 GiB of private 1 GiB pages (Rsvd -1 -> 1) and moves the first
- * half with mremap(MREMAP_MAYMOVE|MREMAP_FIXED). On the broken pool that
- * mremap failed with ENOMEM both times, and when the process exited Rsvd was
- * 0, not -1: the pool could shrink to 0 again. (Not run on a sound pool:
- * there the model predicts the mremap succeeds and leaves one reservation
- * behind for good, the clear_vma_resv_huge_pages leak it reproduces.)
+ * half with mremap(MREMAP_MAYMOVE|MREMAP_FIXED); when the process is gone
+ * Rsvd is 0, not -1, and the pool shrinks to 0 again. That is the
+ * clear_vma_resv_huge_pages leak of one reservation (the model reproduces it:
+ * invariants' allowResvLeak). On the benchmark host the mremap sometimes
+ * failed with ENOMEM and sometimes succeeded; the exit left Rsvd +1 each time
+ * (four repairs). Do not run it on a sound pool: it leaks a reservation there.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
