@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { join } from 'node:path';
 import { replayTrace } from '@mmsim/machine';
 import { compareResults, parseTrace } from '@mmsim/trace';
+import { unmountHazard } from './unmount.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -15,6 +16,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * setting during the run (the recorder checks), or another recording runs.
  */
 function transient(stderr) {
+  // A pool whose reservation count went below zero stays so until repaired by hand: waiting does not help.
+  if (/below zero/.test(stderr)) return false;
   return /in use on this host|changed while recording|another mmsim record|cannot set \S*hugepages|could not restore|is already a mount point/i.test(stderr);
 }
 
@@ -47,6 +50,12 @@ export class Recorder {
     const scen = join(this.work, `${name}.scenario.trace`);
     const gold = join(this.work, `${name}.golden.trace`);
     writeFileSync(scen, text);
+    // A scenario whose unmount would break the host's huge page pools (a kernel bug) is not recorded.
+    const hazard = unmountHazard(text, scen);
+    if (hazard !== undefined) {
+      this.unsafe = (this.unsafe ?? 0) + 1;
+      return { status: 'refused', golden: undefined, stderr: `not recorded: ${hazard}` };
+    }
     const deadline = Date.now() + this.waitMs;
     let failures = 0;
     for (let attempt = 0; ; attempt++) {
