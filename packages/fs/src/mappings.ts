@@ -4,7 +4,7 @@
  * @see mm/truncate.c truncate_pagecache, mm/memory.c unmap_mapping_range
  */
 
-import { PageKind, putMappedPage, type MmStruct, type VmInode } from '@mmsim/mm-core';
+import { PageKind, putMappedPage, tlbFinishMmu, tlbGatherMmu, type MmStruct, type VmInode } from '@mmsim/mm-core';
 
 /** The address spaces that may map files of this machine (one process today). */
 export class MappingRegistry {
@@ -29,6 +29,8 @@ export class MappingRegistry {
         const end = toIndex === Infinity ? vma.end : Math.min(vma.end, vma.start + (toIndex - vma.pgoff));
         const leaves: Array<[number, number]> = [];
         mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
+        // One gather per VMA, as zap_page_range_single: its hugetlb pages are freed after the range is cleared.
+        tlbGatherMmu();
         for (const [vpn, pfn] of leaves) {
           // Without even_cows, private copies (anonymous pages) stay mapped.
           if (!evenCows && mm.kernel.memmap.kindOf(pfn) === PageKind.ANON) continue;
@@ -36,6 +38,7 @@ export class MappingRegistry {
           vma.ops?.zapHugePage?.(vma, vpn, pfn);
           putMappedPage(mm, pfn, 1);
         }
+        tlbFinishMmu(mm);
       }
     }
   }

@@ -7,7 +7,7 @@
 import { Errno, traced } from '@mmsim/base';
 import { vmUnacctMemory } from './accounting.js';
 import type { MmStruct } from './mm.js';
-import { freePageTables, freeVmaTables, zapRange } from './rmap.js';
+import { freePageTables, freeVmaTables, tlbFinishMmu, tlbGatherMmu, zapRange } from './rmap.js';
 import type { Vma } from './vma.js';
 import { removeVma, splitVmaUnchecked } from './vma-ops.js';
 import { VM } from './vm-flags.js';
@@ -55,20 +55,30 @@ export function gatherRange(mm: MmStruct, start: number, end: number, _forMmap: 
 /** `vms_complete_munmap_vmas`: unmap pages, undo the counters and release the VMAs. */
 export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boolean): void {
   if (vmas.length === 0) return;
+  // As vms_complete_munmap_vmas: every VMA's pages are unmapped under one
+  // gather (freed at its end), and only then are the VMAs closed.
   let accounted = 0;
-  for (let i = 0; i < vmas.length; i++) accounted += detachVma(mm, vmas[i]!);
+  tlbGatherMmu();
+  for (let i = 0; i < vmas.length; i++) accounted += unmapVma(mm, vmas[i]!);
+  tlbFinishMmu(mm);
+  for (let i = 0; i < vmas.length; i++) removeVma(mm, vmas[i]!);
   if (unaccount && accounted) vmUnacctMemory(mm, accounted);
   freeVmaTables(mm, vmas);
 }
 
-/** {@link detachRange}'s work on one VMA: its pages unmapped, counters undone, the VMA released. Returns its `VM_ACCOUNT` pages. */
-function detachVma(mm: MmStruct, vma: Vma): number {
+/** {@link detachRange}'s work on one VMA: its pages unmapped, counters undone. Returns its `VM_ACCOUNT` pages. */
+function unmapVma(mm: MmStruct, vma: Vma): number {
   const pages = vma.pages;
   zapRange(mm, vma.start, vma.end, vma);
   mm.clearGuards(vma.start, vma.end);
   mm.statAccount(vma.flags, -pages);
   if (vma.flags & VM.LOCKED) mm.lockedVm -= pages;
-  const accounted = vma.flags & VM.ACCOUNT ? pages : 0;
+  return vma.flags & VM.ACCOUNT ? pages : 0;
+}
+
+/** One VMA's {@link detachRange}: unmapped, then released. */
+function detachVma(mm: MmStruct, vma: Vma): number {
+  const accounted = unmapVma(mm, vma);
   removeVma(mm, vma);
   return accounted;
 }

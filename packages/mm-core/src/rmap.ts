@@ -26,14 +26,41 @@ export function putMappedPage(mm: MmStruct, pfn: number, pages: number): void {
   memmap.setMapcount(head, 0);
   const kind = memmap.kind(head);
   if (kind === PageKind.ANON) k.freePages(head);
-  else if (kind === PageKind.HUGETLB && memmap.inode(head) === undefined) k.releaseHugetlbPage(head);
+  else if (kind === PageKind.HUGETLB && memmap.inode(head) === undefined) {
+    if (gatherDepth > 0) gatheredHuge.push(head);
+    else k.releaseHugetlbPage(head);
+  }
+}
+
+// The mmu_gather of an unmap: Linux queues the pages a zap takes out
+// (`tlb_remove_page_size`) and frees them at `tlb_finish_mmu`, after every
+// entry of the range is cleared. For hugetlb pages that order is visible: the
+// zap of each page decides whether a private page's reservation is restored
+// by looking at `surplus_huge_pages`, which the frees change (a freed page goes
+// back to the buddy allocator while the pool holds surplus pages). So hugetlb
+// pages whose last mapping goes inside a gather are released when it ends.
+let gatherDepth = 0;
+const gatheredHuge: number[] = [];
+
+/** `tlb_gather_mmu`: from here until the matching {@link tlbFinishMmu}, freed hugetlb pages wait. */
+export function tlbGatherMmu(): void {
+  gatherDepth++;
+}
+
+/** `tlb_finish_mmu`: the outermost one releases the hugetlb pages the gather queued, in order. */
+export function tlbFinishMmu(mm: MmStruct): void {
+  if (--gatherDepth > 0) return;
+  gatherDepth = 0;
+  for (let i = 0; i < gatheredHuge.length; i++) mm.kernel.releaseHugetlbPage(gatheredHuge[i]!);
+  gatheredHuge.length = 0;
 }
 
 /**
  * `zap_page_range_single` / `unmap_page_range`: remove every translation in
  * `[start, end)` of `vma` and drop the pages (letting hugetlb restore the
  * reservation of a private page, `__unmap_hugepage_range`). Each leaf is
- * cleared as the walk reaches it, as `zap_pte_range` does.
+ * cleared as the walk reaches it, as `zap_pte_range` does; hugetlb pages are
+ * freed when the range is done (or when an enclosing gather ends).
  */
 export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): void {
   // The visitor is one module-level function reading module-level state (set
@@ -42,11 +69,13 @@ export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): v
   zapMm = mm;
   zapVma = vma;
   zapLocked = vma !== undefined && (vma.flags & VM.LOCKED) !== 0;
+  tlbGatherMmu();
   try {
     mm.pageTable.forEachLeaf(start, end, zapLeaf);
   } finally {
     zapMm = null;
     zapVma = undefined;
+    tlbFinishMmu(mm);
   }
 }
 
