@@ -31,14 +31,17 @@ export class MappingRegistry {
         mm.pageTable.forEachLeaf(start, end, (vpn, leaf) => leaves.push([vpn, leaf.pfn]));
         // One gather per VMA, as zap_page_range_single: its hugetlb pages are freed after the range is cleared.
         tlbGatherMmu();
-        for (const [vpn, pfn] of leaves) {
-          // Without even_cows, private copies (anonymous pages) stay mapped.
-          if (!evenCows && mm.kernel.memmap.kindOf(pfn) === PageKind.ANON) continue;
-          mm.pageTable.unmap(vpn);
-          vma.ops?.zapHugePage?.(vma, vpn, pfn);
-          putMappedPage(mm, pfn, 1);
+        try {
+          for (const [vpn, pfn] of leaves) {
+            // Without even_cows, private copies (anonymous pages) stay mapped.
+            if (!evenCows && mm.kernel.memmap.kindOf(pfn) === PageKind.ANON) continue;
+            mm.pageTable.unmap(vpn);
+            vma.ops?.zapHugePage?.(vma, vpn, pfn);
+            putMappedPage(mm, pfn, 1);
+          }
+        } finally {
+          tlbFinishMmu(mm);
         }
-        tlbFinishMmu(mm);
       }
     }
   }

@@ -59,8 +59,11 @@ export function detachRange(mm: MmStruct, vmas: readonly Vma[], unaccount: boole
   // gather (freed at its end), and only then are the VMAs closed.
   let accounted = 0;
   tlbGatherMmu();
-  for (let i = 0; i < vmas.length; i++) accounted += unmapVma(mm, vmas[i]!);
-  tlbFinishMmu(mm);
+  try {
+    for (let i = 0; i < vmas.length; i++) accounted += unmapVma(mm, vmas[i]!);
+  } finally {
+    tlbFinishMmu(mm);
+  }
   for (let i = 0; i < vmas.length; i++) removeVma(mm, vmas[i]!);
   if (unaccount && accounted) vmUnacctMemory(mm, accounted);
   freeVmaTables(mm, vmas);
