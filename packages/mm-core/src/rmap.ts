@@ -51,6 +51,7 @@ export function tlbGatherMmu(): void {
 export function tlbFinishMmu(mm: MmStruct): void {
   if (--gatherDepth > 0) return;
   gatherDepth = 0;
+  if (gatheredHuge.length === 0) return; // the common case: no hugetlb page went (no array write)
   for (let i = 0; i < gatheredHuge.length; i++) mm.kernel.releaseHugetlbPage(gatheredHuge[i]!);
   gatheredHuge.length = 0;
 }
