@@ -57,7 +57,9 @@ function populateVmaRange(mm: MmStruct, start: number, end: number): number {
   if (!(vma.flags & VM_ACCESS_FLAGS)) return -Errno.EFAULT;
   const write = (vma.flags & (VM.WRITE | VM.SHARED)) === VM.WRITE;
   const step = vma.ops?.hugeOrder ? 1 << vma.ops.hugeOrder : 1;
-  for (let vpn = start; vpn < end; vpn += step) {
+  // A huge page at a time, from the start's page on to the next boundary (__get_user_pages'
+  // page_increm): a range that ends inside a huge page still faults that page.
+  for (let vpn = start; vpn < end; vpn = step > 1 ? vpn - (vpn % step) + step : vpn + 1) {
     const leaf = mm.pageTable.lookup(vpn);
     if (leaf && (!write || leaf.bits & PteBits.WRITE)) {
       if (write) gupTouchForWrite(mm, leaf.pfn, leaf.bits);

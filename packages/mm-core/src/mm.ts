@@ -6,6 +6,7 @@
 
 import type { MmapLayout, PageTable, UnmappedAreaContext } from '@mmsim/arch';
 import type { Rlimit } from './config.js';
+import type { VmFile } from './file.js';
 import { GuardMarkers } from './guards.js';
 import type { MmKernel } from './kernel.js';
 import { PageKind } from './page.js';
@@ -52,6 +53,21 @@ export class MmStruct {
   readonly vmaCache = new VmaCache();
   /** @internal The placement callbacks `get_unmapped_area` hands the architecture (see `unmappedAreaContext`). */
   placementContext: UnmappedAreaContext | null = null;
+  /**
+   * Files a system call dropped the last reference to, released when it
+   * returns to user space (`fput` defers the final release to task work):
+   * the files of the mappings a `MAP_FIXED` replaced, which keep their
+   * hugetlb reservations through the rest of the call, `MAP_POPULATE`
+   * included. See {@link releaseDeferredFputs}.
+   */
+  readonly deferredFputs: VmFile[] = [];
+
+  /** The return to user space: release {@link deferredFputs}. The system-call entries call it. */
+  releaseDeferredFputs(): void {
+    const files = this.deferredFputs;
+    for (let i = 0; i < files.length; i++) files[i]!.put();
+    files.length = 0;
+  }
 
   /** Drop the guard markers of `[start, end)` (unmapped or removed). */
   clearGuards(start: number, end: number): void {

@@ -44,7 +44,9 @@ export function calcVmFlagBits(flags: number): number {
  * `do_mmap`. `addr`, `len` and `pgoff` are the raw u64 arguments; `prot` and
  * `flags` 32-bit words. The result goes into `out` (a caller making many
  * calls can pass one object for all, as Linux's caller passes `&populate`)
- * and is returned.
+ * and is returned. As in `vm_mmap_pgoff`, the caller then populates (if
+ * asked) and calls `mm.releaseDeferredFputs()`: the files of the mappings a
+ * `MAP_FIXED` replaced are held until then.
  */
 export function doMmap(
   mm: MmStruct,
@@ -239,24 +241,20 @@ function mmapRegionBody(mm: MmStruct, file: VmFile | null, start: number, pages:
     unaccountOld = false;
     vmFlags |= VM.ACCOUNT;
   }
-  // The old mappings' files are only released after mmap_region (remove_vma's fput is
-  // deferred to the return to user space): a shared hugetlb mapping replaced by MAP_FIXED
-  // still holds its reservation and pages while the new one reserves (ENOMEM with a
-  // one-page pool). (Found by tools/fuzz/kernel.)
+  // The old mappings' files are only released when the system call returns
+  // (remove_vma's fput is deferred to the return to user space): a shared
+  // hugetlb mapping replaced by MAP_FIXED still holds its reservation and pages
+  // while the new one reserves (ENOMEM with a one-page pool), and while
+  // MAP_POPULATE faults the new one in. (Found by tools/fuzz/kernel, seeds 42
+  // and 2100.)
   const oldVmas = gathered.vmas;
-  if (oldVmas.length === 0) return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
-  const held: VmFile[] = [];
   for (const old of oldVmas) {
     if (old.file) {
       old.file.get();
-      held.push(old.file);
+      mm.deferredFputs.push(old.file);
     }
   }
-  try {
-    return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
-  } finally {
-    for (const f of held) f.put();
-  }
+  return mapNewRange(mm, file, start, end, pages, vmFlags, pgoff, oldVmas, unaccountOld, charged);
 }
 
 /** {@link mapNewRange}'s merge candidate (vmaMergeNewRange reads it and keeps nothing of it). */

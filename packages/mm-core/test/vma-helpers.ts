@@ -53,7 +53,9 @@ const bytes = (vpn: number): bigint => BigInt(vpn) << 12n;
 
 /** mmap(MAP_FIXED) `pages` pages at `vpn`; returns the vpn or -errno. */
 export function mapAt(mm: MmStruct, vpn: number, pages: number, prot: number, flags = MAP.PRIVATE | MAP.ANONYMOUS, file: VmFile | null = null, pgoff = 0): number {
-  return doMmap(mm, file, bytes(vpn), bytes(pages), prot, flags | MAP.FIXED, BigInt(pgoff)).result;
+  const { result } = doMmap(mm, file, bytes(vpn), bytes(pages), prot, flags | MAP.FIXED, BigInt(pgoff));
+  mm.releaseDeferredFputs(); // as the system call's return to user space would
+  return result;
 }
 
 /** mmap without MAP_FIXED (the kernel picks the address). */

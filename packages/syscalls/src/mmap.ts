@@ -109,6 +109,8 @@ export function vmMmapPgoff(task: Task, file: VmFile | null, addr: bigint, len: 
 function vmMmapPgoffBody(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint): SysResult {
   const { result, populate } = doMmap(task.mm, file, addr, len, prot, flags, pgoff, doMmapOut);
   if (result >= 0 && populate) mmPopulate(task.mm, result, result + populate, true);
+  // The return to user space: the replaced mappings' files go only now, after the populate.
+  if (task.mm.deferredFputs.length !== 0) task.mm.releaseDeferredFputs();
   return pagesToResult(result);
 }
 
