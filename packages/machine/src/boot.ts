@@ -7,6 +7,7 @@
 import { errnoName, type Tracer } from '@mmsim/base';
 import {
   PageKind,
+  userAccess,
   VM,
   Vma,
   VmFault,
@@ -240,6 +241,12 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
     if (vma.flags & VM.ACCOUNT) mm.kernel.committedAs += end - start;
   }
   for (const file of images.values()) file.put();
+  // The recorded process's C library read the vDSO's ELF header when it started (every
+  // glibc program does): that page is resident, and its page table exists, before the
+  // first step. (The kernel's Rss of [vdso] is 4 kB with no step; a THP could not go in
+  // the vDSO's 2 MiB block: fuzz-legacy-s2029-113, fuzz-file-s2107-253.)
+  const vdso = header.maps.find((l) => l.name === '[vdso]');
+  if (vdso) userAccess(mm, vdso.start);
   const data = header.maps.find((l) => l.perms[1] === 'w' && l.name.startsWith('/'));
   if (data) mm.dataSegmentSize = Number(data.end - data.start);
   return { machine, vsyscall };
