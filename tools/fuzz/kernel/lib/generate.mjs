@@ -273,11 +273,6 @@ export class ScenarioGenerator {
     return h ? [h.start, h.end] : undefined;
   }
 
-  /** `[start, end)` of the `[stack]` now: a far access below it may have grown it well past the header's range. */
-  stackRange() {
-    const st = this.maps().find((e) => e.name === '[stack]');
-    return st ? [st.start, st.end] : undefined;
-  }
 
   // ------------------------------------------------ running a step
 
@@ -608,10 +603,11 @@ export class ScenarioGenerator {
     // the vDSO it called), which no header can tell the model.
     // The stack counts wherever it has grown to (fuzz-legacy-s2106-295: a peek 85 TB below it, with
     // RLIMIT_STACK unlimited, grew it there; its Rss then included the executor's own 8 kB).
-    const h = this.heapRange();
-    const st = this.stackRange();
+    const maps = this.maps();
+    const h = maps.find((e) => e.name === '[heap]');
+    const st = maps.find((e) => e.name === '[stack]');
     const executors = (x) =>
-      (h && x >= h[0] && x < h[1] + 4n * PAGE) || (st && x >= st[0] && x < st[1]) || this.ctx.ranges.some(([s, e]) => x >= s && x < e);
+      (h && x >= h.start && x < h.end + 4n * PAGE) || (st && x >= st.start && x < st.end) || this.ctx.ranges.some(([s, e]) => x >= s && x < e);
     let a = this.accessAddr();
     for (let i = 0; i < 4 && executors(a); i++) a = this.accessAddr();
     if (executors(a)) return null;
