@@ -624,9 +624,9 @@ export class Hugetlb {
     const sb = new HugetlbfsSuperBlock(dev, h, this.mappings, subpool);
     const maxInodes = hugetlbfsMaxInodes(options);
     if (maxInodes !== Infinity) {
+      // Unlike tmpfs, 0 is not "no limit": the root directory takes the first inode, and there is none.
+      if (maxInodes < 1) throw new Error('hugetlbfs: nr_inodes=0 leaves no inode for the root directory: Linux refuses the mount (ENOMEM)');
       sb.inodes = new InodeLimit(maxInodes);
-      // Unlike tmpfs, 0 is not "no limit": the root directory takes the first inode.
-      if (!sb.inodes.take()) throw new Error('hugetlbfs: nr_inodes=0 leaves no inode for the root directory: Linux refuses the mount (ENOMEM)');
     }
     return sb;
   }

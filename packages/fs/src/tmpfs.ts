@@ -335,9 +335,7 @@ export function tmpfsType(mappings: MappingRegistry): FileSystemType {
       // Shmem THPs (huge=always, within_size, advise) are not modelled: refuse rather than answer as huge=never.
       const huge = options.get('huge');
       if (huge !== undefined && huge !== 'never') throw new Error(`tmpfs: huge=${huge} is not modelled (shmem huge pages); only huge=never`);
-      const sb = new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options)), tmpfsMaxInodes(kernel.totalRamPages, options));
-      sb.inodes?.take(); // the root directory (shmem_fill_super → shmem_get_inode)
-      return sb;
+      return new TmpfsSuperBlock(dev, kernel, mappings, new ShmemBlocks(tmpfsMaxBlocks(kernel.totalRamPages, options)), tmpfsMaxInodes(kernel.totalRamPages, options));
     },
     // shm_mnt, behind shared anonymous memory and /dev/zero: shmem_fill_super leaves the
     // internal instance unlimited (no default half-the-RAM block or inode limit).

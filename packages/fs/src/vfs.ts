@@ -151,9 +151,13 @@ export class InodeLimit {
   /** Inodes still available. */
   free: number;
 
-  /** @param max the limit (`Infinity`: none) */
+  /**
+   * A mounted filesystem's limit: its root directory takes the first inode
+   * (`shmem_fill_super`, `hugetlbfs_fill_super` create it under the limit).
+   * @param max the limit, at least 1 (`nr_inodes=0` on hugetlbfs is refused before)
+   */
   constructor(readonly max: number) {
-    this.free = max;
+    this.free = max - 1;
   }
 
   /** Count one more inode; false when none is left (the create fails with ENOSPC). */
