@@ -1159,6 +1159,71 @@ export class ScenarioGenerator {
     return null;
   }
 
+  /**
+   * One hugetlbfs file through its life: a shared and (often) a private mapping
+   * of it, a write through each (the private one a copy-on-write of the page
+   * cache's huge page), then one change under the mappings — a truncation, an
+   * unlink, a close, a hole punched with `MADV_REMOVE`, a partial unmap, the
+   * private copy dropped — with the pool's counters after every step that can
+   * move them. Reservations of the file (per inode) and of the private
+   * mapping (per VMA) meet here; each piece alone is covered elsewhere.
+   */
+  hugeFileSequence() {
+    if (!this.hugeOn) return null;
+    const r = this.rng;
+    const kind = this.hkind;
+    const unit = this.hunit;
+    const pool = `hugepages(${kind === 'huge1g' ? '1048576kB' : '2048kB'})`;
+    let fd = this.openFd((f) => f.kind === kind && f.acc === 'rw');
+    if (fd === undefined || r.chance(0.4)) {
+      const o = this.emit(`openat(AT_FDCWD, "${this.newPath(kind)}", O_RDWR|O_CREAT, 0600)`);
+      if (o?.kind !== 'value') return null;
+      fd = Number(o.value);
+    }
+    const n = BigInt(kind === 'huge1g' ? 1 : r.range(1, 3));
+    const len = n * unit;
+    if (r.chance(0.75)) this.emit(`ftruncate(${fd}, ${len})`);
+    const noreserve = () => (r.chance(0.15) ? '|MAP_NORESERVE' : '');
+    const sh = this.emit(`mmap(NULL, ${len}, PROT_READ|PROT_WRITE, MAP_SHARED${noreserve()}, ${fd}, 0)`);
+    const pr = r.chance(0.6) ? this.emit(`mmap(NULL, ${len}, PROT_READ|PROT_WRITE, MAP_PRIVATE${noreserve()}, ${fd}, 0)`) : undefined;
+    this.emit(pool);
+    const shA = sh?.kind === 'value' ? sh.value : undefined;
+    const prA = pr?.kind === 'value' ? pr.value : undefined;
+    if (shA === undefined && prA === undefined) return null;
+    const off = r.brange(0n, len - 1n);
+    if (shA !== undefined) this.emit(`poke(${hex(shA + off)}, ${this.byte()})`);
+    if (prA !== undefined) {
+      this.emit(`peek(${hex(prA + off)})`);
+      if (r.chance(0.7)) this.emit(`poke(${hex(prA + off)}, ${this.byte()})`);
+    }
+    this.emit(pool);
+    const page0 = off - (off % unit);
+    const op = r.pick(['truncate', 'truncate', 'unlink', 'close', 'remove', 'unmap-shared', 'drop-private', 'remap-private']);
+    if (op === 'truncate') this.emit(`ftruncate(${fd}, ${r.brange(0n, n - 1n) * unit + (r.chance(0.1) ? PAGE : 0n)})`); // unaligned: EINVAL
+    else if (op === 'unlink') {
+      const f = this.fds.get(fd);
+      if (f) this.emit(`unlinkat(AT_FDCWD, "${f.path}", 0)`);
+    } else if (op === 'close') this.emit(`close(${fd})`);
+    else if (op === 'remove' && shA !== undefined) this.emit(`madvise(${hex(shA + page0)}, ${unit}, MADV_REMOVE)`);
+    else if (op === 'unmap-shared' && shA !== undefined) this.emit(`munmap(${hex(shA + page0)}, ${unit})`);
+    else if (op === 'drop-private' && prA !== undefined) this.emit(`madvise(${hex(prA + page0)}, ${unit}, MADV_DONTNEED)`);
+    else if (op === 'remap-private' && prA !== undefined) {
+      this.emit(`mremap(${hex(prA)}, ${len}, ${len}, MREMAP_MAYMOVE|MREMAP_FIXED, ${hex(this.windowAddr(len, unit))})`);
+      this.emit('@maps');
+      this.emit(pool);
+      return null;
+    }
+    this.emit(pool);
+    this.readBack(...[shA, prA].filter((a) => a !== undefined).map((a) => a + off));
+    if (shA !== undefined && r.chance(0.5)) this.emit(`fpeek(${fd}, ${off})`);
+    this.emit(`rss(${hex((shA ?? prA) + off)})`);
+    if (r.chance(0.6)) {
+      for (const a of [shA, prA]) if (a !== undefined) this.emit(`munmap(${hex(a)}, ${len})`);
+      this.emit(pool);
+    }
+    return null;
+  }
+
   // ------------------------------------------------ profiles
 
   menu() {
@@ -1184,7 +1249,7 @@ export class ScenarioGenerator {
       [2, () => g.fpeek()], [1, () => g.mlock()],
     ];
     if (this.hugeMode === '2M' && this.cfg.hugepages_1048576kB > 0) huge.push([2, () => g.openat('huge1g')]);
-    huge.push([8, () => g.hugeSequence()], [4, () => g.sequence()]);
+    huge.push([8, () => g.hugeSequence()], [6, () => g.hugeFileSequence()], [4, () => g.sequence()]);
     switch (this.profile) {
       case 'anon':
         return anon;
