@@ -1113,6 +1113,21 @@ export class ScenarioGenerator {
         const len = o.v.end - o.v.start > POPULATE_LIMIT ? PAGE : o.v.end - o.v.start;
         this.emit(`mlock(${hex(o.v.start)}, ${len})`);
         this.emit(`rss(${hex(o.a)})`);
+        if (r.chance(0.4) && len === o.v.end - o.v.start && len <= POPULATE_LIMIT / 4n) {
+          // A locked mapping resized: growth is charged to RLIMIT_MEMLOCK (EAGAIN past it) and
+          // populated; a move takes the lock along; a shrink unlocks nothing that stays.
+          const grow = BigInt(r.range(1, 64)) * PAGE;
+          const how = r.pick(['in-place', 'maymove', 'fixed', 'shrink']);
+          const to = how === 'shrink' ? len - PAGE * BigInt(r.range(0, Number(len / PAGE) - 1)) : len + grow;
+          const flags = how === 'in-place' ? '0' : how === 'fixed' ? `MREMAP_MAYMOVE|MREMAP_FIXED, ${hex(this.windowAddr(to))}` : 'MREMAP_MAYMOVE';
+          const res = this.emit(`mremap(${hex(o.v.start)}, ${len}, ${to}, ${flags})`);
+          const at = res?.kind === 'value' ? res.value : o.v.start;
+          this.emit(`rss(${hex(at)})`);
+          this.emit('@maps');
+          this.emit(`munlock(${hex(at)}, ${to})`);
+          this.emit(`rss(${hex(at)})`);
+          return null;
+        }
         this.emit(`madvise(${hex(o.v.start)}, ${len}, ${r.pick(['MADV_DONTNEED', 'MADV_DONTNEED_LOCKED', 'MADV_FREE', 'MADV_PAGEOUT', 'MADV_COLD'])})`);
         this.emit(`munlock(${hex(o.v.start)}, ${len})`);
         this.emit(`rss(${hex(o.a)})`);
