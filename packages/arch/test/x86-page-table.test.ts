@@ -288,7 +288,7 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
       fc.record({ kind: fc.constant('lookup' as const), vpn: vpnArb }),
     );
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 80 }), fc.array(fc.tuple(vpnArb, fc.integer({ min: 1, max: 2 ** 20 })), { maxLength: 6 }), (ops, windows) => {
         const frames = new TestFrames();
         const pt = new X86PageTable(frames, levels);
         const model = new Map<number, PteView>(); // leaf start → leaf
@@ -331,6 +331,15 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
         }
         const expected = [...model.entries()].sort((a, b) => a[0] - b[0]);
         expect(leaves(pt)).toEqual(expected);
+        // Partial walks: from the fuzzed windows and around (and inside) each leaf.
+        const ranges: [number, number][] = windows.map(([a, n]) => [a, a + n]);
+        for (const [vpn, leaf] of expected.slice(0, 8)) {
+          const size = 2 ** leaf.order;
+          ranges.push([vpn, vpn + 1], [vpn + size - 1, vpn + size], [Math.max(0, vpn - 3), vpn + size + 5], [vpn + (size >> 1), vpn + size + 512]);
+        }
+        for (const [a, b] of ranges) {
+          expect(leaves(pt, a, b)).toEqual(expected.filter(([k, l]) => k < b && a < k + 2 ** l.order));
+        }
         for (const [vpn, leaf] of expected) expect(pt.lookup(vpn + (leaf.order ? 17 : 0))).toEqual(leaf);
         for (const [vpn] of expected) pt.unmap(vpn);
         pt.freeEmptyTables(0, top);
