@@ -9,6 +9,7 @@ export * from './vfs.js';
 export * from './fdtable.js';
 export * from './mappings.js';
 export * from './tmpfs.js';
+export * from './page-index.js';
 export * from './hstate.js';
 export * from './hugetlbfs.js';
 export * from './hugetlb-sysfs.js';

@@ -23,6 +23,7 @@ import {
 import { checkMountOptions, Inode, InodeLimit, MAX_LFS_FILESIZE, OpenFile, type FileSystemType, type InodeIo, type SuperBlock } from './vfs.js';
 import type { MappingRegistry } from './mappings.js';
 import { memparse } from './memparse.js';
+import { PageIndex } from './page-index.js';
 
 /**
  * The block limit of a tmpfs mount (`shmem_sb_info.max_blocks` and
@@ -49,8 +50,10 @@ export const SHMEM_NO_SPACE = -2;
 /** A shmem inode: size, page cache, and the mappings to shoot down on truncate. */
 export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   private isize = 0n;
+  /** `i_size` in pages, rounded up (a number: the fault path compares with it, exact below 2^53). */
+  private eofIndex = 0;
   /** Page index → frame. */
-  readonly cache = new Map<number, number>();
+  readonly cache = new PageIndex();
   /** Pages charged to `vm_committed_as` for an accounted (shared anonymous) object. */
   accountedPages = 0;
 
@@ -76,10 +79,20 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   /** Set `i_size` directly (creation of shmem objects). */
   setSize(size: bigint): void {
     this.isize = size;
+    this.eofIndex = Number((size + 4095n) >> 12n);
+  }
+
+  /** Whether page `index` lies wholly past `i_size` (`index << PAGE_SHIFT >= i_size`). */
+  pastEof(index: number): boolean {
+    return index >= this.eofIndex;
+  }
+
+  endIndex(): number {
+    return this.eofIndex;
   }
 
   lookup(index: number): number {
-    return this.cache.get(index) ?? -1;
+    return this.cache.get(index);
   }
 
   /**
@@ -89,7 +102,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
    */
   getOrCreate(index: number): number {
     let pfn = this.cache.get(index);
-    if (pfn !== undefined) return pfn;
+    if (pfn >= 0) return pfn;
     const blocks = this.blocks;
     if (blocks !== null && blocks.used >= blocks.max) return SHMEM_NO_SPACE;
     pfn = this.kernel.allocPages(PageKind.FILE, 0);
@@ -113,7 +126,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   readByte(offset: bigint): number | 'EOF' {
     if (offset >= this.isize) return 'EOF';
     const pfn = this.cache.get(Number(offset >> 12n));
-    return pfn === undefined ? 0 : this.kernel.phys.read(pfn, Number(offset & 0xfffn));
+    return pfn < 0 ? 0 : this.kernel.phys.read(pfn, Number(offset & 0xfffn));
   }
 
   writeFill(offset: bigint, length: bigint, value: number): bigint | number {
@@ -137,14 +150,14 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     // i_size covers what was written (generic_perform_write's i_size_write); nothing written,
     // nothing changes. (Found by tools/fuzz/kernel: fuzz-file-s2070-4.)
     if (pos === offset) return -Errno.ENOSPC;
-    if (pos > this.isize) this.isize = pos;
+    if (pos > this.isize) this.setSize(pos);
     return pos - offset;
   }
 
   truncate(size: bigint): number {
     if (size > MAX_LFS_FILESIZE) return -Errno.EFBIG;
     const old = this.isize;
-    this.isize = size;
+    this.setSize(size);
     if (size < old) {
       const firstGone = Number((size + 4095n) >> 12n);
       // unmap_mapping_range(..., even_cows=1): every mapping loses the pages past EOF.
@@ -184,33 +197,18 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
    */
   private zeroPartial(index: number, from: number, to: number): void {
     const pfn = this.cache.get(index);
-    if (pfn === undefined) return;
+    if (pfn < 0) return;
     this.kernel.memmap.setFlag(pfn, PageFlags.DIRTY, true);
     this.kernel.phys.fill(pfn, from, to - from, 0);
   }
 
   /**
-   * Drop the cached pages with index in `[first, last)`: by index when the
-   * range is smaller than the cache (a hole punched page by page, as
-   * `MADV_PAGEOUT` does for each clean page, stays linear in the pages), else
-   * by a pass over the cache.
+   * Drop the cached pages with index in `[first, last)` (linear in the
+   * chunks of the index the range meets: a hole punched page by page, as
+   * `MADV_PAGEOUT` does for each clean page, stays linear in the pages).
    */
   private dropRange(first: number, last: number): void {
-    if (last - first <= this.cache.size) {
-      for (let index = first; index < last; index++) {
-        const pfn = this.cache.get(index);
-        if (pfn === undefined) continue;
-        this.cache.delete(index);
-        this.dropPage(pfn);
-      }
-      return;
-    }
-    // (Deleting the entry a Map iteration stands on is safe: the iteration goes on with the next.)
-    for (const [index, pfn] of this.cache) {
-      if (index < first || index >= last) continue;
-      this.cache.delete(index);
-      this.dropPage(pfn);
-    }
+    this.cache.removeRange(first, last, (pfn) => this.dropPage(pfn));
   }
 
   /** A page leaves the page cache: its block goes back to the mount, its frame when nothing maps it. */
@@ -224,8 +222,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   }
 
   protected evict(): void {
-    for (const pfn of this.cache.values()) this.dropPage(pfn);
-    this.cache.clear();
+    this.cache.removeRange(0, Infinity, (pfn) => this.dropPage(pfn));
     if (this.accountedPages) this.kernel.committedAs -= this.accountedPages;
     this.accountedPages = 0;
   }
@@ -235,7 +232,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
 export const SHMEM_VM_OPS: VmOperations = {
   fault(vma: Vma, pgoff: number): number {
     const inode = vma.file!.inode as ShmemInode;
-    if (BigInt(pgoff) << 12n >= inode.size()) return -VmFault.SIGBUS;
+    if (inode.pastEof(pgoff)) return -VmFault.SIGBUS;
     const pfn = inode.getOrCreate(pgoff);
     // shmem_fault: vmf_error(-ENOSPC) is VM_FAULT_SIGBUS, -ENOMEM VM_FAULT_OOM.
     if (pfn === SHMEM_NO_SPACE) return -VmFault.SIGBUS;

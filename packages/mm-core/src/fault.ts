@@ -231,8 +231,11 @@ function mapFilePage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, write: bo
 
 /** The first page index past end of file for a VMA's file. */
 function eofPage(vma: Vma): number {
-  const size = vma.file ? vma.file.inode.size() : 0n;
-  return Number((size + 4095n) >> 12n);
+  const inode = vma.file?.inode;
+  if (inode === undefined) return 0;
+  const cache = inode.pageCache;
+  if (cache?.endIndex !== undefined) return cache.endIndex();
+  return Number((inode.size() + 4095n) >> 12n);
 }
 
 /**

@@ -14,6 +14,12 @@ import type { Vma } from './vma.js';
 export interface PageCacheView {
   /** The frame caching page `index`, or -1 (`filemap_get_folio`). */
   lookup(index: number): number;
+  /**
+   * `DIV_ROUND_UP(i_size, PAGE_SIZE)` as a number, if the cache keeps it
+   * (the fault path asks on every read fault; without it `i_size` is read
+   * from the inode as a bigint).
+   */
+  endIndex?(): number;
 }
 
 /** `struct inode`, the part mm reads. */
