@@ -244,7 +244,7 @@ function eofPage(vma: Vma): number {
  */
 function doFaultAround(mm: MmStruct, vma: Vma, vpn: number): void {
   const ops = vma.ops;
-  const nr = Math.floor(mm.kernel.config.faultAroundBytes / 4096);
+  const nr = mm.kernel.faultAroundPages;
   if (!ops?.cachedPage || nr <= 1) return;
   const pteOff = vpn % 512;
   const vmaOff = vpn - vma.start;

@@ -40,6 +40,8 @@ export class MmKernel {
   readonly totalRamPages: number;
   /** `total_swap_pages`. */
   readonly totalSwapPages: number;
+  /** `fault_around_pages`: how many pages a read fault maps around itself (1: none). */
+  readonly faultAroundPages: number;
   /** The working `mmap_min_addr` (max of the DAC sysctl and the LSM value), in bytes. */
   get mmapMinAddr(): bigint {
     const c = this.config;
@@ -59,6 +61,7 @@ export class MmKernel {
     this.phys = new PhysicalMemory(1 << arch.pageShift);
     this.totalRamPages = Math.floor(config.memTotalKb / 4);
     this.totalSwapPages = Math.floor(config.swapTotalKb / 4);
+    this.faultAroundPages = faultAroundPages(config.faultAroundBytes);
     const zero = frames.alloc(0);
     if (zero < 0) throw new Error('mmsim: no memory for the zero page');
     this.zeroPfn = zero;
@@ -146,4 +149,20 @@ class PagesOfBytes {
     }
     return this.pages;
   }
+}
+
+/**
+ * `fault_around_bytes_set`: the pages a write of `bytes` to debugfs
+ * `fault_around_bytes` leaves in `fault_around_pages` — at least one page, a
+ * power of two (rounded down), at most a PTE table's 512. Throws a RangeError
+ * for a value the kernel refuses with `EINVAL` (above 2 MiB) or that no write
+ * can carry (negative or not an integer).
+ * @see mm/memory.c fault_around_bytes_set
+ */
+export function faultAroundPages(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`fault_around_bytes=${bytes}: not a byte count`);
+  if (Math.floor(bytes / 4096) > 512) throw new RangeError(`fault_around_bytes=${bytes}: above 2097152 (512 pages), which the kernel refuses (EINVAL)`);
+  let pages = 1;
+  while (pages * 2 * 4096 <= bytes) pages *= 2;
+  return pages;
 }

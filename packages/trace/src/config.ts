@@ -62,6 +62,13 @@ const pageSize: KeyParser = (text, pos, key) => {
   return v;
 };
 
+/** debugfs `fault_around_bytes`: any count the kernel's setter accepts (at most 512 pages; it rounds the rest). */
+const faultAround: KeyParser = (text, pos, key) => {
+  const v = count(text, pos, key) as number;
+  if (Math.floor(v / 4096) > 512) fail(pos, `bad @config ${key}=${text}: above 512 pages, which the kernel refuses (EINVAL)`);
+  return v;
+};
+
 /** How each key's value is read. */
 const PARSERS: Readonly<Record<keyof TraceConfig, KeyParser>> = {
   page_size: pageSize,
@@ -80,7 +87,7 @@ const PARSERS: Readonly<Record<keyof TraceConfig, KeyParser>> = {
   overcommit_ratio: count,
   mem_total_kb: count,
   swap_total_kb: count,
-  fault_around_bytes: count,
+  fault_around_bytes: faultAround,
   thp: oneOf('always', 'madvise', 'never'),
   hugepages_2048kB: count,
   hugepages_1048576kB: count,
