@@ -37,6 +37,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { errnoName as baseErrnoName } from '@mmsim/base';
+import { faultAroundPages } from '@mmsim/mm-core';
 import {
   buildConfig,
   CALL_SIGNATURES,
@@ -482,7 +483,8 @@ export function goldenConfig(config: TraceConfig, host: HostFacts): Array<[strin
     else if (key === 'gbpages') value = host.gbpages;
     else if (key === 'la57') value = host.la57;
     else if (key === 'lsm_mmap_min_addr') value = host.lsmMmapMinAddr ?? config.lsm_mmap_min_addr;
-    else if (key === 'fault_around_bytes') value = host.faultAroundBytes ?? config.fault_around_bytes;
+    // Readable debugfs: the recording set it, and the kernel keeps it rounded (fault_around_bytes_set).
+    else if (key === 'fault_around_bytes') value = host.faultAroundBytes === undefined ? config.fault_around_bytes : faultAroundSetting(config);
     out.push([key, configText(value)]);
   }
   return out;
@@ -520,7 +522,7 @@ export function recordedComments(config: TraceConfig, rawScenario: ReadonlyArray
     out.push(`recorded: lsm_mmap_min_addr not verified (kernel config not readable), the scenario's ${config.lsm_mmap_min_addr} assumed`);
   }
   if (host.faultAroundBytes === undefined) {
-    out.push(`recorded: fault_around_bytes not read (debugfs not mounted): ${config.fault_around_bytes}, the kernel default`);
+    out.push(`recorded: fault_around_bytes not read (debugfs not mounted, or closed by kernel lockdown): ${config.fault_around_bytes}, the kernel default`);
   }
   if (host.pkeys) {
     out.push(
@@ -740,7 +742,7 @@ export function cannotRecordReason(probe: HostProbe, scenario: Trace): string | 
     return `the scenario has lsm_mmap_min_addr=${c.lsm_mmap_min_addr} but this kernel has CONFIG_LSM_MMAP_MIN_ADDR=${probe.lsmMmapMinAddr}`;
   }
   if (probe.faultAroundBytes === undefined && c.fault_around_bytes !== 65536) {
-    return `the scenario has fault_around_bytes=${c.fault_around_bytes}; setting it needs debugfs at /sys/kernel/debug, which is not mounted`;
+    return `the scenario has fault_around_bytes=${c.fault_around_bytes}; setting it needs /sys/kernel/debug/fault_around_bytes, which cannot be read here (debugfs not mounted, or closed by kernel lockdown)`;
   }
   const fds = scenario.header.fds;
   if (fds.length > 0 && (fds.length !== STANDARD_FDS.length || fds.some((f, i) => f.fd !== STANDARD_FDS[i]!.fd || f.target !== STANDARD_FDS[i]!.target || f.flags !== STANDARD_FDS[i]!.flags))) {
@@ -769,6 +771,15 @@ const MAX_PTES_NONE = '/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_n
 const FAULT_AROUND = '/sys/kernel/debug/fault_around_bytes';
 
 /**
+ * The value debugfs `fault_around_bytes` reads after the scenario's value is
+ * written: the kernel keeps whole pages, a power of two (`fault_around_bytes_set`).
+ * The recorder writes this rounded value, so that reading it back confirms it.
+ */
+export function faultAroundSetting(config: TraceConfig): number {
+  return faultAroundPages(config.fault_around_bytes) * 4096;
+}
+
+/**
  * The settings for a scenario's `@config`, in the order they are applied
  * (restored in reverse): THP mode, khugepaged, the VM sysctls, then for each
  * pool `nr_overcommit_hugepages` before `nr_hugepages`. `pools` lists the pool
@@ -785,7 +796,7 @@ export function planSettings(config: TraceConfig, pools: readonly number[], faul
     { path: '/proc/sys/vm/mmap_min_addr', value: config.mmap_min_addr.toString(10) },
   ];
   if (config.aslr === 1) plan.push({ path: '/proc/sys/kernel/randomize_va_space', value: '2' });
-  if (faultAround) plan.push({ path: FAULT_AROUND, value: String(config.fault_around_bytes) });
+  if (faultAround) plan.push({ path: FAULT_AROUND, value: String(faultAroundSetting(config)) });
   for (const kb of POOL_SIZES_KB) {
     if (!pools.includes(kb)) continue;
     const dir = `/sys/kernel/mm/hugepages/hugepages-${kb}kB`;

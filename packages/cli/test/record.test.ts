@@ -317,6 +317,21 @@ describe('the golden trace', () => {
     expect(withSeed.slice(0, 3)).toEqual([['page_size', '4096'], ['aslr', '1'], ['seed', '7']]);
   });
 
+  it('gives fault_around_bytes as the recording set it: the scenario\'s, rounded as the kernel keeps it', () => {
+    const t = scenario();
+    const fault = (bytes: number, host: number | undefined): string | undefined =>
+      Object.fromEntries(goldenConfig({ ...t.header.config, fault_around_bytes: bytes }, { ...HOST, faultAroundBytes: host }))['fault_around_bytes'];
+    // debugfs readable (the host had 65536 before): what the plan wrote, not the host's old value.
+    expect(fault(8192, 65536)).toBe('8192');
+    expect(fault(12288, 65536)).toBe('8192');
+    expect(fault(0, 65536)).toBe('4096');
+    // debugfs closed: only the default can be recorded, and it stays.
+    expect(fault(65536, undefined)).toBe('65536');
+    // The plan writes the rounded value, so that reading it back confirms it.
+    const plan = planSettings({ ...t.header.config, fault_around_bytes: 12288 }, [2048], true);
+    expect(plan.find((s) => s.path === '/sys/kernel/debug/fault_around_bytes')?.value).toBe('8192');
+  });
+
   it('says how it was recorded', () => {
     const t = scenario();
     const c = recordedComments(t.header.config, t.header.rawConfig, HOST, FITTED);
@@ -463,7 +478,7 @@ describe('cannotRecordReason', () => {
   it('checks the scenario\'s own demands', () => {
     const fault = scenario(SCENARIO.replace('fault_around_bytes=65536', 'fault_around_bytes=4096'));
     expect(cannotRecordReason(PROBE, fault)).toBe(
-      'the scenario has fault_around_bytes=4096; setting it needs debugfs at /sys/kernel/debug, which is not mounted',
+      'the scenario has fault_around_bytes=4096; setting it needs /sys/kernel/debug/fault_around_bytes, which cannot be read here (debugfs not mounted, or closed by kernel lockdown)',
     );
     expect(cannotRecordReason({ ...PROBE, faultAroundBytes: 65536 }, fault)).toBeUndefined();
     const fds = scenario(SCENARIO.replace('@fd 2 /dev/null O_RDWR', '@fd 2 /dev/zero O_RDWR'));
