@@ -277,15 +277,18 @@ export class Hstate {
       gbl = subpool === null ? 1 : subpool.get(1);
       if (gbl < 0) return -1;
     }
-    let pfn: number;
-    if (gbl === 0) {
-      pfn = this.dequeue();
-      if (pfn >= 0) this.resv--;
-    } else if (this.free - this.resv > 0) {
-      pfn = this.dequeue();
-    } else {
-      pfn = this.allocSurplus();
-    }
+    // dequeue_hugetlb_folio_vma: a page that needs a global reservation of its
+    // own comes off the free list only if available_huge_pages(), `free - resv`
+    // in unsigned arithmetic, is not zero. Where the kernel's accounting has
+    // left more reservations than free pages (fuzz-hugetlb-s2116-250 gets
+    // there through private read faults and unmaps of hugetlbfs files), the
+    // difference wraps, and a free page is taken all the same. Without a page from the
+    // free list, a surplus page (alloc_buddy_hugetlb_folio_with_mpol); either
+    // one consumes the reservation it was given (resv_huge_pages--).
+    // (Found by tools/fuzz/kernel: fuzz-hugetlb-s2116-250.)
+    let pfn = gbl === 0 || this.free !== this.resv ? this.dequeue() : -1;
+    if (pfn < 0) pfn = this.allocSurplus();
+    if (pfn >= 0 && gbl === 0) this.resv--;
     if (pfn < 0) {
       // out_subpool_put: 6.18 gives back only a charge the minimum covered;
       // one counted against the maximum stays (see HugetlbSubpool.leaked).

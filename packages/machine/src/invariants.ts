@@ -60,6 +60,16 @@ export interface InvariantOptions {
    */
   readonly allowResvLeak?: boolean;
   /**
+   * Accept `HugePages_Rsvd` above `HugePages_Free` (the reservations must
+   * still be exactly those outstanding). Linux means to keep every
+   * reservation backed by a free page, but its accounting can leave more
+   * reservations than free pages: `fuzz-hugetlb-s2116-250` records `free=6
+   * rsvd=7` after a private read fault of a hugetlbfs file, a page for a
+   * `MAP_NORESERVE` mapping and a partial unmap. Only for a trace whose
+   * recorded counters show it.
+   */
+  readonly allowResvAboveFree?: boolean;
+  /**
    * Pages charged to `committed_as` that no VMA or shmem object accounts for,
    * and rightly so: Linux's stack growth (`acct_stack_growth`) charges a
    * grows-down VMA even without `VM_ACCOUNT`, and nothing gives that back.
@@ -381,7 +391,7 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
       v(`${name}: negative counter (total ${h.total} free ${h.free} rsvd ${h.resv} surp ${h.surplus})`);
     }
     if (h.free > h.total) v(`${name}: free ${h.free} > total ${h.total}`);
-    if (h.resv > h.free) v(`${name}: rsvd ${h.resv} > free ${h.free}`);
+    if (h.resv > h.free && !options.allowResvAboveFree) v(`${name}: rsvd ${h.resv} > free ${h.free}`);
     if (h.surplus > h.total) v(`${name}: surplus ${h.surplus} > total ${h.total}`);
     if (!options.poolsShrunk && h.surplus > h.overcommit) v(`${name}: surplus ${h.surplus} > nr_overcommit ${h.overcommit}`);
     const inUse = hugeInUse.get(h) ?? 0;

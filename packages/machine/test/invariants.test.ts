@@ -58,6 +58,8 @@ describe('invariants hold after every step of every golden trace', () => {
       // (acct_stack_growth): measured around each user access.
       let commitDrift = 0;
       let stacks: Map<Vma, number> = new Map();
+      // The kernel's own counters in the trace show more reservations than free pages.
+      const resvAboveFree = trace.body.some((s) => s.kind === 'call' && s.result?.kind === 'hugepages' && s.result.rsvd > s.result.free);
       const { machine } = replayTrace(trace, {
         afterStep: (step, m) => {
           if (step.kind === 'call' && step.call === 'mremap' && BigInt(step.args[3]?.value ?? 0n) & 4n) drift = true;
@@ -70,7 +72,7 @@ describe('invariants hold after every step of every golden trace', () => {
           if (step.kind === 'call' && (step.call === 'peek' || step.call === 'poke')) commitDrift += unaccountedStackGrowth(stacks);
           stacks = unaccountedStacks(m);
           if (violations.length > 20) return;
-          for (const msg of checkInvariants(m, { allowLockedVmDrift: drift, commitDrift, poolsShrunk, verifyTree: false })) {
+          for (const msg of checkInvariants(m, { allowLockedVmDrift: drift, commitDrift, poolsShrunk, allowResvAboveFree: resvAboveFree, verifyTree: false })) {
             violations.push(`${basename(file)}:${step.pos.line}: ${step.kind === 'call' ? formatStep(step) : '@maps'}\n    ${msg}`);
           }
         },
