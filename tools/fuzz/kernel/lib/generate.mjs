@@ -1239,6 +1239,61 @@ export class ScenarioGenerator {
     return null;
   }
 
+  /**
+   * A hugetlb mapping of three or four huge pages cut into pieces: some pages
+   * written, the middle made read-only (two splits), then one piece unmapped,
+   * another moved or shrunk by `mremap`, one advised away — each piece's
+   * reservations leave with it when it is closed (`hugetlb_vm_op_close` counts
+   * what its own range still holds), with the pool's counters after each cut.
+   */
+  hugeSplitSequence() {
+    if (!this.hugeOn) return null;
+    const r = this.rng;
+    const unit = this.hunit;
+    if (unit !== MB2) return null; // 1 GiB pages: pools of at most two pages
+    const pool = 'hugepages(2048kB)';
+    const n = BigInt(r.range(3, 4));
+    const len = n * unit;
+    let src = '-1, 0';
+    const shared = r.chance(0.4);
+    if (r.chance(0.4)) {
+      const o = this.emit(`openat(AT_FDCWD, "${this.newPath(this.hkind)}", O_RDWR|O_CREAT, 0600)`);
+      if (o?.kind !== 'value') return null;
+      this.emit(`ftruncate(${o.value}, ${len})`);
+      src = `${o.value}, 0`;
+    }
+    const anon = src === '-1, 0' ? '|MAP_ANONYMOUS|MAP_HUGETLB' : '';
+    const res = this.emit(`mmap(NULL, ${len}, PROT_READ|PROT_WRITE, ${shared ? 'MAP_SHARED' : 'MAP_PRIVATE'}${anon}${r.chance(0.2) ? '|MAP_NORESERVE' : ''}, ${src})`);
+    if (res?.kind !== 'value') return null;
+    const a = res.value;
+    this.emit(pool);
+    for (let i = 0n; i < n; i++) if (r.chance(0.6)) this.emit(`poke(${hex(a + i * unit + BigInt(r.range(0, 4095)))}, ${this.byte()})`);
+    this.emit(pool);
+    this.emit(`mprotect(${hex(a + unit)}, ${unit}, PROT_READ)`);
+    this.emit('@maps');
+    const cuts = ['unmap', 'move', 'shrink', 'dontneed'];
+    for (let i = cuts.length - 1; i > 0; i--) {
+      const j = r.int(i + 1);
+      [cuts[i], cuts[j]] = [cuts[j], cuts[i]];
+    }
+    const piece = (i) => a + BigInt(i) * unit;
+    for (const cut of cuts.slice(0, r.range(1, 3))) {
+      const i = r.range(0, Number(n) - 1);
+      if (cut === 'unmap') this.emit(`munmap(${hex(piece(i))}, ${unit})`);
+      else if (cut === 'dontneed') this.emit(`madvise(${hex(piece(i))}, ${unit}, MADV_DONTNEED)`);
+      else if (cut === 'move') this.emit(`mremap(${hex(piece(i))}, ${unit}, ${unit}, MREMAP_MAYMOVE|MREMAP_FIXED, ${hex(this.windowAddr(unit, unit))})`);
+      else if (i + 1 < Number(n)) this.emit(`mremap(${hex(piece(i))}, ${2n * unit}, ${unit}, 0)`);
+      this.emit(pool);
+    }
+    this.emit(`peek(${hex(piece(r.range(0, Number(n) - 1)))})`);
+    this.emit(pool);
+    if (r.chance(0.5)) {
+      this.emit(`munmap(${hex(a)}, ${len})`);
+      this.emit(pool);
+    }
+    return null;
+  }
+
   // ------------------------------------------------ profiles
 
   menu() {
@@ -1264,7 +1319,7 @@ export class ScenarioGenerator {
       [2, () => g.fpeek()], [1, () => g.mlock()],
     ];
     if (this.hugeMode === '2M' && this.cfg.hugepages_1048576kB > 0) huge.push([2, () => g.openat('huge1g')]);
-    huge.push([8, () => g.hugeSequence()], [6, () => g.hugeFileSequence()], [4, () => g.sequence()]);
+    huge.push([8, () => g.hugeSequence()], [6, () => g.hugeFileSequence()], [5, () => g.hugeSplitSequence()], [4, () => g.sequence()]);
     switch (this.profile) {
       case 'anon':
         return anon;
