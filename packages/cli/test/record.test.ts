@@ -33,6 +33,9 @@ import {
   type HostProbe,
   type LayoutNote,
 } from '../src/record-command.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { recorderDir } from '../src/record-command.js';
 import { printTrace } from '@mmsim/trace';
 
 const HEADER = `# mmsim-trace 1
@@ -134,6 +137,18 @@ const OUTPUT = [
   'Q exit 0',
   '',
 ].join('\n');
+
+describe('recorderDir', () => {
+  it('finds tools/trace-recorder (the executor source) from where the module is', () => {
+    const saved = process.env['MMSIM_RECORDER_DIR'];
+    delete process.env['MMSIM_RECORDER_DIR'];
+    try {
+      expect(existsSync(join(recorderDir(), 'executor.c'))).toBe(true);
+    } finally {
+      if (saved !== undefined) process.env['MMSIM_RECORDER_DIR'] = saved;
+    }
+  });
+});
 
 describe('encodeStep', () => {
   it('writes numbers as u64 hex, flags already decoded', () => {

@@ -148,9 +148,9 @@ export function hostFacts(probe: HostProbe, staticBinary: boolean, pkeysHidden: 
 // Building the executor
 // ---------------------------------------------------------------------------
 
-/** `tools/trace-recorder/` (this file is packages/cli/{src,dist}/record-command.*). */
+/** `tools/trace-recorder/` (this file is packages/cli/{src,dist}/record/host.*). */
 export function recorderDir(): string {
-  return process.env['MMSIM_RECORDER_DIR'] ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../tools/trace-recorder');
+  return process.env['MMSIM_RECORDER_DIR'] ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../../tools/trace-recorder');
 }
 
 const CFLAGS = ['-Os', '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-Wall'];
