@@ -7,7 +7,8 @@
  *   mmsim-rec FILE|-     launcher: reads the step list, creates two pipes,
  *                        forks; the child puts the pipes on fds 0 and 1,
  *                        /dev/null on fd 2, closes every other descriptor,
- *                        sets RLIMIT_STACK and the personality
+ *                        pins itself to the CPU it runs on (exit 125 if it
+ *                        cannot), sets RLIMIT_STACK and the personality
  *                        (ADDR_NO_RANDOMIZE, ADDR_COMPAT_LAYOUT) and re-execs
  *                        this program with an empty environment as
  *                        `mmsim-rec --run`. The launcher feeds the step list
@@ -790,6 +791,16 @@ static int launch(const char *file) {
         is_err(sys3(SYS_dup3, devnull, 2, 0)))
       sys1(SYS_exit_group, 120);
     sys3(SYS_close_range, 3, ~0U, 0);
+    /* One CPU for the whole recording (the affinity survives the execve): a
+       migration between two steps leaves the pages the first one touched in
+       the old CPU's LRU batch (lru_add), where MADV_FREE cannot mark them
+       lazy-free, so what MADV_PAGEOUT reclaims would depend on the scheduler.
+       The model has one CPU. */
+    unsigned int cpu = 0;
+    unsigned long cpumask[16] = {0};
+    if (sys3(SYS_getcpu, &cpu, 0, 0) != 0 || cpu >= 16 * 64) sys1(SYS_exit_group, 125);
+    cpumask[cpu / 64] = 1UL << (cpu % 64);
+    if (sys3(SYS_sched_setaffinity, 0, sizeof cpumask, cpumask) != 0) sys1(SYS_exit_group, 125);
     struct rlimit r;
     r.rlim_cur = r.rlim_max = s.rlim[0];
     if (sys4(SYS_prlimit64, 0, RLIMIT_STACK, &r, 0) != 0) sys1(SYS_exit_group, 121);

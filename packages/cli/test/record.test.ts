@@ -352,7 +352,8 @@ describe('the golden trace', () => {
     const c = recordedComments(t.header.config, t.header.rawConfig, HOST, FITTED);
     expect(c[0]).toBe('recorded: process: static /usr/local/bin/mmsim-rec, uid 0, all capabilities dropped before the first snapshot');
     expect(c[1]).toBe('recorded: khugepaged max_ptes_none=0 while recording (background collapse cannot change Rss)');
-    expect(c[2]).toBe('recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)');
+    expect(c[2]).toBe('recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)');
+    expect(c[3]).toBe('recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)');
     expect(c).toContain('recorded: mem_total_kb=24731708 is this host\'s (the scenario asked 24684084)');
     expect(c.some((x) => x.startsWith('recorded: fault_around_bytes not read'))).toBe(true);
     expect(c.some((x) => x.includes('protection keys'))).toBe(true);
@@ -361,6 +362,7 @@ describe('the golden trace', () => {
     expect(plain).toEqual([
       'recorded: process: dynamic /usr/local/bin/mmsim-rec, uid 0, every capability kept',
       'recorded: khugepaged max_ptes_none=0 while recording (background collapse cannot change Rss)',
+      'recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)',
       'recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)',
     ]);
   });

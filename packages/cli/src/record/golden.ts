@@ -78,6 +78,7 @@ export function recordedComments(config: TraceConfig, rawScenario: ReadonlyArray
   const out = [
     `recorded: process: ${kind} ${RECORDER_BINARY}, uid 0, ${caps}`,
     'recorded: khugepaged max_ptes_none=0 while recording (background collapse cannot change Rss)',
+    'recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)',
     'recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)',
   ];
   const asked = new Map(rawScenario.map(([k, v]) => [k, v]));
