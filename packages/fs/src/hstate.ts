@@ -282,10 +282,10 @@ export class Hstate {
     // in unsigned arithmetic, is not zero. Where the kernel's accounting has
     // left more reservations than free pages (fuzz-hugetlb-s2116-250 gets
     // there through private read faults and unmaps of hugetlbfs files), the
-    // difference wraps, and a free page is taken all the same. Without a page from the
-    // free list, a surplus page (alloc_buddy_hugetlb_folio_with_mpol); either
-    // one consumes the reservation it was given (resv_huge_pages--).
-    // (Found by tools/fuzz/kernel: fuzz-hugetlb-s2116-250.)
+    // difference wraps, and a free page is taken all the same. Without a page
+    // from the free list, a surplus page (alloc_buddy_hugetlb_folio_with_mpol);
+    // either one consumes the reservation it was given (resv_huge_pages--).
+    // (Found by tools/fuzz/kernel.)
     let pfn = gbl === 0 || this.free !== this.resv ? this.dequeue() : -1;
     if (pfn < 0) pfn = this.allocSurplus();
     if (pfn >= 0 && gbl === 0) this.resv--;

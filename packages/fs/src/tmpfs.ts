@@ -82,11 +82,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     this.eofIndex = Number((size + 4095n) >> 12n);
   }
 
-  /** Whether page `index` lies wholly past `i_size` (`index << PAGE_SHIFT >= i_size`). */
-  pastEof(index: number): boolean {
-    return index >= this.eofIndex;
-  }
-
+  /** `DIV_ROUND_UP(i_size, PAGE_SIZE)`: page `index` lies wholly past `i_size` when `index >= endIndex()`. */
   endIndex(): number {
     return this.eofIndex;
   }
@@ -232,7 +228,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
 export const SHMEM_VM_OPS: VmOperations = {
   fault(vma: Vma, pgoff: number): number {
     const inode = vma.file!.inode as ShmemInode;
-    if (inode.pastEof(pgoff)) return -VmFault.SIGBUS;
+    if (pgoff >= inode.endIndex()) return -VmFault.SIGBUS; // pgoff << PAGE_SHIFT >= i_size
     const pfn = inode.getOrCreate(pgoff);
     // shmem_fault: vmf_error(-ENOSPC) is VM_FAULT_SIGBUS, -ENOMEM VM_FAULT_OOM.
     if (pfn === SHMEM_NO_SPACE) return -VmFault.SIGBUS;
