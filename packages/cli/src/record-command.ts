@@ -125,7 +125,7 @@ function record(scenarioFile: string | undefined, options: RecordCommandOptions,
     throw new RecordError(`the scenario's step list is ${Buffer.byteLength(stepList)} bytes; the executor takes at most ${EXECUTOR_INPUT_LIMIT}`, 2);
   }
   const facts = hostFacts(probe, exe.static, hidePkeys);
-  const raw = recordOnHost(scenario, exe, stepList, probe, timeoutMs, io);
+  const { output: raw, notRestored } = recordOnHost(scenario, exe, stepList, probe, timeoutMs, io);
   const recording = recordingOf(scenario, parseExecutorOutput(raw));
   const { trace, results } = buildGoldenTrace(scenario, recording, facts, layout, options.output ?? scenarioFile);
   emit(printTrace(trace, results), options.output, io);
@@ -141,7 +141,8 @@ function record(scenarioFile: string | undefined, options: RecordCommandOptions,
     for (const line of formatComparison(options.compare!, cmp)) report(line);
     if (cmp.divergences.length > 0) exit = 1;
   }
-  return exit;
+  // Recorded, but the host is not as it was (said on stderr by recordOnHost): that comes first.
+  return notRestored.length > 0 ? 6 : exit;
 }
 
 function withOutcome(item: TraceStep | TraceComment, results: ReadonlyMap<TraceStep, StepOutcome>): TraceStep | TraceComment {

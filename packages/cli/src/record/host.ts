@@ -482,8 +482,19 @@ function changedDuringRun(plan: readonly Setting[]): string[] {
   return out;
 }
 
-/** Run the recording on the host: save, change, run, restore. Returns the executor's output. */
-export function recordOnHost(scenario: Trace, exe: BuiltExecutor, stepList: string, probe: HostProbe, timeoutMs: number, io: Output): string {
+/**
+ * Run the recording on the host: save, change, run, restore. Returns the
+ * executor's output and what could not be put back (empty when everything
+ * was; the state file is then kept for `mmsim record --restore`).
+ */
+export function recordOnHost(
+  scenario: Trace,
+  exe: BuiltExecutor,
+  stepList: string,
+  probe: HostProbe,
+  timeoutMs: number,
+  io: Output,
+): { output: string; notRestored: string[] } {
   const plan = planSettings(scenario.header.config, [...probe.pools.keys()], probe.faultAroundBytes !== undefined);
   const settings = plan.map((s) => ({ path: s.path, original: readSetting(s.path) }));
   const unreadable = settings.find((s) => s.original === undefined);
@@ -542,5 +553,5 @@ export function recordOnHost(scenario: Trace, exe: BuiltExecutor, stepList: stri
     if (problems.length > 0) io.err(`mmsim record: could not restore everything (kept ${STATE_FILE}; run mmsim record --restore): ${problems.join('; ')}`);
   }
   if (interrupted.signal) throw new RecordError(`interrupted by ${interrupted.signal}; host settings restored`, 130);
-  return output;
+  return { output, notRestored: problems };
 }

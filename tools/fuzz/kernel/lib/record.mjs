@@ -73,7 +73,8 @@ export class Recorder {
       // Recorded, but the host was not put back (a pool keeps a reservation): say so now, not
       // only through the next recording's wait.
       if (/could not restore/.test(stderr)) this.log(`  WARNING after recording ${name}: ${stderr.split('\n').find((l) => /could not restore/.test(l))}`);
-      if (r.status === 0) return { status: 'ok', golden: readFileSync(gold, 'utf8'), stderr };
+      // 6: recorded, but the host was not put back (warned above); the trace itself is sound.
+      if (r.status === 0 || r.status === 6) return { status: 'ok', golden: readFileSync(gold, 'utf8'), stderr };
       if (r.status === 1 && existsSync(gold)) return { status: 'unrecordable', golden: readFileSync(gold, 'utf8'), stderr };
       if ((r.status === 4 || r.status === 5) && transient(stderr) && Date.now() < deadline) {
         this.retries++;
