@@ -129,20 +129,29 @@ function record(scenarioFile: string | undefined, options: RecordCommandOptions,
   const recording = recordingOf(scenario, parseExecutorOutput(raw));
   const { trace, results } = buildGoldenTrace(scenario, recording, facts, layout, options.output ?? scenarioFile);
   emit(printTrace(trace, results), options.output, io);
-  let exit = 0;
   if (recording.unrecordable.size > 0) {
     io.err(`mmsim record: ${recording.unrecordable.size} step(s) could not be recorded on this host (left as ?)`);
-    exit = 1;
   }
+  let divergences = 0;
   if (golden) {
     const recorded: Trace = { ...trace, body: trace.body.map((item) => withOutcome(item, results)) };
     const cmp = compareTraces(golden, recorded);
     const report = (t: string): void => (options.output ? io.out(t) : io.err(t));
     for (const line of formatComparison(options.compare!, cmp)) report(line);
-    if (cmp.divergences.length > 0) exit = 1;
+    divergences = cmp.divergences.length;
   }
-  // Recorded, but the host is not as it was (said on stderr by recordOnHost): that comes first.
-  return notRestored.length > 0 ? 6 : exit;
+  return recordExitCode({ unrecordable: recording.unrecordable.size, divergences, notRestored: notRestored.length });
+}
+
+/**
+ * The exit code of a recording that wrote its trace: 6 if a host setting
+ * could not be put back (that comes first: the host is not as it was), 1 if
+ * a step could not be recorded here or the recording diverges from
+ * `--compare`, else 0.
+ */
+export function recordExitCode(outcome: { readonly unrecordable: number; readonly divergences: number; readonly notRestored: number }): number {
+  if (outcome.notRestored > 0) return 6;
+  return outcome.unrecordable > 0 || outcome.divergences > 0 ? 1 : 0;
 }
 
 function withOutcome(item: TraceStep | TraceComment, results: ReadonlyMap<TraceStep, StepOutcome>): TraceStep | TraceComment {

@@ -35,7 +35,7 @@ import {
 } from '../src/record-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { recorderDir } from '../src/record-command.js';
+import { recordExitCode, recorderDir } from '../src/record-command.js';
 import { printTrace } from '@mmsim/trace';
 
 const HEADER = `# mmsim-trace 1
@@ -147,6 +147,15 @@ describe('recorderDir', () => {
     } finally {
       if (saved !== undefined) process.env['MMSIM_RECORDER_DIR'] = saved;
     }
+  });
+});
+
+describe('recordExitCode', () => {
+  it('says 6 first when the host was not put back, then 1 for an unrecordable step or a divergence, else 0', () => {
+    expect(recordExitCode({ unrecordable: 0, divergences: 0, notRestored: 0 })).toBe(0);
+    expect(recordExitCode({ unrecordable: 2, divergences: 0, notRestored: 0 })).toBe(1);
+    expect(recordExitCode({ unrecordable: 0, divergences: 1, notRestored: 0 })).toBe(1);
+    expect(recordExitCode({ unrecordable: 1, divergences: 1, notRestored: 1 })).toBe(6);
   });
 });
 
