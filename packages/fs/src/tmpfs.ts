@@ -56,6 +56,17 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   readonly cache = new PageIndex();
   /** Pages charged to `vm_committed_as` for an accounted (shared anonymous) object. */
   accountedPages = 0;
+  /**
+   * Pages reclaim took out of the cache whose blocks the mount still counts
+   * (Linux's `alloced - swapped - nrpages`): given back at this inode's next
+   * {@link recalc}, not when the page goes.
+   */
+  private lazilyFreed = 0;
+
+  /** Pages reclaim took out of the cache that the mount still counts (until this inode's next recalc). */
+  get lazilyFreedPages(): number {
+    return this.lazilyFreed;
+  }
 
   constructor(
     ino: number,
@@ -100,7 +111,13 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     let pfn = this.cache.get(index);
     if (pfn >= 0) return pfn;
     const blocks = this.blocks;
-    if (blocks !== null && blocks.used >= blocks.max) return SHMEM_NO_SPACE;
+    if (blocks !== null && blocks.used >= blocks.max) {
+      // shmem_alloc_and_add_folio: on ENOSPC, this inode's own pages that reclaim
+      // dropped are given back first, and the charge is tried again (other inodes'
+      // stay charged until their own recalc).
+      this.recalc();
+      if (blocks.used >= blocks.max) return SHMEM_NO_SPACE;
+    }
     pfn = this.kernel.allocPages(PageKind.FILE, 0);
     if (pfn < 0) return SHMEM_NO_MEMORY;
     if (blocks !== null) blocks.used++;
@@ -108,7 +125,30 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     desc.inode = this;
     desc.index = index;
     this.cache.set(index, pfn);
+    this.recalc(); // shmem_recalc_inode(inode, pages, 0) once the folio is in the cache
     return pfn;
+  }
+
+  /**
+   * `shmem_recalc_inode`: give the mount back the blocks of pages reclaim took
+   * out of this inode's cache since the last recalc.
+   * @see mm/shmem.c shmem_recalc_inode
+   */
+  private recalc(): void {
+    if (this.lazilyFreed === 0) return;
+    if (this.blocks !== null) this.blocks.used -= this.lazilyFreed;
+    this.lazilyFreed = 0;
+  }
+
+  /**
+   * Reclaim takes the clean page at `index` out of the cache (`__remove_mapping`):
+   * the frame goes now, the block at the next {@link recalc}.
+   */
+  reclaimClean(index: number): void {
+    const pfn = this.cache.delete(index);
+    if (pfn < 0) return;
+    this.releaseFrame(pfn);
+    this.lazilyFreed++;
   }
 
   fileOps(): FileOps {
@@ -161,6 +201,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
       this.dropRange(firstGone, Infinity);
       // A partial last page keeps its bytes before EOF; the rest reads as zero.
       if (size & 0xfffn) this.zeroPartial(Number(size >> 12n), Number(size & 0xfffn), 4096);
+      this.recalc(); // shmem_undo_range ends with shmem_recalc_inode
     }
     return 0;
   }
@@ -182,6 +223,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     };
     if (offset & 0xfffn) zero(offset, end < ((offset + 4095n) & ~0xfffn) ? end : (offset + 4095n) & ~0xfffn);
     if (end & 0xfffn && end >> 12n >= BigInt(first)) zero(end & ~0xfffn, end);
+    this.recalc(); // shmem_undo_range ends with shmem_recalc_inode
     return 0;
   }
 
@@ -210,6 +252,11 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
   /** A page leaves the page cache: its block goes back to the mount, its frame when nothing maps it. */
   private dropPage(pfn: number): void {
     if (this.blocks !== null) this.blocks.used--;
+    this.releaseFrame(pfn);
+  }
+
+  /** The frame of a page that left the cache: freed when nothing maps it, else freed by the last unmap. */
+  private releaseFrame(pfn: number): void {
     const desc = this.kernel.page(pfn);
     if (!desc) return;
     desc.inode = undefined;
@@ -219,6 +266,7 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
 
   protected evict(): void {
     this.cache.removeRange(0, Infinity, (pfn) => this.dropPage(pfn));
+    this.recalc();
     if (this.accountedPages) this.kernel.committedAs -= this.accountedPages;
     this.accountedPages = 0;
   }
@@ -246,6 +294,7 @@ export const SHMEM_FILE_OPS: FileOps = {
     return 0;
   },
   punchHole: (file, offset, len) => (file.inode as ShmemInode).punchHole(offset, len),
+  reclaimClean: (file, index) => (file.inode as ShmemInode).reclaimClean(index),
   regularSizeLimit: true,
 };
 

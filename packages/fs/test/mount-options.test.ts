@@ -151,6 +151,23 @@ describe('the block limit in use', () => {
     expect(inode.blocks?.used).toBe(1);
   });
 
+  it('gives the block of a page reclaim dropped back only at that inode\'s next recalc (shmem_recalc_inode is lazy)', () => {
+    const { vfs, files, open } = setup(new Map([['nr_blocks', '4']]));
+    const a = open('/t/a');
+    const b = open('/t/b');
+    expect(vfs.fill(files, a, 0n, 4n * 4096n, 1)).toBe(4n * 4096n);
+    const inode = (files.peek(a) as OpenFile).inode as ShmemInode;
+    inode.reclaimClean(0); // as MADV_PAGEOUT does with a clean page mapped nowhere else
+    expect([inode.cache.size, inode.lazilyFreedPages, inode.blocks?.used]).toEqual([3, 1, 4]);
+    expect(vfs.fill(files, b, 0n, 64n, 2)).toBe(-Errno.ENOSPC); // another inode: still full
+    expect(vfs.fill(files, a, 8n * 4096n, 1n, 3)).toBe(1n); // its own: recalc on ENOSPC, then the charge
+    expect([inode.cache.size, inode.lazilyFreedPages, inode.blocks?.used]).toEqual([4, 0, 4]);
+    inode.reclaimClean(1);
+    expect(vfs.ftruncate(files, a, 2n * 4096n)).toBe(0); // pages 2, 3 and 8 go; shmem_undo_range recalculates
+    expect([inode.cache.size, inode.lazilyFreedPages, inode.blocks?.used]).toEqual([0, 0, 0]);
+    expect(vfs.fill(files, b, 0n, 64n, 2)).toBe(64n);
+  });
+
   it('never lets the pages held pass the limit, whatever the writes and truncations', () => {
     fc.assert(
       fc.property(

@@ -24,7 +24,7 @@ import {
   type Vma,
   type VmFile,
 } from '@mmsim/mm-core';
-import { hugetlbPrivateReservation, HugetlbInode, OpenFile, ShmemInode, type Hstate, type HugetlbSubpool, type Inode } from '@mmsim/fs';
+import { hugetlbPrivateReservation, HugetlbInode, OpenFile, ShmemInode, type Hstate, type ShmemBlocks, type HugetlbSubpool, type Inode } from '@mmsim/fs';
 import type { Machine } from './machine.js';
 
 /** What {@link checkInvariants} should check beyond the always-true invariants. */
@@ -303,6 +303,17 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
   if (zeroPages !== 1) v(`${zeroPages} zero pages described (expected 1)`);
   if (tablePages !== mm.pageTable.tablePages()) {
     v(`${tablePages} PAGETABLE frames described != ${mm.pageTable.tablePages()} page-table pages`);
+  }
+
+  // ---- tmpfs block limits: a mount counts its inodes' cached pages, and those reclaim
+  // dropped that their inode has not recalculated yet (shmem_recalc_inode is lazy) ----
+  const blocksHeld = new Map<ShmemBlocks, number>();
+  for (const inode of liveInodes) {
+    if (!(inode instanceof ShmemInode) || inode.blocks === null) continue;
+    blocksHeld.set(inode.blocks, (blocksHeld.get(inode.blocks) ?? 0) + inode.cache.size + inode.lazilyFreedPages);
+  }
+  for (const [blocks, held] of blocksHeld) {
+    if (blocks.used !== held) v(`tmpfs: ${blocks.used} blocks used != ${held} held by its live inodes (cached + dropped by reclaim, not yet recalculated)`);
   }
 
   // ---- page caches of live inodes point back at their descriptors ----

@@ -54,6 +54,14 @@ export interface FileOps {
    * Absent: the filesystem cannot punch holes (`EOPNOTSUPP`).
    */
   readonly punchHole?: (file: VmFile, offset: bigint, len: bigint) => number;
+  /**
+   * Reclaim takes the clean page-cache page at `index` (mapped nowhere now):
+   * it leaves the cache and its frame is freed. What the filesystem charged
+   * for it may come back only later (shmem: at the inode's next
+   * `shmem_recalc_inode`). Absent: reclaim punches a one-page hole instead.
+   * @see mm/vmscan.c shrink_folio_list, __remove_mapping
+   */
+  readonly reclaimClean?: (file: VmFile, index: number) => void;
   /** `FOP_UNSIGNED_OFFSET`: skip `file_mmap_ok`'s size check. */
   readonly unsignedOffset?: boolean;
   /** `FOP_MMAP_SYNC`: accepts `MAP_SYNC` (DAX). */

@@ -231,8 +231,9 @@ function madvisePageout(mm: MmStruct, vma: Vma, start: number, end: number): voi
     if (bits & PteBits.DIRTY) memmap.setFlag(head, PageFlags.DIRTY, true); // try_to_unmap moves PTE dirty to the folio
     mm.pageTable.unmap(vpn);
     putMappedPage(mm, pfn, 1);
-    if (!dirty && file?.ops.punchHole && inode === file.inode && mm.kernel.phys.isZero(pfn)) {
-      file.ops.punchHole(file, BigInt(index) << 12n, 4096n);
+    if (!dirty && file && inode === file.inode && mm.kernel.phys.isZero(pfn)) {
+      if (file.ops.reclaimClean) file.ops.reclaimClean(file, index);
+      else file.ops.punchHole?.(file, BigInt(index) << 12n, 4096n);
     }
   }
   for (const t of splitPartialThps(mm, start, end)) {
