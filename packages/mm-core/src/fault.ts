@@ -307,6 +307,12 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
   if (copy < 0) return VmFault.OOM;
   if (pfn !== k.zeroPfn) k.phys.copy(pfn, copy);
   mm.pageTable.unmap(vpn);
+  // __folio_remove_rmap → munlock_vma_folio: a page-cache page a locked VMA stops
+  // mapping is munlocked, or reclaim would keep it as unevictable (as zapping does,
+  // rmap.ts zapFilePageFlags). (Found by tools/fuzz/kernel: fuzz-anon-s2132-227.)
+  if (vma.flags & VM.LOCKED && pfn !== k.zeroPfn && k.memmap.kindOf(pfn) === PageKind.FILE) {
+    k.memmap.setFlag(k.memmap.find(pfn), PageFlags.MLOCKED, false);
+  }
   putMappedPage(mm, pfn, 1);
   return mapAnonBlock(mm, vma, vpn, copy, 0) ? VmFault.OK : VmFault.OOM;
 }
