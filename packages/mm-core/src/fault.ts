@@ -12,7 +12,7 @@ import { mayExpandVm, mlockFutureOk, vmEnoughMemory } from './accounting.js';
 import { rlimitPages } from './config.js';
 import type { MmStruct } from './mm.js';
 import { AnonVma, PageFlags, PageKind } from './page.js';
-import { putMappedPage } from './rmap.js';
+import { munlockFileFolio, putMappedPage } from './rmap.js';
 import { PMD_PAGES, STACK_GUARD_GAP } from './unmapped-area.js';
 import { VmFault, type Vma } from './vma.js';
 import { VM, VM_ACCESS_FLAGS, VM_SPECIAL } from './vm-flags.js';
@@ -308,11 +308,9 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
   if (pfn !== k.zeroPfn) k.phys.copy(pfn, copy);
   mm.pageTable.unmap(vpn);
   // __folio_remove_rmap → munlock_vma_folio: a page-cache page a locked VMA stops
-  // mapping is munlocked, or reclaim would keep it as unevictable (as zapping does,
-  // rmap.ts zapFilePageFlags). (Found by tools/fuzz/kernel: fuzz-anon-s2132-227.)
-  if (vma.flags & VM.LOCKED && pfn !== k.zeroPfn && k.memmap.kindOf(pfn) === PageKind.FILE) {
-    k.memmap.setFlag(k.memmap.find(pfn), PageFlags.MLOCKED, false);
-  }
+  // mapping is munlocked, or reclaim would keep it as unevictable (zapping does the
+  // same). (Found by tools/fuzz/kernel: fuzz-anon-s2132-227.)
+  if (vma.flags & VM.LOCKED && pfn !== k.zeroPfn) munlockFileFolio(mm, pfn);
   putMappedPage(mm, pfn, 1);
   return mapAnonBlock(mm, vma, vpn, copy, 0) ? VmFault.OK : VmFault.OOM;
 }

@@ -105,7 +105,20 @@ function zapFilePageFlags(mm: MmStruct, pfn: number, dirty: boolean, munlock: bo
   const head = memmap.find(pfn);
   if (head < 0 || memmap.kind(head) !== PageKind.FILE) return;
   if (dirty) memmap.setFlag(head, PageFlags.DIRTY, true);
-  if (munlock) memmap.setFlag(head, PageFlags.MLOCKED, false);
+  if (munlock) munlockFileFolio(mm, head);
+}
+
+/**
+ * `munlock_vma_folio` for a page-cache folio a locked VMA stops mapping (by
+ * a zap or a copy-on-write): it is munlocked, so reclaim may take it again.
+ * The model keeps no `mlock_count`: another locked mapping of the same folio
+ * does not keep it locked. Anonymous and other folios are left alone.
+ * @see mm/internal.h munlock_vma_folio, mm/mlock.c munlock_folio
+ */
+export function munlockFileFolio(mm: MmStruct, pfn: number): void {
+  const memmap = mm.kernel.memmap;
+  const head = memmap.find(pfn);
+  if (head >= 0 && memmap.kind(head) === PageKind.FILE) memmap.setFlag(head, PageFlags.MLOCKED, false);
 }
 
 /**
