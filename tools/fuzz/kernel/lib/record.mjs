@@ -70,10 +70,9 @@ export class Recorder {
       this.recordings++;
       this.seconds += (Date.now() - t0) / 1000;
       const stderr = (r.stderr ?? '').trim();
-      // Recorded, but the host was not put back (a pool keeps a reservation): say so now, not
-      // only through the next recording's wait.
-      if (/could not restore/.test(stderr)) this.log(`  WARNING after recording ${name}: ${stderr.split('\n').find((l) => /could not restore/.test(l))}`);
-      // 6: recorded, but the host was not put back (warned above); the trace itself is sound.
+      // 6: recorded (the trace itself is sound), but the host was not put back (a pool keeps a
+      // reservation): say so now, not only through the next recording's wait.
+      if (r.status === 6) this.log(`  WARNING after recording ${name}: ${stderr.split('\n').find((l) => /could not restore/.test(l)) ?? stderr}`);
       if (r.status === 0 || r.status === 6) return { status: 'ok', golden: readFileSync(gold, 'utf8'), stderr };
       if (r.status === 1 && existsSync(gold)) return { status: 'unrecordable', golden: readFileSync(gold, 'utf8'), stderr };
       if ((r.status === 4 || r.status === 5) && transient(stderr) && Date.now() < deadline) {
