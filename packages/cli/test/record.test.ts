@@ -35,7 +35,7 @@ import {
 } from '../src/record-command.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { recordExitCode, recorderDir } from '../src/record-command.js';
+import { recordExitCode, recorderDir, restoreHost, STATE_FILE } from '../src/record-command.js';
 import { printTrace } from '@mmsim/trace';
 
 const HEADER = `# mmsim-trace 1
@@ -156,6 +156,39 @@ describe('recordExitCode', () => {
     expect(recordExitCode({ unrecordable: 2, divergences: 0, notRestored: 0 })).toBe(1);
     expect(recordExitCode({ unrecordable: 0, divergences: 1, notRestored: 0 })).toBe(1);
     expect(recordExitCode({ unrecordable: 1, divergences: 1, notRestored: 1 })).toBe(6);
+  });
+});
+
+describe('restoreHost', () => {
+  // Settings in a scratch directory stand in for /proc/sys: nothing here touches the host. Only the
+  // failure path is exercised (on success restoreHost removes the recorder's state file, which a
+  // recording running on this host at the same time would need).
+  it('puts back what it can, reports each setting it could not, and keeps the state file', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-restore-test-'));
+    const writable = join(dir, 'max_map_count');
+    writeFileSync(writable, '120202\n');
+    const missing = join(dir, 'no-such-dir', 'nr_hugepages');
+    const stateBefore = existsSync(STATE_FILE) ? readFileSync(STATE_FILE, 'utf8') : undefined;
+    const problems = restoreHost({
+      version: 1,
+      pid: 1,
+      started: '2026-11-27T00:00:00.000Z',
+      settings: [
+        { path: writable, original: '65530' },
+        { path: missing, original: '0' },
+      ],
+      createdDirs: [],
+      mounts: [],
+      binary: null,
+    });
+    expect(readFileSync(writable, 'utf8')).toBe('65530\n');
+    expect(problems.filter((p) => !p.includes('HugePages_Rsvd'))).toEqual([
+      expect.stringMatching(new RegExp(`^cannot restore ${missing}=0: ENOENT`)),
+      `${missing} is (unreadable), was 0`,
+    ]);
+    expect(existsSync(STATE_FILE) ? readFileSync(STATE_FILE, 'utf8') : undefined).toBe(stateBefore);
   });
 });
 
