@@ -294,11 +294,20 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
   if (pfn === k.zeroPfn) {
     const base = vpn - (vpn % PMD_PAGES);
     if (isHugeZeroBlock(mm, vma, base)) {
-      // do_huge_zero_wp_pmd: a THP for the whole block (a small page if none can be had).
-      for (let i = 0; i < PMD_PAGES; i++) mm.pageTable.unmap(base + i);
-      mm.pageTable.freeEmptyTables(base, base + PMD_PAGES, base, base + PMD_PAGES); // the huge zero PMD is replaced whole: no PTE table
+      // do_huge_zero_wp_pmd: a THP for the whole block, whatever the VMA's THP
+      // eligibility now (vma_alloc_anon_folio_pmd asks nothing of it: a block
+      // read before MADV_NOHUGEPAGE still gets one). (Found by
+      // tools/fuzz/kernel: fuzz-anon-s2137-198.)
       hugeZeroBlocks.get(mm)!.delete(base);
-      return allocAnonForWrite(mm, vma, vpn, -1);
+      anonVmaPrepare(mm, vma); // the read fault that mapped the huge zero page prepared it already
+      const thp = k.allocPages(PageKind.ANON, 9);
+      if (thp >= 0) {
+        for (let i = 0; i < PMD_PAGES; i++) mm.pageTable.unmap(base + i);
+        mm.pageTable.freeEmptyTables(base, base + PMD_PAGES, base, base + PMD_PAGES); // the huge zero PMD is replaced whole: no PTE table
+        return mapAnonBlock(mm, vma, base, thp, 9) ? VmFault.OK : VmFault.OOM;
+      }
+      // No THP: the PMD is split into zero-page PTEs (which the model already
+      // has) and the write copies the zero page below, as for a small page.
     }
   }
   // Copy-on-write of the zero page or a page-cache page.
