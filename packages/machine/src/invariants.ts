@@ -20,6 +20,8 @@ import {
   VM_IGNORE_MERGE as IGNORE_MERGE_IMPORT,
   VM_SPECIAL as SPECIAL_IMPORT,
   VM_STACK as STACK_IMPORT,
+  hugeZeroBlockBases,
+  isHugeZeroBlock,
   type PageDesc,
   type Vma,
   type VmFile,
@@ -176,6 +178,14 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     if (desc.kind === PageKind.PAGETABLE) v(`${at()}: maps a page-table page`);
     use.set(head, (use.get(head) ?? 0) + 1);
   });
+
+  // ---- huge zero blocks: still one PMD, so inside one VMA and all 512 PTEs the zero page alike ----
+  for (const base of hugeZeroBlockBases(mm)) {
+    const vma = mm.vmas.findVma(base);
+    if (!vma || !isHugeZeroBlock(mm, vma, base)) {
+      v(`huge zero block ${hex(base)}: not 512 like zero-page PTEs inside one VMA (a split that did not forget it)`);
+    }
+  }
 
   // ---- live inodes: linked in a mount, or reachable through an open file or a VMA ----
   const fileRefs = new Map<OpenFile, number>();

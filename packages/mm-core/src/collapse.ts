@@ -39,7 +39,8 @@
 
 import { Errno } from '@mmsim/base';
 import { PteBits } from '@mmsim/arch';
-import { forgetHugeZeroBlock, isHugeZeroBlock, vmaPageBits } from './fault.js';
+import { vmaPageBits } from './fault.js';
+import { forgetHugeZeroBlock, isHugeZeroBlock } from './huge-zero.js';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind } from './page.js';
 import { putMappedPage } from './rmap.js';

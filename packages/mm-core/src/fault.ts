@@ -12,6 +12,7 @@ import { mayExpandVm, mlockFutureOk, vmEnoughMemory } from './accounting.js';
 import { rlimitPages } from './config.js';
 import type { MmStruct } from './mm.js';
 import { AnonVma, PageFlags, PageKind } from './page.js';
+import { forgetHugeZeroBlock, isHugeZeroBlock, markHugeZeroBlock } from './huge-zero.js';
 import { munlockFileFolio, putMappedPage } from './rmap.js';
 import { PMD_PAGES, STACK_GUARD_GAP } from './unmapped-area.js';
 import { VmFault, type Vma } from './vma.js';
@@ -142,54 +143,6 @@ function allocAnonForWrite(mm: MmStruct, vma: Vma, vpn: number, copyFrom: number
   return mapAnonBlock(mm, vma, vpn, pfn, 0) ? VmFault.OK : VmFault.OOM;
 }
 
-/**
- * The 2 MiB blocks a read fault mapped with the huge zero page
- * (`do_huge_pmd_anonymous_page` with `use_zero_page`), modelled as 512 PTEs of
- * the zero page, by block base. A write there allocates a THP for the whole
- * block (`do_huge_zero_wp_pmd`), where 512 single zero-page PTEs would only
- * get one page. (Found by tools/fuzz/kernel.)
- */
-const hugeZeroBlocks = new WeakMap<MmStruct, Set<number>>();
-
-/**
- * `move_page_tables` for the huge zero blocks of `[from, from+len)` moved to
- * `to`: a block in `wholeBlocks` moved as one PMD (`move_huge_pmd`) is a huge
- * zero block at its new address; any other block the range touches was split
- * into zero-page PTEs first (`split_huge_pmd`) and is one no longer. (Found by
- * tools/fuzz/kernel: fuzz-anon-s2042-360.)
- */
-export function moveHugeZeroBlocks(mm: MmStruct, from: number, len: number, to: number, wholeBlocks: readonly number[]): void {
-  const blocks = hugeZeroBlocks.get(mm);
-  if (!blocks || blocks.size === 0) return;
-  const whole = new Set(wholeBlocks);
-  const moved: number[] = [];
-  for (const b of [...blocks]) {
-    if (b + PMD_PAGES <= from || b >= from + len) continue;
-    blocks.delete(b);
-    if (whole.has(b)) moved.push(b - from + to);
-  }
-  for (const b of moved) blocks.add(b);
-}
-
-/** Forget that the block at `base` was a huge zero block (its PTEs were just replaced). */
-export function forgetHugeZeroBlock(mm: MmStruct, base: number): void {
-  hugeZeroBlocks.get(mm)?.delete(base);
-}
-
-/** True if `base` is a huge-zero block whose 512 PTEs still all map the zero page alike (not split since). */
-export function isHugeZeroBlock(mm: MmStruct, vma: Vma, base: number): boolean {
-  if (!hugeZeroBlocks.get(mm)?.has(base) || base < vma.start || base + PMD_PAGES > vma.end) return false;
-  let n = 0;
-  let bits = -1;
-  let uniform = true;
-  mm.pageTable.forEachLeaf(base, base + PMD_PAGES, (_v, leaf) => {
-    n++;
-    if (leaf.pfn !== mm.kernel.zeroPfn || (bits >= 0 && leaf.bits !== bits)) uniform = false;
-    bits = leaf.bits;
-  });
-  return uniform && n === PMD_PAGES;
-}
-
 /** `do_anonymous_page`. */
 function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): number {
   if (!write) {
@@ -207,9 +160,7 @@ function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): n
           return VmFault.OOM;
         }
       }
-      let blocks = hugeZeroBlocks.get(mm);
-      if (!blocks) hugeZeroBlocks.set(mm, (blocks = new Set()));
-      blocks.add(base);
+      markHugeZeroBlock(mm, base);
       return VmFault.OK;
     }
     return mm.pageTable.map(vpn, mm.kernel.zeroPfn, 0, bits) ? VmFault.OK : VmFault.OOM;
@@ -298,7 +249,7 @@ function doWpPage(mm: MmStruct, vma: Vma, vpn: number, pfn: number, bits: number
       // eligibility now (vma_alloc_anon_folio_pmd asks nothing of it: a block
       // read before MADV_NOHUGEPAGE still gets one). (Found by
       // tools/fuzz/kernel: fuzz-anon-s2137-198.)
-      hugeZeroBlocks.get(mm)!.delete(base);
+      forgetHugeZeroBlock(mm, base);
       anonVmaPrepare(mm, vma); // the read fault that mapped the huge zero page prepared it already
       const thp = k.allocPages(PageKind.ANON, 9);
       if (thp >= 0) {

@@ -21,6 +21,7 @@ export * from './unmapped-area.js';
 export * from './vma-ops.js';
 export * from './rmap.js';
 export * from './fault.js';
+export * from './huge-zero.js';
 export * from './access.js';
 export * from './mmap.js';
 export * from './munmap.js';

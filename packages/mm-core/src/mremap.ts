@@ -8,7 +8,7 @@
 import { Errno, MREMAP, traced } from '@mmsim/base';
 import { mayExpandVm, mlockFutureOk, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
 import { mmPopulate } from './gup.js';
-import { moveHugeZeroBlocks } from './fault.js';
+import { moveHugeZeroBlocks } from './huge-zero.js';
 import { allocPageTables } from './rmap.js';
 import type { MmStruct } from './mm.js';
 import { doMunmap } from './munmap.js';

@@ -5,6 +5,7 @@
  */
 
 import { PteBits, type PageTable, type PteView } from '@mmsim/arch';
+import { zapHugeZeroBlocks } from './huge-zero.js';
 import type { MmStruct } from './mm.js';
 import { PageFlags, PageKind } from './page.js';
 import type { Vma } from './vma.js';
@@ -70,6 +71,7 @@ export function zapRange(mm: MmStruct, start: number, end: number, vma?: Vma): v
   zapMm = mm;
   zapVma = vma;
   zapLocked = vma !== undefined && (vma.flags & VM.LOCKED) !== 0;
+  zapHugeZeroBlocks(mm, start, end);
   tlbGatherMmu();
   try {
     mm.pageTable.forEachLeaf(start, end, zapLeaf);

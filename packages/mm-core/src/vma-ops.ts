@@ -7,6 +7,7 @@
 
 import { Errno } from '@mmsim/base';
 import type { VmFile } from './file.js';
+import { splitHugeZeroAt } from './huge-zero.js';
 import type { MmStruct } from './mm.js';
 import type { AnonVma } from './page.js';
 import type { Vma } from './vma.js';
@@ -18,6 +19,7 @@ export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow:
     const err = vma.ops.maySplit(vma, vpn);
     if (err) return err;
   }
+  splitHugeZeroAt(mm, vpn); // vma_adjust_trans_huge: a huge zero PMD across the new boundary is split
   const piece = mm.vmaCache.dup(vma);
   if (newBelow) piece.end = vpn;
   else {
@@ -206,6 +208,7 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
       mm.vmas.storeExpanded(prev!, 0, 1);
       released(mm, vma);
     } else {
+      splitHugeZeroAt(mm, end); // commit_merge → vma_adjust_trans_huge at the boundary that moved
       mm.vmas.updated(prev!);
       vma.pgoff += end - vma.start;
       vma.start = end;
@@ -220,6 +223,7 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
     mm.vmas.storeExpanded(next!, 1, 0);
     released(mm, vma);
   } else {
+    splitHugeZeroAt(mm, start);
     mm.vmas.updated(next!);
     vma.end = start;
     mm.vmas.updated(vma);
