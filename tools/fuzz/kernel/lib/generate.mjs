@@ -944,7 +944,7 @@ export class ScenarioGenerator {
     const r = this.rng;
     const kind = r.weighted([
       [20, 'advise'], [10, 'free-pageout'], [10, 'file-coherence'], [8, 'dontunmap'], [6, 'dup-shared'],
-      [8, 'thp'], [6, 'droppable'], [8, 'truncate'], [8, 'protect'], [6, 'move'], [5, 'lock'], [5, 'guard'],
+      [8, 'thp'], [6, 'huge-zero'], [6, 'droppable'], [8, 'truncate'], [8, 'protect'], [6, 'move'], [5, 'lock'], [5, 'guard'],
     ]);
     const rw = (e) => e.perms.startsWith('rw');
     const page = (a) => a & ~(PAGE - 1n);
@@ -1083,6 +1083,72 @@ export class ScenarioGenerator {
           return null;
         } else this.emit(`mremap(${hex(res.value)}, ${len}, ${len + MB2}, MREMAP_MAYMOVE)`);
         this.readBack(a);
+        return null;
+      }
+      case 'huge-zero': {
+        // Huge zero PMDs (read faults of THP-eligible blocks), then what splits one or
+        // leaves it whole (a VMA boundary inside a block, even one a merge removes again;
+        // a partial zap; a whole-block mprotect or zap), then writes: a whole one gets a THP,
+        // a split one a 4 KiB copy. (After fuzz-anon-s2137-198 and fuzz-probe-thp-zero-split.)
+        const blocks = r.range(2, 4);
+        const len = BigInt(blocks) * MB2;
+        const res = this.emit(`mmap(NULL, ${len}, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)`);
+        if (res?.kind !== 'value') return null;
+        const a = res.value;
+        if (r.chance(0.8)) this.emit(`madvise(${hex(a)}, ${len}, MADV_HUGEPAGE)`);
+        if (r.chance(0.5)) this.emit(`madvise(${hex(a)}, ${len}, MADV_POPULATE_READ)`);
+        else for (let i = 0; i < blocks; i++) if (r.chance(0.8)) this.emit(`peek(${hex(a + BigInt(i) * MB2 + BigInt(r.range(0, 511)) * PAGE)})`);
+        for (let n = r.range(1, 3); n > 0; n--) {
+          const b = a + BigInt(r.range(0, blocks - 1)) * MB2;
+          const at = b + BigInt(r.range(1, 511)) * PAGE;
+          const pages = BigInt(r.range(1, 16)) * PAGE;
+          switch (r.pick(['advise-part', 'advise-part', 'protect-part', 'protect-block', 'dontneed-part', 'dontneed-block', 'unmap-remap', 'cold-free', 'nohuge', 'lock-part', 'guard'])) {
+            case 'advise-part':
+              this.emit(`madvise(${hex(at)}, ${pages}, MADV_NOHUGEPAGE)`);
+              if (r.chance(0.7)) this.emit(`madvise(${hex(at)}, ${pages}, MADV_HUGEPAGE)`);
+              break;
+            case 'protect-part':
+              this.emit(`mprotect(${hex(at)}, ${pages}, ${r.pick(['PROT_READ', 'PROT_NONE'])})`);
+              if (r.chance(0.7)) this.emit(`mprotect(${hex(at)}, ${pages}, PROT_READ|PROT_WRITE)`);
+              break;
+            case 'protect-block':
+              this.emit(`mprotect(${hex(b)}, ${MB2}, PROT_READ)`);
+              this.emit(`mprotect(${hex(b)}, ${MB2}, PROT_READ|PROT_WRITE)`);
+              break;
+            case 'dontneed-part':
+              this.emit(`madvise(${hex(at)}, ${pages}, MADV_DONTNEED)`);
+              if (r.chance(0.6)) this.emit(`peek(${hex(at)})`);
+              break;
+            case 'dontneed-block':
+              this.emit(`madvise(${hex(b)}, ${MB2}, MADV_DONTNEED)`);
+              if (r.chance(0.6)) this.emit(`peek(${hex(b + PAGE)})`);
+              break;
+            case 'unmap-remap':
+              this.emit(`munmap(${hex(at)}, ${pages})`);
+              this.emit(`mmap(${hex(at)}, ${pages}, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0)`);
+              if (r.chance(0.5)) this.emit(`madvise(${hex(at)}, ${pages}, MADV_HUGEPAGE)`);
+              if (r.chance(0.6)) this.emit(`peek(${hex(at)})`);
+              break;
+            case 'cold-free':
+              this.emit(`madvise(${hex(r.chance(0.5) ? at : b)}, ${r.chance(0.5) ? pages : MB2}, ${r.pick(['MADV_COLD', 'MADV_FREE', 'MADV_PAGEOUT'])})`);
+              break;
+            case 'nohuge':
+              this.emit(`madvise(${hex(a)}, ${len}, MADV_NOHUGEPAGE)`);
+              break;
+            case 'lock-part':
+              this.emit(`mlock(${hex(at)}, ${pages})`);
+              if (r.chance(0.5)) this.emit(`munlock(${hex(at)}, ${pages})`);
+              break;
+            default:
+              this.emit(`madvise(${hex(at)}, ${PAGE}, MADV_GUARD_INSTALL)`);
+              this.emit(`madvise(${hex(at)}, ${PAGE}, MADV_GUARD_REMOVE)`);
+          }
+        }
+        for (let i = 0; i < blocks; i++) {
+          if (r.chance(0.7)) this.emit(`poke(${hex(a + BigInt(i) * MB2 + BigInt(r.range(0, 4095)))}, ${this.byte()})`);
+        }
+        for (let i = 0; i < blocks; i++) this.emit(`rss(${hex(a + BigInt(i) * MB2 + MB2 - PAGE)})`);
+        this.emit('@maps');
         return null;
       }
       case 'protect': {
