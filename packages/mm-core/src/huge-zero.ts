@@ -53,12 +53,7 @@ export function splitHugeZeroAt(mm: MmStruct, vpn: number): void {
 export function zapHugeZeroBlocks(mm: MmStruct, start: number, end: number): void {
   const blocks = hugeZeroBlocks.get(mm);
   if (blocks === undefined || blocks.size === 0) return;
-  const first = start - (start % PMD_PAGES);
-  if (end - first <= 4 * PMD_PAGES) {
-    for (let b = first; b < end; b += PMD_PAGES) blocks.delete(b);
-    return;
-  }
-  for (const b of [...blocks]) if (b + PMD_PAGES > start && b < end) blocks.delete(b);
+  for (const b of blocks) if (b + PMD_PAGES > start && b < end) blocks.delete(b); // deleting while iterating a Set is safe
 }
 
 /**

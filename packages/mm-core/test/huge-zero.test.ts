@@ -1,5 +1,5 @@
 // The huge zero block bookkeeping on its own: which blocks a zap or a VMA
-// boundary ends, for every range (the short-range path and the scan agree).
+// boundary ends, for every range.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forgetHugeZeroBlock, hugeZeroBlockBases, markHugeZeroBlock, splitHugeZeroAt, zapHugeZeroBlocks, type MmStruct } from '../src/index.js';
