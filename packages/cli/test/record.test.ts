@@ -362,6 +362,17 @@ describe('renumberMaps', () => {
       ['00:00 3', '00:00 2'],
     ]);
   });
+
+  it("gives an O_TMPFILE file's name (DIR/#INO (deleted)) its inode's new number, and no other name", () => {
+    const [block] = renumberMaps([
+      [
+        line(0x1000, 0x2000, '00:2d', 3568n, '/dev/shm/mmsim/#3568 (deleted)'),
+        line(0x2000, 0x3000, '00:2d', 3569n, '/dev/shm/mmsim/#3568 (deleted)'),
+        line(0x3000, 0x4000, '00:2d', 3570n, '/dev/shm/mmsim/#3570'),
+      ],
+    ]);
+    expect(block!.map((l) => l.name)).toEqual(['/dev/shm/mmsim/#1 (deleted)', '/dev/shm/mmsim/#3568 (deleted)', '/dev/shm/mmsim/#3570']);
+  });
 });
 
 describe('the golden trace', () => {

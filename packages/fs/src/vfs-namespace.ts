@@ -17,6 +17,12 @@ import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } f
 /** The process's umask (the recorder runs with the usual 022). */
 const UMASK = 0o022;
 
+/** What `build_open_how` keeps of an `O_PATH` open's flags (`O_PATH_FLAGS`; `O_CLOEXEC` aside). */
+const O_PATH_FLAGS = O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
+
+/** `__O_TMPFILE`: the bit that, with `O_DIRECTORY`, makes `O_TMPFILE`. */
+const TMPFILE_BIT = O.TMPFILE & ~O.DIRECTORY;
+
 /** A mount point. */
 interface Mount {
   readonly path: string;
@@ -89,20 +95,30 @@ export class Vfs {
 
   /**
    * `openat(AT_FDCWD, path, flags, mode)`: an open file or `-errno`, with
-   * `do_open`'s order: EEXIST, EISDIR, then `may_open`'s permission check
-   * (skipped for a file this call created). Without CAP_DAC_OVERRIDE the
-   * owner's permission bits decide (the process is uid 0 and owns every file).
+   * `build_open_how`'s and `build_open_flags`' checks first, then `do_open`'s
+   * order: EEXIST, EISDIR, then `may_open`'s permission check (skipped for a
+   * file this call created). Without CAP_DAC_OVERRIDE the owner's permission
+   * bits decide (the process is uid 0 and owns every file). Access mode 3
+   * asks for read and write permission and gives neither (`OPEN_FMODE`).
+   * @see fs/open.c build_open_how, build_open_flags; fs/namei.c do_open, do_tmpfile
    */
   open(path: string, flags: number, mode = 0o600): OpenFile | number {
+    // build_open_how: "O_PATH beats everything else".
+    if (flags & O.PATH) flags &= O_PATH_FLAGS;
+    const pathOnly = (flags & O.PATH) !== 0;
     const acc = flags & O.ACCMODE;
-    if (acc === 3) return -Errno.EINVAL;
-    const pathOnly = (flags & O.PATH) === O.PATH;
+    // build_open_flags: O_CREAT|O_DIRECTORY is EINVAL (since Linux 6.4), which also covers O_TMPFILE|O_CREAT. (Found by tools/fuzz/kernel.)
+    if (flags & O.CREAT && flags & O.DIRECTORY) return -Errno.EINVAL;
+    const mayRead = !pathOnly && acc !== O.WRONLY;
+    const mayWrite = !pathOnly && (acc !== O.RDONLY || (flags & O.TRUNC) !== 0);
+    if (flags & TMPFILE_BIT) {
+      // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, and the unnamed file must be writable.
+      if (!(flags & O.DIRECTORY) || acc === O.RDONLY) return -Errno.EINVAL;
+      return this.openTmpfile(path, flags, mode);
+    }
     const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
     const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
-    const mayWrite = writable || (!pathOnly && (flags & O.TRUNC) !== 0);
     const norm = path.replace(/\/+$/, '') || '/';
-    // build_open_flags: O_CREAT|O_DIRECTORY is EINVAL (since Linux 6.4). (Found by tools/fuzz/kernel.)
-    if (flags & O.CREAT && flags & O.DIRECTORY) return -Errno.EINVAL;
     const dev = this.devices.get(norm);
     const isMountRoot = this.mounts.some((m) => m.path === norm);
     let inode: Inode | undefined;
@@ -121,12 +137,9 @@ export class Vfs {
         if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
       } else {
         if (!(flags & O.CREAT)) return -Errno.ENOENT;
-        // shmem_reserve_inode / hugetlbfs_dec_free_inodes: the mount's nr_inodes= is used up.
-        const limit = where.mount.sb.inodes;
-        if (limit !== undefined && !limit.take()) return -Errno.ENOSPC;
-        inode = where.mount.sb.createFile(this.inodes.take());
-        if (limit !== undefined) inode.inodeLimit = limit;
-        inode.mode = mode & 0o7777 & ~UMASK;
+        const made = this.createIn(where.mount, mode);
+        if (typeof made === 'number') return made;
+        inode = made;
         where.mount.files.set(where.name, inode);
         created = true;
       }
@@ -135,13 +148,52 @@ export class Vfs {
     if (flags & O.DIRECTORY && inode.type !== 'dir') return -Errno.ENOTDIR;
     if (inode.type === 'dir' && mayWrite) return -Errno.EISDIR;
     if (!created && !pathOnly && !this.kernel.config.privileged) {
-      if ((readable && !(inode.mode & 0o400)) || (mayWrite && !(inode.mode & 0o200))) return -Errno.EACCES;
+      if ((mayRead && !(inode.mode & 0o400)) || (mayWrite && !(inode.mode & 0o200))) return -Errno.EACCES;
     }
     if (flags & O.TRUNC && !created && mayWrite && inode.type === 'reg') {
       const err = inode.io()?.truncate(0n) ?? 0;
       if (err) return err;
     }
-    return new OpenFile(inode, norm, readable, writable, pathOnly);
+    return new OpenFile(inode, norm, readable, writable, pathOnly, (flags & O.APPEND) !== 0);
+  }
+
+  /**
+   * `O_TMPFILE`: an unnamed regular file in the directory `path` (a mount's
+   * root: the mounts are flat), born unlinked, so that it lives while it is
+   * open or mapped. It takes an inode of the mount's `nr_inodes=` like any
+   * file. /proc/PID/maps names it `DIR/#INO (deleted)`, the name `d_tmpfile`
+   * gives it. The model's fixed directories (`/`, `/dev`, `/tmp`, …) hold no
+   * files: there it is EOPNOTSUPP, as on procfs and sysfs, which have no
+   * `->tmpfile`.
+   * @see fs/namei.c do_tmpfile, vfs_tmpfile; fs/dcache.c d_tmpfile; mm/shmem.c shmem_tmpfile; fs/hugetlbfs/inode.c hugetlbfs_tmpfile
+   */
+  private openTmpfile(path: string, flags: number, mode: number): OpenFile | number {
+    const norm = path.replace(/\/+$/, '') || '/';
+    const mount = this.mounts.find((m) => m.path === norm);
+    if (!mount) {
+      const dev = this.devices.get(norm);
+      if (dev) return dev.type === 'dir' ? -Errno.EOPNOTSUPP : -Errno.ENOTDIR;
+      const where = this.mountOf(norm);
+      if (!where || where.name === '') return -Errno.ENOENT;
+      const first = where.name.split('/')[0]!;
+      return where.mount.files.has(first) ? -Errno.ENOTDIR : -Errno.ENOENT;
+    }
+    const inode = this.createIn(mount, mode);
+    if (typeof inode === 'number') return inode;
+    inode.nlink = 0;
+    const acc = flags & O.ACCMODE;
+    return new OpenFile(inode, `${mount.path}/#${inode.ino}`, acc === O.RDWR, acc === O.WRONLY || acc === O.RDWR, false, (flags & O.APPEND) !== 0);
+  }
+
+  /** A new regular file on `mount` (not yet named), or ENOSPC when its `nr_inodes=` is used up. */
+  private createIn(mount: Mount, mode: number): Inode | number {
+    // shmem_reserve_inode / hugetlbfs_dec_free_inodes: the mount's nr_inodes= is used up.
+    const limit = mount.sb.inodes;
+    if (limit !== undefined && !limit.take()) return -Errno.ENOSPC;
+    const inode = mount.sb.createFile(this.inodes.take());
+    if (limit !== undefined) inode.inodeLimit = limit;
+    inode.mode = mode & 0o7777 & ~UMASK;
+    return inode;
   }
 
   /** `unlinkat(AT_FDCWD, path, 0)`: 0 or `-errno`. */
@@ -170,7 +222,7 @@ export class Vfs {
     return io ? io.truncate(length) : -Errno.EINVAL;
   }
 
-  /** `pwrite` of `length` bytes of `value` at `offset` (the trace's `fill`). */
+  /** `pwrite` of `length` bytes of `value` at `offset`, or at the end with `O_APPEND` (the trace's `fill`). */
   fill(files: FdTable, fd: number, offset: bigint, length: bigint, value: number): bigint | number {
     if (offset < 0n) return -Errno.EINVAL;
     const file = files.peek(fd);
@@ -179,7 +231,8 @@ export class Vfs {
     if (file.inode.type === 'fifo') return -Errno.ESPIPE;
     const io = file.inode.io();
     if (!io) return -Errno.EINVAL;
-    return io.writeFill(offset, length, value);
+    // generic_write_checks: with O_APPEND the write starts at the end of the file, whatever the offset.
+    return io.writeFill(file.append && file.inode.type === 'reg' ? file.inode.size() : offset, length, value);
   }
 
   /** `pread` of one byte (the trace's `fpeek`). */

@@ -83,6 +83,8 @@ export class OpenFile implements VmFile {
     readonly writable: boolean,
     /** Opened with `O_PATH` (no I/O, no mmap). */
     readonly pathOnly = false,
+    /** Opened with `O_APPEND`: every write goes to the end of the file (`IOCB_APPEND`). */
+    readonly append = false,
   ) {
     inode.users++;
   }

@@ -6,7 +6,7 @@
 
 import { errnoName, formatCallGraph, RecordingTracer, type TraceNode } from '@mmsim/base';
 import * as sys from '@mmsim/syscalls';
-import type { CallStep, MapsLine, StepOutcome, Trace, TraceResult, TraceStep } from '@mmsim/trace';
+import { withTmpfileInode, type CallStep, type MapsLine, type StepOutcome, type Trace, type TraceResult, type TraceStep } from '@mmsim/trace';
 import { bootFromHeader, type BootOptions } from './boot.js';
 import type { Machine } from './machine.js';
 
@@ -127,15 +127,19 @@ export class MapsNumbering {
 
 /** The model's `/proc/PID/maps` as trace maps lines (files numbered by `numbering` when given). */
 export function currentMaps(m: Machine, vsyscall: boolean, numbering?: MapsNumbering): MapsLine[] {
-  return sys.maps(m, vsyscall).map((e) => ({
-    start: e.start,
-    end: e.end,
-    perms: e.perms,
-    offset: e.offset,
-    dev: numbering ? '00:00' : e.dev,
-    inode: numbering ? numbering.number(e.dev, e.inode) : BigInt(e.inode),
-    name: e.name,
-  }));
+  return sys.maps(m, vsyscall).map((e) => {
+    const inode = numbering ? numbering.number(e.dev, e.inode) : BigInt(e.inode);
+    return {
+      start: e.start,
+      end: e.end,
+      perms: e.perms,
+      offset: e.offset,
+      dev: numbering ? '00:00' : e.dev,
+      inode,
+      // An O_TMPFILE file's name carries its inode number: numbered with the column.
+      name: numbering ? withTmpfileInode({ inode: BigInt(e.inode), name: e.name }, inode) : e.name,
+    };
+  });
 }
 
 /** Replay every step of `trace` on a machine built from its header. */

@@ -6,6 +6,7 @@
  * step counts: an unknown (`?`) or missing result is a divergence.
  */
 import type { CallStep, MapsLine, SourcePos, Trace, TraceArg, TraceResult, TraceStep } from './model.js';
+import { withTmpfileInode } from './maps.js';
 import { hexPad } from './numbers.js';
 import { isMapsOutcome, type StepOutcome } from './outcome.js';
 import { formatCall, formatResult, formatStep } from './print.js';
@@ -69,9 +70,17 @@ export function argsEqual(a: readonly TraceArg[], b: readonly TraceArg[]): boole
   return a.length === b.length && a.every((x, i) => x.kind === b[i]!.kind && x.value === b[i]!.value);
 }
 
+/**
+ * The name as compared: an `O_TMPFILE` file's name holds its inode number
+ * (`DIR/#INO (deleted)`), which is ignored like the inode column.
+ */
+function comparedName(line: MapsLine): string {
+  return withTmpfileInode(line, 'INO');
+}
+
 /** True if two maps lines agree on start, end, permissions, offset and name. */
 export function mapsLineEqual(a: MapsLine, b: MapsLine): boolean {
-  return a.start === b.start && a.end === b.end && a.perms === b.perms && a.offset === b.offset && a.name === b.name;
+  return a.start === b.start && a.end === b.end && a.perms === b.perms && a.offset === b.offset && comparedName(a) === comparedName(b);
 }
 
 /** True if two `@maps` blocks list the same mappings in the same order (device and inode ignored). */
@@ -82,7 +91,7 @@ export function mapsEqual(a: readonly MapsLine[], b: readonly MapsLine[]): boole
 /** The compared fields of a maps line, compactly: `7ffff7ff5000-7ffff7ff7000 rw-p 00000000 [heap]`. */
 export function formatMapsKey(line: MapsLine): string {
   const text = `${hexPad(line.start, 8)}-${hexPad(line.end, 8)} ${line.perms} ${hexPad(line.offset, 8)}`;
-  return line.name === '' ? text : `${text} ${line.name}`;
+  return line.name === '' ? text : `${text} ${comparedName(line)}`;
 }
 
 /** Lines of `from` with no counterpart left in `other` (a multiset difference on the compared fields). */

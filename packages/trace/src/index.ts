@@ -12,7 +12,7 @@ export { parseTrace, TRACE_MAGIC } from './parse.js';
 export { MAX_LINE_LENGTH } from './lines.js';
 export { parseCallStep } from './step.js';
 export { parseResult, formatResult } from './result.js';
-export { parseMapsLine, formatMapsLine, MAPS_NAME_COLUMN } from './maps.js';
+export { parseMapsLine, formatMapsLine, withTmpfileInode, MAPS_NAME_COLUMN } from './maps.js';
 export { DEFAULT_CONFIG, CONFIG_KEYS, parseConfigValue, buildConfig, defaultHeader, type ConfigValue } from './config.js';
 export { CALL_SIGNATURES, isCallName, type ArgKind, type CallSignature, type ResultStyle } from './calls.js';
 export { parseArg } from './args.js';

@@ -49,3 +49,20 @@ export function formatMapsLine(line: MapsLine): string {
   if (line.name === '') return prefix + ' ';
   return prefix.padEnd(MAPS_NAME_COLUMN - 1, ' ') + ' ' + line.name;
 }
+
+/** `DIR/#INO (deleted)`: the name `d_tmpfile` gives an `O_TMPFILE` file, its inode number in it. */
+const TMPFILE_NAME = /\/#([0-9]{1,20}) \(deleted\)$/;
+
+/**
+ * The name of `line` with the inode number an `O_TMPFILE` file carries in it
+ * (`/dev/shm/x/#3568 (deleted)`, from `d_tmpfile`) replaced by `ino`, when
+ * that number is the line's own inode; any other name unchanged. The
+ * number is the inode column written into the name, so whatever renumbers
+ * or ignores that column does the same to it.
+ * @see fs/dcache.c d_tmpfile
+ */
+export function withTmpfileInode(line: Pick<MapsLine, 'inode' | 'name'>, ino: bigint | string): string {
+  const m = TMPFILE_NAME.exec(line.name);
+  if (!m || BigInt(m[1]!) !== line.inode || line.inode === 0n) return line.name;
+  return `${line.name.slice(0, m.index)}/#${ino} (deleted)`;
+}

@@ -5,6 +5,7 @@ import {
   mapsEqual,
   parseTrace,
   resultsEqual,
+  withTmpfileInode,
   type MapsLine,
   type TraceResult,
   type TraceStep,
@@ -119,5 +120,16 @@ describe('resultsEqual and mapsEqual', () => {
     expect(mapsEqual([l], [{ ...l, dev: 'fe:00', inode: 7n }])).toBe(true);
     expect(mapsEqual([l], [{ ...l, name: '[heap]' }])).toBe(false);
     expect(mapsEqual([l], [])).toBe(false);
+  });
+
+  it("ignore the inode number in an O_TMPFILE file's name as they ignore the inode column", () => {
+    const t: MapsLine = { start: 0n, end: 1n, perms: 'rw-s', offset: 0n, dev: '00:00', inode: 3n, name: '/dev/shm/x/#3 (deleted)' };
+    expect(mapsEqual([t], [{ ...t, inode: 3568n, name: '/dev/shm/x/#3568 (deleted)' }])).toBe(true);
+    // Only the line's own inode number is the file's: another number, or another directory, is a different name.
+    expect(mapsEqual([t], [{ ...t, inode: 3568n, name: '/dev/shm/x/#3567 (deleted)' }])).toBe(false);
+    expect(mapsEqual([t], [{ ...t, inode: 3568n, name: '/dev/shm/y/#3568 (deleted)' }])).toBe(false);
+    expect(mapsEqual([{ ...t, name: '/dev/shm/x/#3' }], [{ ...t, inode: 4n, name: '/dev/shm/x/#4' }])).toBe(false);
+    expect(withTmpfileInode(t, 9n)).toBe('/dev/shm/x/#9 (deleted)');
+    expect(withTmpfileInode({ inode: 0n, name: '/#0 (deleted)' }, 9n)).toBe('/#0 (deleted)');
   });
 });

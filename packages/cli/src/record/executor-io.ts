@@ -6,7 +6,7 @@
  */
 
 import { errnoName as baseErrnoName } from '@mmsim/base';
-import { CALL_SIGNATURES, parseMapsLine, type CallStep, type MapsLine, type StepOutcome, type Trace, type TraceConfig, type TraceResult, type TraceStep } from '@mmsim/trace';
+import { CALL_SIGNATURES, parseMapsLine, withTmpfileInode, type CallStep, type MapsLine, type StepOutcome, type Trace, type TraceConfig, type TraceResult, type TraceStep } from '@mmsim/trace';
 import { ADDR_COMPAT_LAYOUT, ADDR_NO_RANDOMIZE, RLIM_INFINITY, RecordError } from './constants.js';
 
 const ERRNOS: ReadonlyArray<readonly [number, string, string]> = [
@@ -325,7 +325,8 @@ export function toOutcome(step: TraceStep, r: ExecResult): StepOutcome | undefin
  * Renumber the device and inode columns of maps blocks in order of first
  * appearance across all of them (the header's block first): every device
  * becomes `00:00`; inode 0 (anonymous memory, `[heap]`, `[vdso]` …) stays 0;
- * each other (device, inode) pair gets 1, 2, 3 … as it first appears.
+ * each other (device, inode) pair gets 1, 2, 3 … as it first appears, and
+ * an `O_TMPFILE` file's name (`DIR/#INO (deleted)`) the same number.
  */
 export function renumberMaps(blocks: ReadonlyArray<readonly MapsLine[]>): MapsLine[][] {
   const ids = new Map<string, bigint>();
@@ -341,7 +342,7 @@ export function renumberMaps(blocks: ReadonlyArray<readonly MapsLine[]>): MapsLi
         }
         inode = id;
       }
-      return { ...line, dev: '00:00', inode };
+      return { ...line, dev: '00:00', inode, name: withTmpfileInode(line, inode) };
     }),
   );
 }
