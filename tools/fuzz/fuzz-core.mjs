@@ -429,6 +429,8 @@ function oneCall(g, st) {
       if (r.chance(0.08)) flags |= 0o200;
       if (r.chance(0.12)) flags |= 0o1000;
       if (r.chance(0.04)) flags |= 0o10000000;
+      if (r.chance(0.1)) flags |= 0o2000; // O_APPEND
+      if (r.chance(0.1)) flags |= r.chance(0.8) ? 0o20200000 : 0o20000000; // O_TMPFILE, or __O_TMPFILE alone
       let f = BigInt(flags);
       if (r.chance(0.05)) f |= 1n << BigInt(r.int(64));
       const dirfd = r.chance(0.9) ? u64(-100) : g.fd();

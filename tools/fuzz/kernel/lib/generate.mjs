@@ -200,7 +200,7 @@ const F = {
   GROWSDOWN: 0x100, LOCKED: 0x2000, NORESERVE: 0x4000, POPULATE: 0x8000, NONBLOCK: 0x10000, STACK: 0x20000,
   HUGETLB: 0x40000, SYNC: 0x80000, UNINIT: 0x4000000, NOREPLACE: 0x100000, HUGE_2MB: 21 << 26, HUGE_1GB: (30 << 26) >>> 0,
 };
-const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, TRUNC: 0o1000, APPEND: 0o2000, DIRECTORY: 0o200000 };
+const O = { RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, TRUNC: 0o1000, APPEND: 0o2000, DIRECTORY: 0o200000, PATH: 0o10000000 };
 const MADV = {
   NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, FREE: 8, REMOVE: 9, DONTFORK: 10, DOFORK: 11,
   MERGEABLE: 12, UNMERGEABLE: 13, HUGEPAGE: 14, NOHUGEPAGE: 15, DONTDUMP: 16, DODUMP: 17, WIPEONFORK: 18,
@@ -312,11 +312,14 @@ export class ScenarioGenerator {
         if (!ok) break;
         const path = arg(1);
         const flags = Number(arg(2));
-        const acc = (flags & 3) === 0 ? 'r' : (flags & 3) === 1 ? 'w' : 'rw';
-        const kind = path.startsWith(HUGE1G + '/') ? 'huge1g' : path.startsWith(HUGE2M + '/') ? 'huge2m'
-          : path.startsWith(TMPFS + '/') ? 'tmpfs' : path === '/dev/zero' ? 'zero' : path === '/dev/null' ? 'null' : 'dir';
-        this.fds.set(Number(v), { path, kind, acc });
-        if (kind === 'tmpfs' || kind === 'huge2m' || kind === 'huge1g') this.files.set(path, { kind });
+        const acc = flags & O.PATH ? 'none' : ['r', 'w', 'rw', 'none'][flags & 3];
+        // An O_TMPFILE open names the mount's root; the file it makes has no name.
+        const tmpfile = (flags & 0o20000000) !== 0 && !(flags & O.PATH);
+        const at = tmpfile ? path.replace(/\/*$/, '/') : path;
+        const kind = at.startsWith(HUGE1G + '/') ? 'huge1g' : at.startsWith(HUGE2M + '/') ? 'huge2m'
+          : at.startsWith(TMPFS + '/') ? 'tmpfs' : path === '/dev/zero' ? 'zero' : path === '/dev/null' ? 'null' : 'dir';
+        this.fds.set(Number(v), { path, kind: flags & O.PATH ? 'dir' : kind, acc });
+        if (!tmpfile && !(flags & O.PATH) && (kind === 'tmpfs' || kind === 'huge2m' || kind === 'huge1g')) this.files.set(path, { kind });
         this.closed = this.closed.filter((fd) => fd !== Number(v));
         break;
       }
@@ -631,10 +634,14 @@ export class ScenarioGenerator {
     const existing = [...this.files.entries()].filter(([, f]) => f.kind === kind).map(([p]) => p);
     if (existing.length && r.chance(0.45)) {
       const path = r.pick(existing);
-      const flags = r.weighted([[4, O.RDWR], [3, O.RDONLY], [1, O.WRONLY], [1, O.RDWR | O.TRUNC], [1, O.RDWR | O.CREAT]]);
+      const flags = r.weighted([
+        [4, O.RDWR], [3, O.RDONLY], [1, O.WRONLY], [1, O.RDWR | O.TRUNC], [1, O.RDWR | O.CREAT], [1, O.RDWR | O.APPEND], [1, O.WRONLY | O.APPEND],
+      ]);
       return `openat(AT_FDCWD, "${path}", ${fmtOpen(flags)}${flags & O.CREAT ? ', 0600' : ''})`;
     }
-    const flags = O.RDWR | O.CREAT | (r.chance(0.3) ? O.EXCL : 0);
+    // An unnamed file (O_TMPFILE) in the mount's root: unlinked from birth, it lives while open or mapped.
+    if (r.chance(0.08)) return `openat(AT_FDCWD, "${this.newPath(kind).replace(/[^/]*$/, '')}", ${r.pick(['O_RDWR', 'O_WRONLY', 'O_RDWR|O_EXCL'])}|O_TMPFILE, 0600)`;
+    const flags = O.RDWR | O.CREAT | (r.chance(0.3) ? O.EXCL : 0) | (r.chance(0.1) ? O.APPEND : 0);
     return `openat(AT_FDCWD, "${this.newPath(kind)}", ${fmtOpen(flags)}, 0600)`;
   }
 
@@ -870,13 +877,22 @@ export class ScenarioGenerator {
       }
       case 'open': {
         const files = [...this.files.keys()];
-        const variant = r.pick(['enoent', 'eexist', 'eisdir', 'enotdir', 'directory', 'dir-rdonly', 'huge']);
+        const variant = r.pick(['enoent', 'eexist', 'eisdir', 'enotdir', 'directory', 'dir-rdonly', 'tmpfile-bad', 'path-creat', 'acc3', 'huge']);
         if (variant === 'enoent') return `openat(AT_FDCWD, "${TMPFS}/nonexistent${r.range(1, 9)}", O_RDWR)`;
         if (variant === 'eexist' && files.length) return `openat(AT_FDCWD, "${r.pick(files)}", O_RDWR|O_CREAT|O_EXCL, 0600)`;
         if (variant === 'eisdir') return `openat(AT_FDCWD, "${r.pick([TMPFS, HUGE2M])}", O_RDWR)`;
         if (variant === 'enotdir' && files.length) return `openat(AT_FDCWD, "${r.pick(files)}/x", O_RDWR|O_CREAT, 0600)`;
         if (variant === 'directory' && files.length) return `openat(AT_FDCWD, "${r.pick(files)}", O_RDONLY|O_DIRECTORY)`;
         if (variant === 'dir-rdonly') return `openat(AT_FDCWD, "${r.pick([TMPFS, HUGE2M])}", O_RDONLY)`;
+        if (variant === 'tmpfile-bad') {
+          // build_open_flags: O_TMPFILE needs write access, no O_CREAT, and O_DIRECTORY with __O_TMPFILE; a file is no directory.
+          const target = files.length && r.chance(0.3) ? `${r.pick(files)}` : `${r.pick([TMPFS, HUGE2M])}/`;
+          return `openat(AT_FDCWD, "${target}", ${r.pick(['O_RDONLY|O_TMPFILE', 'O_RDWR|O_TMPFILE|O_CREAT', '0x400002', 'O_PATH|O_TMPFILE', 'O_RDWR|O_TMPFILE'])}, 0600)`;
+        }
+        // build_open_how: O_PATH drops O_CREAT, O_EXCL and O_TRUNC.
+        if (variant === 'path-creat') return `openat(AT_FDCWD, "${files.length && r.chance(0.5) ? r.pick(files) : `${TMPFS}/nonexistent${r.range(1, 9)}`}", O_PATH|O_CREAT|O_EXCL, 0600)`;
+        // Access mode 3: read and write permission needed, neither given.
+        if (variant === 'acc3') return `openat(AT_FDCWD, "${files.length ? r.pick(files) : TMPFS}", 0x3)`;
         return this.openat(r.chance(0.5) && this.hugeOn ? this.hkind : 'tmpfs');
       }
       case 'file': {

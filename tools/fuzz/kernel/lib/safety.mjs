@@ -213,7 +213,9 @@ export function unsafeReason(step, ctx) {
       const O_CREAT = 0o100n, O_TRUNC = 0o1000n, O_TMPFILE = 0o20000000n;
       const writes = (flags & (O_CREAT | O_TRUNC | O_TMPFILE)) !== 0n;
       if ((path === '/dev/zero' || path === '/dev/null') && !writes) return undefined;
-      if (ctx.mounts.includes(path.replace(/\/+$/, '')) && !writes) return undefined; // a directory: O_WRONLY/O_RDWR is EISDIR
+      // A mount's root directory: opening it for writing is EISDIR, O_CREAT on it too, and
+      // O_TMPFILE makes an unnamed file in the scenario's own mount.
+      if (ctx.mounts.includes(path.replace(/\/+$/, ''))) return undefined;
       return `openat of ${path} outside the mounts`;
     }
     case 'unlinkat': {
