@@ -46,26 +46,34 @@ const NAMES = new Map<number, ErrnoName>(
 );
 
 /** strerror(3) texts as glibc prints them (strace shows them after the name). */
-const MESSAGES: Partial<Record<ErrnoName, string>> = {
+const MESSAGES: Record<ErrnoName, string> = {
   EPERM: 'Operation not permitted',
   ENOENT: 'No such file or directory',
+  EINTR: 'Interrupted system call',
+  EIO: 'Input/output error',
   EBADF: 'Bad file descriptor',
   EAGAIN: 'Resource temporarily unavailable',
   ENOMEM: 'Cannot allocate memory',
   EACCES: 'Permission denied',
   EFAULT: 'Bad address',
+  EBUSY: 'Device or resource busy',
   EEXIST: 'File exists',
+  EXDEV: 'Invalid cross-device link',
   ENODEV: 'No such device',
   ENOTDIR: 'Not a directory',
   EISDIR: 'Is a directory',
   EINVAL: 'Invalid argument',
+  ENFILE: 'Too many open files in system',
   EMFILE: 'Too many open files',
   ETXTBSY: 'Text file busy',
   EFBIG: 'File too large',
   ENOSPC: 'No space left on device',
   ESPIPE: 'Illegal seek',
   EROFS: 'Read-only file system',
+  ENAMETOOLONG: 'File name too long',
+  ENOSYS: 'Function not implemented',
   ENOTEMPTY: 'Directory not empty',
+  ELOOP: 'Too many levels of symbolic links',
   EOVERFLOW: 'Value too large for defined data type',
   EOPNOTSUPP: 'Operation not supported',
 };
