@@ -79,6 +79,11 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
     super(ino, dev, 'reg');
   }
 
+  /** `shmem_file_open` sets `FMODE_CAN_ODIRECT` (Linux 6.6+). */
+  override get canODirect(): boolean {
+    return true;
+  }
+
   override get pageCache(): PageCacheView {
     return this;
   }

@@ -11,6 +11,7 @@ import type { FdTable } from './fdtable.js';
 import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
 import { hugetlbFiles, vmSysctlFiles } from './hugetlb-sysfs.js';
 import { MappingRegistry } from './mappings.js';
+import { childPath, dotsTarget, parentPath, walkParent, type NamespaceView, type ParentWalk } from './path-walk.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
 
@@ -78,14 +79,35 @@ export class Vfs {
     return out;
   }
 
-  private mountOf(path: string): { mount: Mount; name: string } | undefined {
-    for (const m of this.mounts) {
-      if (path.startsWith(m.path + '/')) {
-        const name = path.slice(m.path.length + 1);
-        return { mount: m, name };
-      }
-    }
-    return undefined;
+  /** The namespace as the path walk sees it. */
+  private readonly view: NamespaceView = {
+    isDir: (p) => this.dirAt(p) !== undefined,
+    exists: (p) => this.entryAt(p) !== undefined,
+  };
+
+  /**
+   * The directory at the canonical path `p`: one of the system's fixed
+   * directories, a mount's root, or a directory on the way to a mount (the
+   * mounts' roots share the inode of `/`: nothing tells them apart).
+   */
+  private dirAt(p: string): Inode | undefined {
+    const dev = this.devices.get(p);
+    if (dev) return dev.type === 'dir' ? dev : undefined;
+    const below = p === '/' ? '/' : `${p}/`;
+    return this.mounts.some((m) => m.path === p || m.path.startsWith(below)) ? this.devices.get('/')! : undefined;
+  }
+
+  /** What the canonical path `p` names: a directory, a device file, or a file in a mount (with the mount and its name there). */
+  private entryAt(p: string): { inode: Inode; mount?: Mount; name?: string } | undefined {
+    const dir = this.dirAt(p);
+    if (dir) return { inode: dir };
+    const dev = this.devices.get(p);
+    if (dev) return { inode: dev };
+    const parent = parentPath(p);
+    const mount = this.mounts.find((m) => m.path === parent);
+    const name = p.slice(parent === '/' ? 1 : parent.length + 1);
+    const inode = mount?.files.get(name);
+    return inode ? { inode, mount, name } : undefined;
   }
 
   /** Make an open file for a pipe end (initial descriptors). */
@@ -111,50 +133,56 @@ export class Vfs {
     if (flags & O.CREAT && flags & O.DIRECTORY) return -Errno.EINVAL;
     const mayRead = !pathOnly && acc !== O.WRONLY;
     const mayWrite = !pathOnly && (acc !== O.RDONLY || (flags & O.TRUNC) !== 0);
-    if (flags & TMPFILE_BIT) {
-      // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, and the unnamed file must be writable.
-      if (!(flags & O.DIRECTORY) || acc === O.RDONLY) return -Errno.EINVAL;
-      return this.openTmpfile(path, flags, mode);
-    }
+    // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, and the unnamed file must be writable.
+    if (flags & TMPFILE_BIT && (!(flags & O.DIRECTORY) || acc === O.RDONLY)) return -Errno.EINVAL;
+    const walk = walkParent(this.view, path);
+    if (typeof walk === 'number') return walk;
+    if (flags & TMPFILE_BIT) return this.openTmpfile(walk, flags, mode);
     const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
     const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
-    const norm = path.replace(/\/+$/, '') || '/';
-    const dev = this.devices.get(norm);
-    const isMountRoot = this.mounts.some((m) => m.path === norm);
-    let inode: Inode | undefined;
+    let target: string;
+    let inode: Inode;
     let created = false;
-    if (dev || isMountRoot) {
-      inode = dev ?? this.devices.get('/')!;
-      if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
-      if (inode.type === 'dir' && flags & O.CREAT) return -Errno.EISDIR;
+    if (walk.type !== 'norm') {
+      // handle_dots: `.`, `..` or `/` name a directory that exists.
+      target = dotsTarget(walk);
+      inode = this.dirAt(target)!;
     } else {
-      const where = this.mountOf(norm);
-      if (!where || where.name === '') return -Errno.ENOENT;
-      // Mounts are flat: a further component under an existing file is ENOTDIR (link_path_walk). (Found by tools/fuzz/kernel.)
-      if (where.name.includes('/')) return where.mount.files.has(where.name.split('/')[0]!) ? -Errno.ENOTDIR : -Errno.ENOENT;
-      inode = where.mount.files.get(where.name);
-      if (inode) {
-        if (flags & O.CREAT && flags & O.EXCL) return -Errno.EEXIST;
-      } else {
+      target = childPath(walk.dir, walk.last);
+      // open_last_lookups: O_CREAT with slashes after the name.
+      if (flags & O.CREAT && walk.trailingSlash) return -Errno.EISDIR;
+      const found = this.entryAt(target);
+      if (found) inode = found.inode;
+      else {
         if (!(flags & O.CREAT)) return -Errno.ENOENT;
-        const made = this.createIn(where.mount, mode);
+        // The model's fixed directories hold no files: only a mount's root takes new ones.
+        const mount = this.mounts.find((m) => m.path === walk.dir);
+        if (!mount) return -Errno.ENOENT;
+        const made = this.createIn(mount, mode);
         if (typeof made === 'number') return made;
         inode = made;
-        where.mount.files.set(where.name, inode);
+        mount.files.set(walk.last, inode);
         created = true;
       }
     }
-    // do_open: O_DIRECTORY on something that is not a directory. (Found by tools/fuzz/kernel.)
-    if (flags & O.DIRECTORY && inode.type !== 'dir') return -Errno.ENOTDIR;
+    // do_open.
+    if (flags & O.CREAT) {
+      if (flags & O.EXCL && !created) return -Errno.EEXIST;
+      if (inode.type === 'dir') return -Errno.EISDIR;
+    }
+    // O_DIRECTORY, or slashes after the name (LOOKUP_DIRECTORY), on something that is not a directory. (Found by tools/fuzz/kernel.)
+    if ((flags & O.DIRECTORY || walk.trailingSlash) && inode.type !== 'dir') return -Errno.ENOTDIR;
     if (inode.type === 'dir' && mayWrite) return -Errno.EISDIR;
     if (!created && !pathOnly && !this.kernel.config.privileged) {
       if ((mayRead && !(inode.mode & 0o400)) || (mayWrite && !(inode.mode & 0o200))) return -Errno.EACCES;
     }
+    // do_dentry_open: O_DIRECT needs FMODE_CAN_ODIRECT. A file O_CREAT made stays made.
+    if (flags & O.DIRECT && !inode.canODirect) return -Errno.EINVAL;
     if (flags & O.TRUNC && !created && mayWrite && inode.type === 'reg') {
       const err = inode.io()?.truncate(0n) ?? 0;
       if (err) return err;
     }
-    return new OpenFile(inode, norm, readable, writable, pathOnly, (flags & O.APPEND) !== 0);
+    return new OpenFile(inode, target, readable, writable, pathOnly, (flags & O.APPEND) !== 0);
   }
 
   /**
@@ -167,20 +195,20 @@ export class Vfs {
    * `->tmpfile`.
    * @see fs/namei.c do_tmpfile, vfs_tmpfile; fs/dcache.c d_tmpfile; mm/shmem.c shmem_tmpfile; fs/hugetlbfs/inode.c hugetlbfs_tmpfile
    */
-  private openTmpfile(path: string, flags: number, mode: number): OpenFile | number {
-    const norm = path.replace(/\/+$/, '') || '/';
-    const mount = this.mounts.find((m) => m.path === norm);
-    if (!mount) {
-      const dev = this.devices.get(norm);
-      if (dev) return dev.type === 'dir' ? -Errno.EOPNOTSUPP : -Errno.ENOTDIR;
-      const where = this.mountOf(norm);
-      if (!where || where.name === '') return -Errno.ENOENT;
-      const first = where.name.split('/')[0]!;
-      return where.mount.files.has(first) ? -Errno.ENOTDIR : -Errno.ENOENT;
-    }
+  private openTmpfile(walk: ParentWalk, flags: number, mode: number): OpenFile | number {
+    // do_tmpfile looks the whole path up as a directory.
+    const dir = walk.type === 'norm' ? childPath(walk.dir, walk.last) : dotsTarget(walk);
+    if (!this.dirAt(dir)) return this.entryAt(dir) ? -Errno.ENOTDIR : -Errno.ENOENT;
+    const mount = this.mounts.find((m) => m.path === dir);
+    if (!mount) return -Errno.EOPNOTSUPP;
     const inode = this.createIn(mount, mode);
     if (typeof inode === 'number') return inode;
     inode.nlink = 0;
+    if (flags & O.DIRECT && !inode.canODirect) {
+      // finish_open fails: the file, never named, goes at once.
+      inode.maybeEvict();
+      return -Errno.EINVAL;
+    }
     const acc = flags & O.ACCMODE;
     return new OpenFile(inode, `${mount.path}/#${inode.ino}`, acc === O.RDWR, acc === O.WRONLY || acc === O.RDWR, false, (flags & O.APPEND) !== 0);
   }
@@ -196,19 +224,31 @@ export class Vfs {
     return inode;
   }
 
-  /** `unlinkat(AT_FDCWD, path, 0)`: 0 or `-errno`. */
-  unlink(path: string): number {
-    const norm = path.replace(/\/+$/, '');
-    if (this.devices.get(norm)?.type === 'dir' || this.mounts.some((m) => m.path === norm)) return -Errno.EISDIR;
-    if (this.devices.has(norm)) return -Errno.EACCES;
-    const where = this.mountOf(norm);
-    if (!where) return -Errno.ENOENT;
-    if (where.name.includes('/')) return where.mount.files.has(where.name.split('/')[0]!) ? -Errno.ENOTDIR : -Errno.ENOENT;
-    const inode = where.mount.files.get(where.name);
-    if (!inode) return -Errno.ENOENT;
-    where.mount.files.delete(where.name);
-    inode.nlink = 0;
-    inode.maybeEvict();
+  /**
+   * `unlinkat(AT_FDCWD, path, 0)`, or with `AT_REMOVEDIR` (`rmdir`): 0 or
+   * `-errno`. Every directory here is a mount's root, a directory a mount
+   * lies under, or one of the system's own: none can be removed (a mount
+   * point is EBUSY; what the host answers for the others depends on it, and
+   * the model says EBUSY for them too). A device file is EACCES.
+   * @see fs/namei.c do_unlinkat, do_rmdir, may_delete
+   */
+  unlink(path: string, removeDir = false): number {
+    const walk = walkParent(this.view, path);
+    if (typeof walk === 'number') return walk;
+    if (removeDir) {
+      if (walk.type === 'dotdot') return -Errno.ENOTEMPTY;
+      if (walk.type === 'dot') return -Errno.EINVAL;
+      if (walk.type === 'root') return -Errno.EBUSY;
+    } else if (walk.type !== 'norm') return -Errno.EISDIR;
+    const found = this.entryAt(childPath(walk.dir, walk.last));
+    if (!found) return -Errno.ENOENT;
+    const isDir = found.inode.type === 'dir';
+    if (removeDir) return isDir ? -Errno.EBUSY : -Errno.ENOTDIR;
+    if (walk.trailingSlash || isDir) return isDir ? -Errno.EISDIR : -Errno.ENOTDIR;
+    if (!found.mount) return -Errno.EACCES;
+    found.mount.files.delete(found.name!);
+    found.inode.nlink = 0;
+    found.inode.maybeEvict();
     return 0;
   }
 

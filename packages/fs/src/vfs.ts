@@ -53,6 +53,10 @@ export abstract class Inode implements VmInode {
   get noexec(): boolean {
     return false;
   }
+  /** Opening the file with `O_DIRECT` is allowed (`FMODE_CAN_ODIRECT`, which its `->open` sets); otherwise it is EINVAL. */
+  get canODirect(): boolean {
+    return false;
+  }
   /** Release everything the inode holds (`evict_inode`). */
   protected abstract evict(): void;
 

@@ -29,10 +29,10 @@ export function sysDup(task: Task, fd: bigint): SysResult {
   return BigInt(n < 0 ? -Errno.EBADF : task.files.dup(n));
 }
 
-/** `unlinkat(dirfd, path, flags)`. */
+/** `unlinkat(dirfd, path, flags)`: `unlink`, or `rmdir` with `AT_REMOVEDIR`. */
 export function sysUnlinkat(task: Task, _dirfd: bigint, path: string, flags: bigint): SysResult {
   if (flags & ~BigInt(AT.REMOVEDIR)) return BigInt(-Errno.EINVAL);
-  return BigInt(task.vfs.unlink(path));
+  return BigInt(task.vfs.unlink(path, (flags & BigInt(AT.REMOVEDIR)) !== 0n));
 }
 
 /** `ftruncate(fd, length)`. */
