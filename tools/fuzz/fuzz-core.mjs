@@ -104,6 +104,7 @@ const PATHS = [
   '/dev/shm/x/a', '/dev/shm/x/b', '/dev/shm/x/c', '/mnt/h/a', '/mnt/h/b', '/mnt/g/a',
   '/dev/zero', '/dev/null', '/dev/urandom', '/proc/sys/vm/max_map_count', '/', '/dev/shm/x',
   '/mnt/h', '/dev/shm/x/dir/nested', '/nonexistent/file', 'relative', '/dev/shm/x/', '/tmp',
+  '/dev/shm/x/./a', '/dev/shm/x//b', '/dev/shm/x/../x/c', '/dev/shm/x/a/', '/dev/shm/x/.', '/dev/shm/x/..', '/mnt/h/../h/a', '/..', '/dev/null/',
 ];
 
 const MAP_BITS = [0x10, 0x20, 0x40, 0x80, 0x100, 0x800, 0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x20000, 0x40000, 0x80000, 0x100000, 0x4000000];
@@ -430,6 +431,7 @@ function oneCall(g, st) {
       if (r.chance(0.12)) flags |= 0o1000;
       if (r.chance(0.04)) flags |= 0o10000000;
       if (r.chance(0.1)) flags |= 0o2000; // O_APPEND
+      if (r.chance(0.05)) flags |= 0o40000; // O_DIRECT
       if (r.chance(0.1)) flags |= r.chance(0.8) ? 0o20200000 : 0o20000000; // O_TMPFILE, or __O_TMPFILE alone
       let f = BigInt(flags);
       if (r.chance(0.05)) f |= 1n << BigInt(r.int(64));

@@ -16,7 +16,7 @@ import { bootFromHeader, runCall } from '@mmsim/machine';
 import * as sys from '@mmsim/syscalls';
 import { parseCallStep, parseTrace } from '@mmsim/trace';
 import { Rng } from './rng.mjs';
-import { GB1, MB2, PAGE, POPULATE_LIMIT, TASK_SIZE, U64, WINDOW_END, WINDOW_START, protectedRanges, unsafeReason } from './safety.mjs';
+import { GB1, MB2, PAGE, POPULATE_LIMIT, TASK_SIZE, U64, WINDOW_END, WINDOW_START, lexical, protectedRanges, unsafeReason } from './safety.mjs';
 
 export const PROFILES = ['anon', 'file', 'hugetlb', 'errors', 'legacy', 'scale'];
 
@@ -315,11 +315,12 @@ export class ScenarioGenerator {
         const acc = flags & O.PATH ? 'none' : ['r', 'w', 'rw', 'none'][flags & 3];
         // An O_TMPFILE open names the mount's root; the file it makes has no name.
         const tmpfile = (flags & 0o20000000) !== 0 && !(flags & O.PATH);
-        const at = tmpfile ? path.replace(/\/*$/, '/') : path;
+        const canon = lexical(path);
+        const at = tmpfile ? `${canon}/` : canon;
         const kind = at.startsWith(HUGE1G + '/') ? 'huge1g' : at.startsWith(HUGE2M + '/') ? 'huge2m'
           : at.startsWith(TMPFS + '/') ? 'tmpfs' : path === '/dev/zero' ? 'zero' : path === '/dev/null' ? 'null' : 'dir';
-        this.fds.set(Number(v), { path, kind: flags & O.PATH ? 'dir' : kind, acc });
-        if (!tmpfile && !(flags & O.PATH) && (kind === 'tmpfs' || kind === 'huge2m' || kind === 'huge1g')) this.files.set(path, { kind });
+        this.fds.set(Number(v), { path: canon, kind: flags & O.PATH ? 'dir' : kind, acc });
+        if (!tmpfile && !(flags & O.PATH) && (kind === 'tmpfs' || kind === 'huge2m' || kind === 'huge1g')) this.files.set(canon, { kind });
         this.closed = this.closed.filter((fd) => fd !== Number(v));
         break;
       }
@@ -336,7 +337,7 @@ export class ScenarioGenerator {
         }
         break;
       case 'unlinkat':
-        if (ok) this.files.delete(arg(1));
+        if (ok) this.files.delete(lexical(arg(1)));
         break;
       case 'poke':
         if (ok) {
@@ -637,7 +638,7 @@ export class ScenarioGenerator {
       const flags = r.weighted([
         [4, O.RDWR], [3, O.RDONLY], [1, O.WRONLY], [1, O.RDWR | O.TRUNC], [1, O.RDWR | O.CREAT], [1, O.RDWR | O.APPEND], [1, O.WRONLY | O.APPEND],
       ]);
-      return `openat(AT_FDCWD, "${path}", ${fmtOpen(flags)}${flags & O.CREAT ? ', 0600' : ''})`;
+      return `openat(AT_FDCWD, "${this.spell(path)}", ${fmtOpen(flags)}${flags & O.CREAT ? ', 0600' : ''})`;
     }
     // An unnamed file (O_TMPFILE) in the mount's root: unlinked from birth, it lives while open or mapped.
     if (r.chance(0.08)) return `openat(AT_FDCWD, "${this.newPath(kind).replace(/[^/]*$/, '')}", ${r.pick(['O_RDWR', 'O_WRONLY', 'O_RDWR|O_EXCL'])}|O_TMPFILE, 0600)`;
@@ -690,9 +691,31 @@ export class ScenarioGenerator {
   }
 
   unlink() {
+    const r = this.rng;
     const paths = [...this.files.keys()];
+    if (r.chance(0.15)) {
+      // rmdir and unlink where the path walk decides: a file with slashes after it, rmdir of a
+      // file, of a mount's root (EBUSY) or of `.` (EINVAL), unlink of `.` (EISDIR).
+      const root = r.pick([TMPFS, ...(this.hugeOn ? [this.hugeMode === '1G' ? HUGE1G : HUGE2M] : [])]);
+      const file = paths.length ? r.pick(paths) : `${root}/missing${r.range(1, 9)}`;
+      return r.pick([
+        `unlinkat(AT_FDCWD, "${file}/", 0)`, `unlinkat(AT_FDCWD, "${file}", AT_REMOVEDIR)`, `unlinkat(AT_FDCWD, "${root}", AT_REMOVEDIR)`,
+        `unlinkat(AT_FDCWD, "${root}/.", AT_REMOVEDIR)`, `unlinkat(AT_FDCWD, "${root}/.", 0)`, `unlinkat(AT_FDCWD, "${root}/", 0)`,
+      ]);
+    }
     if (!paths.length) return null;
-    return `unlinkat(AT_FDCWD, "${this.rng.pick(paths)}", 0)`;
+    return `unlinkat(AT_FDCWD, "${this.spell(r.pick(paths))}", 0)`;
+  }
+
+  /** Sometimes another spelling of an absolute path the walk resolves to the same file (`/./`, `//`, `dir/../dir`). */
+  spell(path) {
+    const r = this.rng;
+    if (!r.chance(0.15)) return path;
+    const i = path.lastIndexOf('/');
+    const dir = path.slice(0, i);
+    const name = path.slice(i + 1);
+    const base = dir.slice(dir.lastIndexOf('/') + 1);
+    return r.pick([`${dir}/./${name}`, `${dir}//${name}`, `${dir}/../${base}/${name}`]);
   }
 
   mmapFile({ kinds = ['tmpfs', 'zero'], pgoff = false } = {}) {
@@ -877,7 +900,7 @@ export class ScenarioGenerator {
       }
       case 'open': {
         const files = [...this.files.keys()];
-        const variant = r.pick(['enoent', 'eexist', 'eisdir', 'enotdir', 'directory', 'dir-rdonly', 'tmpfile-bad', 'path-creat', 'acc3', 'huge']);
+        const variant = r.pick(['enoent', 'eexist', 'eisdir', 'enotdir', 'directory', 'dir-rdonly', 'tmpfile-bad', 'path-creat', 'acc3', 'odirect', 'slash', 'dots', 'huge']);
         if (variant === 'enoent') return `openat(AT_FDCWD, "${TMPFS}/nonexistent${r.range(1, 9)}", O_RDWR)`;
         if (variant === 'eexist' && files.length) return `openat(AT_FDCWD, "${r.pick(files)}", O_RDWR|O_CREAT|O_EXCL, 0600)`;
         if (variant === 'eisdir') return `openat(AT_FDCWD, "${r.pick([TMPFS, HUGE2M])}", O_RDWR)`;
@@ -891,6 +914,23 @@ export class ScenarioGenerator {
         }
         // build_open_how: O_PATH drops O_CREAT, O_EXCL and O_TRUNC.
         if (variant === 'path-creat') return `openat(AT_FDCWD, "${files.length && r.chance(0.5) ? r.pick(files) : `${TMPFS}/nonexistent${r.range(1, 9)}`}", O_PATH|O_CREAT|O_EXCL, 0600)`;
+        // O_DIRECT: only files whose ->open sets FMODE_CAN_ODIRECT (tmpfs) open; a file O_CREAT made stays.
+        if (variant === 'odirect') {
+          const target = r.pick([...files, ...(files.length ? files : []), TMPFS, HUGE2M, '/dev/zero', '/dev/null']);
+          const creat = target.startsWith(TMPFS + '/') || target.startsWith(HUGE2M + '/');
+          if (creat && r.chance(0.3)) return `openat(AT_FDCWD, "${this.newPath(target.startsWith(HUGE2M) ? 'huge2m' : 'tmpfs')}", O_RDWR|O_CREAT|O_DIRECT, 0600)`;
+          return `openat(AT_FDCWD, "${target}", ${creat ? 'O_RDWR|O_DIRECT' : 'O_RDONLY|O_DIRECT'})`;
+        }
+        // Slashes after a file's name: ENOTDIR, or EISDIR with O_CREAT (whether it exists or not).
+        if (variant === 'slash') {
+          const target = files.length && r.chance(0.7) ? r.pick(files) : `${TMPFS}/new${r.range(1, 9)}`;
+          return `openat(AT_FDCWD, "${target}/", ${r.pick(['O_RDWR', 'O_RDONLY', 'O_RDWR|O_CREAT', 'O_PATH'])}, 0600)`;
+        }
+        // `.` and `..` as the last component: the directory itself (EISDIR for writing or O_CREAT).
+        if (variant === 'dots') {
+          const root = r.pick([TMPFS, HUGE2M]);
+          return `openat(AT_FDCWD, "${root}/${r.pick(['.', './', '.', '../' + root.slice(root.lastIndexOf('/') + 1)])}", ${r.pick(['O_RDONLY', 'O_RDWR', 'O_RDWR|O_CREAT', 'O_RDONLY|O_DIRECTORY', 'O_RDWR|O_TMPFILE'])}, 0600)`;
+        }
         // Access mode 3: read and write permission needed, neither given.
         if (variant === 'acc3') return `openat(AT_FDCWD, "${files.length ? r.pick(files) : TMPFS}", 0x3)`;
         return this.openat(r.chance(0.5) && this.hugeOn ? this.hkind : 'tmpfs');

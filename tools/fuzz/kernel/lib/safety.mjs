@@ -104,10 +104,32 @@ const str = (step, i) => {
   return a && a.kind === 'string' ? a.value : '';
 };
 
+/**
+ * `path` with `.`, `..` and repeated slashes resolved by the letter. With no
+ * symbolic links on the way (the scenario's mounts hold none), this is what
+ * the kernel's walk reaches if it succeeds; where it fails (a file used as a
+ * directory) it reaches nothing.
+ */
+export function lexical(path) {
+  const out = [];
+  for (const c of path.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') out.pop();
+    else out.push(c);
+  }
+  return '/' + out.join('/');
+}
+
 /** Is `path` strictly inside one of the mount points? */
 function underMount(path, mounts) {
-  if (path.includes('/..') || path.includes('/./')) return false;
-  return mounts.some((m) => path.startsWith(m.replace(/\/+$/, '') + '/') && path.length > m.length + 1);
+  const p = lexical(path);
+  return mounts.some((m) => p.startsWith(lexical(m) + '/'));
+}
+
+/** Does `path` name one of the mount points themselves? */
+function isMountRoot(path, mounts) {
+  const p = lexical(path);
+  return mounts.some((m) => p === lexical(m));
 }
 
 /**
@@ -215,12 +237,13 @@ export function unsafeReason(step, ctx) {
       if ((path === '/dev/zero' || path === '/dev/null') && !writes) return undefined;
       // A mount's root directory: opening it for writing is EISDIR, O_CREAT on it too, and
       // O_TMPFILE makes an unnamed file in the scenario's own mount.
-      if (ctx.mounts.includes(path.replace(/\/+$/, ''))) return undefined;
+      if (isMountRoot(path, ctx.mounts)) return undefined;
       return `openat of ${path} outside the mounts`;
     }
     case 'unlinkat': {
       const dirfd = num(step, 0), path = str(step, 1);
-      if (dirfd !== AT_FDCWD || !underMount(path, ctx.mounts)) return 'unlinkat outside the mounts';
+      // A mount's root cannot go: unlink is EISDIR, rmdir EBUSY (a mount point), `.` EINVAL.
+      if (dirfd !== AT_FDCWD || !(underMount(path, ctx.mounts) || isMountRoot(path, ctx.mounts))) return 'unlinkat outside the mounts';
       return undefined;
     }
     case 'close':
