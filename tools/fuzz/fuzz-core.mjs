@@ -105,6 +105,7 @@ const PATHS = [
   '/dev/zero', '/dev/null', '/dev/urandom', '/proc/sys/vm/max_map_count', '/', '/dev/shm/x',
   '/mnt/h', '/dev/shm/x/dir/nested', '/nonexistent/file', 'relative', '/dev/shm/x/', '/tmp',
   '/dev/shm/x/./a', '/dev/shm/x//b', '/dev/shm/x/../x/c', '/dev/shm/x/a/', '/dev/shm/x/.', '/dev/shm/x/..', '/mnt/h/../h/a', '/..', '/dev/null/',
+  'a', './b', '../x/c', '', // relative: from a directory descriptor (ENOENT from AT_FDCWD)
 ];
 
 const MAP_BITS = [0x10, 0x20, 0x40, 0x80, 0x100, 0x800, 0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x20000, 0x40000, 0x80000, 0x100000, 0x4000000];
@@ -456,7 +457,8 @@ function oneCall(g, st) {
     case 'unlinkat': {
       const path = r.pick(PATHS);
       const flags = r.chance(0.9) ? 0n : r.pick([0x200n, r.u64()]);
-      problem = checkRaw(kind, call(kind, [u64(-100), JSON.stringify(path), flags], () => sys.sysUnlinkat(m, u64(-100), path, flags)));
+      const dirfd = r.chance(0.9) ? u64(-100) : g.fd();
+      problem = checkRaw(kind, call(kind, [dirfd, JSON.stringify(path), flags], () => sys.sysUnlinkat(m, dirfd, path, flags)));
       break;
     }
     case 'ftruncate': {

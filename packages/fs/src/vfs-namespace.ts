@@ -79,6 +79,16 @@ export class Vfs {
     return out;
   }
 
+  /**
+   * Walk `path` up to its last component, a relative one from the directory
+   * `start` (a canonical path, or the errno finding it failed with, returned
+   * after the flag checks as `path_init` fails after `build_open_flags`).
+   */
+  private walk(path: string, start: string | number): ParentWalk | number {
+    if (typeof start === 'number') return start;
+    return walkParent(this.view, path.startsWith('/') ? path : `${start}/${path}`);
+  }
+
   /** The namespace as the path walk sees it. */
   private readonly view: NamespaceView = {
     isDir: (p) => this.dirAt(p) !== undefined,
@@ -124,7 +134,7 @@ export class Vfs {
    * asks for read and write permission and gives neither (`OPEN_FMODE`).
    * @see fs/open.c build_open_how, build_open_flags; fs/namei.c do_open, do_tmpfile
    */
-  open(path: string, flags: number, mode = 0o600): OpenFile | number {
+  open(path: string, flags: number, mode = 0o600, start: string | number = '/'): OpenFile | number {
     // build_open_how: "O_PATH beats everything else".
     if (flags & O.PATH) flags &= O_PATH_FLAGS;
     const pathOnly = (flags & O.PATH) !== 0;
@@ -135,7 +145,7 @@ export class Vfs {
     const mayWrite = !pathOnly && (acc !== O.RDONLY || (flags & O.TRUNC) !== 0);
     // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, and the unnamed file must be writable.
     if (flags & TMPFILE_BIT && (!(flags & O.DIRECTORY) || acc === O.RDONLY)) return -Errno.EINVAL;
-    const walk = walkParent(this.view, path);
+    const walk = this.walk(path, start);
     if (typeof walk === 'number') return walk;
     if (flags & TMPFILE_BIT) return this.openTmpfile(walk, flags, mode);
     const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
@@ -232,8 +242,8 @@ export class Vfs {
    * the model says EBUSY for them too). A device file is EACCES.
    * @see fs/namei.c do_unlinkat, do_rmdir, may_delete
    */
-  unlink(path: string, removeDir = false): number {
-    const walk = walkParent(this.view, path);
+  unlink(path: string, removeDir = false, start: string | number = '/'): number {
+    const walk = this.walk(path, start);
     if (typeof walk === 'number') return walk;
     if (removeDir) {
       if (walk.type === 'dotdot') return -Errno.ENOTEMPTY;

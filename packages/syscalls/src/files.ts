@@ -7,11 +7,25 @@
 import { AT, Errno, s32 } from '@mmsim/base';
 import type { SysResult, Task } from './task.js';
 
-/** `openat(dirfd, path, flags, mode)`; only `AT_FDCWD` and absolute paths are modelled. */
+/**
+ * Where a relative path of an `*at` call starts: the directory `dirfd` was
+ * opened on (`O_PATH` included), or EBADF/ENOTDIR. The process's working
+ * directory is not modelled: a relative path with `AT_FDCWD` is ENOENT.
+ * @see fs/namei.c path_init
+ */
+function startDir(task: Task, dirfd: bigint, path: string): string | number {
+  if (path.startsWith('/')) return '/';
+  if (path === '') return -Errno.ENOENT;
+  const fd = s32(dirfd);
+  if (fd === AT.FDCWD) return -Errno.ENOENT;
+  const file = fd < 0 ? undefined : task.files.peek(fd);
+  if (!file) return -Errno.EBADF;
+  return file.inode.type === 'dir' ? file.openPath : -Errno.ENOTDIR;
+}
+
+/** `openat(dirfd, path, flags, mode)`; a relative path starts at `dirfd`'s directory. */
 export function sysOpenat(task: Task, dirfd: bigint, path: string, flags: bigint, mode: bigint): SysResult {
-  if (s32(dirfd) !== AT.FDCWD && !path.startsWith('/')) return BigInt(-Errno.EBADF);
-  if (!path.startsWith('/')) return BigInt(-Errno.ENOENT);
-  const file = task.vfs.open(path, Number(flags & 0xffffffffn), Number(mode & 0o7777n));
+  const file = task.vfs.open(path, Number(flags & 0xffffffffn), Number(mode & 0o7777n), startDir(task, dirfd, path));
   if (typeof file === 'number') return BigInt(file);
   const fd = task.files.install(file);
   if (fd < 0) file.put();
@@ -29,10 +43,10 @@ export function sysDup(task: Task, fd: bigint): SysResult {
   return BigInt(n < 0 ? -Errno.EBADF : task.files.dup(n));
 }
 
-/** `unlinkat(dirfd, path, flags)`: `unlink`, or `rmdir` with `AT_REMOVEDIR`. */
-export function sysUnlinkat(task: Task, _dirfd: bigint, path: string, flags: bigint): SysResult {
+/** `unlinkat(dirfd, path, flags)`: `unlink`, or `rmdir` with `AT_REMOVEDIR`; a relative path starts at `dirfd`'s directory. */
+export function sysUnlinkat(task: Task, dirfd: bigint, path: string, flags: bigint): SysResult {
   if (flags & ~BigInt(AT.REMOVEDIR)) return BigInt(-Errno.EINVAL);
-  return BigInt(task.vfs.unlink(path, (flags & BigInt(AT.REMOVEDIR)) !== 0n));
+  return BigInt(task.vfs.unlink(path, (flags & BigInt(AT.REMOVEDIR)) !== 0n, startDir(task, dirfd, path)));
 }
 
 /** `ftruncate(fd, length)`. */
