@@ -7,6 +7,7 @@
 import { errnoName, type Tracer } from '@mmsim/base';
 import {
   PageKind,
+  iMmapInsert,
   userAccess,
   VM,
   Vma,
@@ -237,6 +238,7 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
       vma = new Vma(start, end, flags, start, null, null);
     }
     mm.vmas.insert(vma);
+    iMmapInsert(mm, vma); // the program image's mappings, as exec links them
     mm.statAccount(vma.flags, end - start);
     if (vma.flags & VM.ACCOUNT) mm.kernel.committedAs += end - start;
   }

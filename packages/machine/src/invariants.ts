@@ -123,6 +123,14 @@ export function checkInvariants(machine: Machine, options: InvariantOptions = {}
     prev = vma;
   }
   if (mm.mapCount !== vmas.length) v(`map_count ${mm.mapCount} != ${vmas.length} VMAs`);
+  // ---- i_mmap order: every file-backed VMA was linked, each at its own moment ----
+  const stamps = new Set<number>();
+  for (const vma of vmas) {
+    if (vma.file === null) continue;
+    if (vma.iMmapSeq <= 0 || vma.iMmapSeq > kernel.iMmapSeq) v(`VMA ${range(vma)}: i_mmap stamp ${vma.iMmapSeq} outside 1..${kernel.iMmapSeq} (never linked into its file's i_mmap)`);
+    else if (stamps.has(vma.iMmapSeq)) v(`VMA ${range(vma)}: i_mmap stamp ${vma.iMmapSeq} shared with another VMA`);
+    stamps.add(vma.iMmapSeq);
+  }
   // The tree's own structural check (augmented gaps, links), where it has one.
   const tree = mm.vmas as unknown as { verify?: () => string | null };
   if (options.verifyTree !== false && typeof tree.verify === 'function') {

@@ -50,4 +50,18 @@ describe('checkInvariants reports a broken state', () => {
     expect(reportMin).not.toContain('> free');
     expect(reportMin).toContain('free 0 != 2 pages on the free list');
   });
+
+  it("a file-backed VMA never linked into its file's i_mmap, or sharing its stamp", () => {
+    const m = boot('');
+    const image = m.mm.vmas.all().find((vma) => vma.file !== null)!;
+    expect(image.iMmapSeq).toBeGreaterThan(0);
+    const linked = image.iMmapSeq;
+    image.iMmapSeq = 0;
+    expect(checkInvariants(m).join('\n')).toContain('i_mmap stamp 0 outside 1..');
+    image.iMmapSeq = linked;
+    const heap = m.mm.vmas.all().find((vma) => vma.file === null)!;
+    heap.file = image.file; // a second file-backed VMA with the image's stamp
+    heap.iMmapSeq = linked;
+    expect(checkInvariants(m).join('\n')).toContain(`i_mmap stamp ${linked} shared with another VMA`);
+  });
 });

@@ -22,6 +22,7 @@ export * from './vma-ops.js';
 export * from './rmap.js';
 export * from './fault.js';
 export * from './huge-zero.js';
+export * from './i-mmap.js';
 export * from './access.js';
 export * from './mmap.js';
 export * from './munmap.js';

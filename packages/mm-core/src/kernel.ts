@@ -25,6 +25,8 @@ export class MmKernel {
    * unmapped (see `mremap.ts` `moveVma`). For invariant checks.
    */
   leakedCommit = 0;
+  /** The last stamp given to a file-backed VMA going into its file's `i_mmap` (see `i-mmap.ts`). */
+  iMmapSeq = 0;
   /** The shared zero page (`ZERO_PAGE(0)`). */
   readonly zeroPfn: number;
   /**

@@ -12,6 +12,7 @@ import type { MmStruct } from './mm.js';
 import { detachRange, gatherRange } from './munmap.js';
 import { getUnmappedArea } from './unmapped-area.js';
 import type { Vma } from './vma.js';
+import { iMmapInsert } from './i-mmap.js';
 import { insertNewVma, type MergeCandidate, vmaMergeNewRange } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK, VM_SPECIAL } from './vm-flags.js';
 
@@ -304,6 +305,7 @@ function mapNewRange(
       }
     }
     mm.vmas.insert(vma);
+    iMmapInsert(mm, vma); // vma_link_file
   }
   mm.statAccount(vma.flags, pages);
   if (vmFlags & VM.LOCKED) {

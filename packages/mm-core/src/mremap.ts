@@ -14,6 +14,7 @@ import type { MmStruct } from './mm.js';
 import { doMunmap } from './munmap.js';
 import { getUnmappedArea, PMD_PAGES } from './unmapped-area.js';
 import type { Vma } from './vma.js';
+import { iMmapInsert } from './i-mmap.js';
 import { vmaMergeNewRange } from './vma-ops.js';
 import { VM, VM_LOCKED_MASK } from './vm-flags.js';
 
@@ -223,6 +224,7 @@ function copyVma(mm: MmStruct, vma: Vma, addr: number, len: number, pgoff: numbe
   copy.pgoff = pgoff;
   copy.ops?.open?.(copy);
   mm.vmas.insert(copy);
+  iMmapInsert(mm, copy);
   return copy;
 }
 

@@ -8,6 +8,7 @@
 import { Errno } from '@mmsim/base';
 import type { VmFile } from './file.js';
 import { splitHugeZeroAt } from './huge-zero.js';
+import { iMmapInsert } from './i-mmap.js';
 import type { MmStruct } from './mm.js';
 import type { AnonVma } from './page.js';
 import type { Vma } from './vma.js';
@@ -35,6 +36,9 @@ export function splitVmaUnchecked(mm: MmStruct, vma: Vma, vpn: number, newBelow:
     vma.end = vpn;
   }
   mm.vmas.storeSplit(vma, piece, newBelow);
+  // vma_prepare links the new piece into i_mmap; vma_complete puts the shrunk VMA back after it.
+  iMmapInsert(mm, piece);
+  iMmapInsert(mm, vma);
   return 0;
 }
 
@@ -126,6 +130,7 @@ export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate, justExpand = f
   if (left && right) {
     prev.end = next.end;
     tree.storeExpanded(prev, 0, 1);
+    iMmapInsert(mm, prev);
     if (!prev.anonVma && next.anonVma) prev.anonVma = next.anonVma;
     released(mm, next);
     return prev;
@@ -133,6 +138,7 @@ export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate, justExpand = f
   if (left) {
     prev.end = c.end;
     mm.vmas.updated(prev);
+    iMmapInsert(mm, prev);
     if (!prev.anonVma && c.anonVma) prev.anonVma = c.anonVma;
     return prev;
   }
@@ -140,6 +146,7 @@ export function vmaMergeNewRange(mm: MmStruct, c: MergeCandidate, justExpand = f
     next.start = c.start;
     mm.vmas.updated(next);
     next.pgoff = c.pgoff;
+    iMmapInsert(mm, next);
     if (!next.anonVma && c.anonVma) next.anonVma = c.anonVma;
     return next;
   }
@@ -196,6 +203,7 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
   if (left && right) {
     prev!.end = next!.end;
     mm.vmas.storeExpanded(prev!, 0, 2);
+    iMmapInsert(mm, prev!);
     if (!prev!.anonVma) prev!.anonVma = vma.anonVma ?? next!.anonVma;
     released(mm, vma);
     released(mm, next!);
@@ -213,7 +221,9 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
       vma.pgoff += end - vma.start;
       vma.start = end;
       mm.vmas.updated(vma);
+      iMmapInsert(mm, vma); // vma_complete: the adjusted VMA goes back before the target
     }
+    iMmapInsert(mm, prev!);
     return prev!;
   }
   if (!next!.anonVma && vma.anonVma) next!.anonVma = vma.anonVma;
@@ -227,7 +237,9 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
     mm.vmas.updated(next!);
     vma.end = start;
     mm.vmas.updated(vma);
+    iMmapInsert(mm, vma);
   }
+  iMmapInsert(mm, next!);
   return next!;
 }
 
@@ -235,5 +247,6 @@ function vmaMergeExistingRange(mm: MmStruct, vma: Vma, start: number, end: numbe
 export function insertNewVma(mm: MmStruct, start: number, end: number, flags: number, pgoff: number, file: VmFile | null): Vma {
   const vma = mm.vmaCache.alloc(start, end, flags, pgoff, file, null);
   mm.vmas.insert(vma);
+  iMmapInsert(mm, vma);
   return vma;
 }

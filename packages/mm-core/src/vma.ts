@@ -79,6 +79,8 @@ export class Vma {
   privateData: unknown = undefined;
   /** @internal The `VmaTree` slot of this VMA while it is linked in one (0: not linked). */
   treeSlot = 0;
+  /** When a file-backed VMA last went into its file's `i_mmap` (see `i-mmap.ts`). */
+  iMmapSeq = 0;
   private startHi = 0;
   private startLo = 0;
   private endHi = 0;
@@ -221,6 +223,7 @@ export class VmaCache {
     vma.anonVma = null;
     vma.privateData = undefined;
     vma.treeSlot = 0;
+    vma.iMmapSeq = 0;
     return vma;
   }
 
