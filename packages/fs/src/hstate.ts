@@ -141,6 +141,11 @@ export class Hstate {
     return this.order > this.kernel.frames.maxOrder;
   }
 
+  /** `gigantic_page_runtime_supported`: gigantic pages can be allocated and freed after boot. */
+  get giganticRuntime(): boolean {
+    return (this.kernel.frames as unknown as ContiguousAllocator).freeContiguous !== undefined;
+  }
+
   private allocFrames(): number {
     const frames = this.kernel.frames as unknown as ContiguousAllocator & { alloc(o: number): number };
     if (this.gigantic) return frames.allocContiguous ? frames.allocContiguous(this.order) : -1;
@@ -248,10 +253,17 @@ export class Hstate {
     return 0;
   }
 
-  /** `hugetlb_acct_memory(-n)` → `return_unused_surplus_pages`: release `n` reservations. */
+  /**
+   * `hugetlb_acct_memory(-n)` → `return_unused_surplus_pages`: release `n`
+   * reservations and free up to `n` unused surplus pages — gigantic ones too
+   * where they can be freed at run time (`gigantic_page_runtime_supported`:
+   * the frame allocator frees contiguous ranges). A gigantic surplus page
+   * comes from shrinking the pool under a reservation; Linux 6.18 frees it
+   * when the reservation goes (fuzz-probe-hugetlb-gigantic-surplus).
+   */
   unreserve(n: number): void {
     if (n <= 0) return;
-    if (!this.gigantic) {
+    if (!this.gigantic || this.giganticRuntime) {
       let nr = Math.min(n, this.surplus);
       while (nr-- > 0 && this.free > 0) {
         const pfn = this.dequeue();
