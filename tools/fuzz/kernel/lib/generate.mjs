@@ -1297,6 +1297,48 @@ export class ScenarioGenerator {
   }
 
   /**
+   * The pool resized under its users (`set_max_huge_pages`): `nr_hugepages`
+   * written while pages are mapped, reserved or held by files — shrinking
+   * below what is in use makes surplus pages, growing takes them back first —
+   * with a mapping unmapped or a page written between writes, and the
+   * header's size written back at the end (the recorder checks that the host's
+   * setting is what it set). Only sizes `fill` can write (one repeated digit);
+   * the 1 GiB pool only shrinks and grows back, as a fresh gigantic page may
+   * be impossible to find on the host.
+   */
+  hugeResizeSequence() {
+    if (!this.hugeOn) return null;
+    const r = this.rng;
+    const giga = this.hugeMode === '1G';
+    const n = giga ? this.cfg.hugepages_1048576kB : this.cfg.hugepages_2048kB;
+    const spell = (v) => (v < 10 ? { len: 1, digit: v } : v % 11 === 0 && v < 100 ? { len: 2, digit: v / 11 } : undefined);
+    if (spell(n) === undefined) return null;
+    const path = giga ? '/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages' : r.pick(['/proc/sys/vm/nr_hugepages', '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages']);
+    const o = this.emit(`openat(AT_FDCWD, "${path}", ${r.pick(['O_WRONLY', 'O_RDWR'])})`);
+    if (o?.kind !== 'value') return null;
+    const fd = Number(o.value);
+    const pool = giga ? 'hugepages(1048576kB)' : 'hugepages(2048kB)';
+    const write = (v) => {
+      const w = spell(v);
+      this.emit(`fill(${fd}, 0, ${w.len}, ${hex(BigInt(0x30 + w.digit))})`);
+      this.emit(pool);
+    };
+    for (let k = r.range(1, 3); k > 0; k--) {
+      write(giga ? r.range(0, n) : r.range(0, Math.min(9, n + 3)));
+      const step = r.pick(['access', 'unmap', 'file', 'none']);
+      if (step === 'access') this.emit(this.hugeAccess());
+      else if (step === 'unmap') {
+        const v = this.pickVma((e) => e.end - e.start >= this.hunit && (e.name.startsWith('/anon_hugepage') || e.name.startsWith(giga ? HUGE1G : HUGE2M)));
+        if (v) this.emit(`munmap(${hex(v.start)}, ${v.end - v.start})`);
+      } else if (step === 'file') this.emit(r.chance(0.5) ? this.hugeFileSequence() : this.unlink());
+      this.emit(pool);
+    }
+    write(n);
+    this.emit(`close(${fd})`);
+    return null;
+  }
+
+  /**
    * One hugetlbfs file through its life: a shared and (often) a private mapping
    * of it, a write through each (the private one a copy-on-write of the page
    * cache's huge page), then one change under the mappings — a truncation, an
@@ -1444,7 +1486,7 @@ export class ScenarioGenerator {
       [2, () => g.fpeek()], [1, () => g.mlock()],
     ];
     if (this.hugeMode === '2M' && this.cfg.hugepages_1048576kB > 0) huge.push([2, () => g.openat('huge1g')]);
-    huge.push([8, () => g.hugeSequence()], [6, () => g.hugeFileSequence()], [5, () => g.hugeSplitSequence()], [4, () => g.sequence()]);
+    huge.push([8, () => g.hugeSequence()], [6, () => g.hugeFileSequence()], [5, () => g.hugeSplitSequence()], [3, () => g.hugeResizeSequence()], [4, () => g.sequence()]);
     switch (this.profile) {
       case 'anon':
         return anon;

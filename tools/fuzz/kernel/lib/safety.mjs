@@ -120,6 +120,13 @@ export function lexical(path) {
   return '/' + out.join('/');
 }
 
+/** The huge page pool sizes a scenario may resize (and must put back). */
+const POOL_FILES = [
+  '/proc/sys/vm/nr_hugepages',
+  '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages',
+  '/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages',
+];
+
 /** Is `path` strictly inside one of the mount points? */
 function underMount(path, mounts) {
   const p = lexical(path);
@@ -235,6 +242,8 @@ export function unsafeReason(step, ctx) {
       const O_CREAT = 0o100n, O_TRUNC = 0o1000n, O_TMPFILE = 0o20000000n;
       const writes = (flags & (O_CREAT | O_TRUNC | O_TMPFILE)) !== 0n;
       if ((path === '/dev/zero' || path === '/dev/null') && !writes) return undefined;
+      // The pool sizes: written by hugeResizeSequence, which writes the recorded value back at the end.
+      if (POOL_FILES.includes(path) && !writes) return undefined;
       // A mount's root directory: opening it for writing is EISDIR, O_CREAT on it too, and
       // O_TMPFILE makes an unnamed file in the scenario's own mount.
       if (isMountRoot(path, ctx.mounts)) return undefined;
