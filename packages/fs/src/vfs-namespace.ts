@@ -150,31 +150,9 @@ export class Vfs {
     if (flags & TMPFILE_BIT) return this.openTmpfile(walk, flags, mode);
     const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
     const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
-    let target: string;
-    let inode: Inode;
-    let created = false;
-    if (walk.type !== 'norm') {
-      // handle_dots: `.`, `..` or `/` name a directory that exists.
-      target = dotsTarget(walk);
-      inode = this.dirAt(target)!;
-    } else {
-      target = childPath(walk.dir, walk.last);
-      // open_last_lookups: O_CREAT with slashes after the name.
-      if (flags & O.CREAT && walk.trailingSlash) return -Errno.EISDIR;
-      const found = this.entryAt(target);
-      if (found) inode = found.inode;
-      else {
-        if (!(flags & O.CREAT)) return -Errno.ENOENT;
-        // The model's fixed directories hold no files: only a mount's root takes new ones.
-        const mount = this.mounts.find((m) => m.path === walk.dir);
-        if (!mount) return -Errno.ENOENT;
-        const made = this.createIn(mount, mode);
-        if (typeof made === 'number') return made;
-        inode = made;
-        mount.files.set(walk.last, inode);
-        created = true;
-      }
-    }
+    const last = this.lastLookup(walk, flags, mode);
+    if (typeof last === 'number') return last;
+    const { target, inode, created } = last;
     // do_open.
     if (flags & O.CREAT) {
       if (flags & O.EXCL && !created) return -Errno.EEXIST;
@@ -193,6 +171,31 @@ export class Vfs {
       if (err) return err;
     }
     return new OpenFile(inode, target, readable, writable, pathOnly, (flags & O.APPEND) !== 0);
+  }
+
+  /**
+   * `open_last_lookups`: what the walk's last component names — `.`, `..` or
+   * `/` the directory itself (`handle_dots`), a name the file there, made
+   * first with `O_CREAT` if it is missing (only a mount's root takes new
+   * files) — with its canonical path, or `-errno`.
+   */
+  private lastLookup(walk: ParentWalk, flags: number, mode: number): { target: string; inode: Inode; created: boolean } | number {
+    if (walk.type !== 'norm') {
+      const target = dotsTarget(walk);
+      return { target, inode: this.dirAt(target)!, created: false };
+    }
+    const target = childPath(walk.dir, walk.last);
+    // O_CREAT with slashes after the name.
+    if (flags & O.CREAT && walk.trailingSlash) return -Errno.EISDIR;
+    const found = this.entryAt(target);
+    if (found) return { target, inode: found.inode, created: false };
+    if (!(flags & O.CREAT)) return -Errno.ENOENT;
+    const mount = this.mounts.find((m) => m.path === walk.dir);
+    if (!mount) return -Errno.ENOENT;
+    const inode = this.createIn(mount, mode);
+    if (typeof inode === 'number') return inode;
+    mount.files.set(walk.last, inode);
+    return { target, inode, created: true };
   }
 
   /**
