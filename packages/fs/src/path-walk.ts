@@ -33,6 +33,34 @@ export interface ParentWalk {
   readonly trailingSlash: boolean;
 }
 
+/** `PATH_MAX`: a path of this many bytes or more (its NUL included) is ENAMETOOLONG (`getname`). */
+export const PATH_MAX = 4096;
+
+/** `NAME_MAX`: a longer component is ENAMETOOLONG when a directory looks it up (`simple_lookup`). */
+export const NAME_MAX = 255;
+
+/** The length of `s` in UTF-8 bytes, as the kernel counts a name. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      n += 4; // a surrogate pair: one code point above U+FFFF
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** ENAMETOOLONG if a directory would refuse to look `name` up, else 0. */
+export function nameTooLong(name: string): number {
+  // A UTF-16 unit is 1 to 3 bytes (a surrogate pair 4 for two): count only when the length cannot tell.
+  if (name.length > NAME_MAX) return -Errno.ENAMETOOLONG;
+  return name.length * 3 > NAME_MAX && utf8Length(name) > NAME_MAX ? -Errno.ENAMETOOLONG : 0;
+}
+
 /** `dir/name` for a canonical directory path. */
 export function childPath(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
@@ -46,7 +74,8 @@ export function parentPath(dir: string): string {
 
 /**
  * Walk an absolute `path` up to its last component: ENOENT if a component
- * on the way does not exist, ENOTDIR if one is not a directory.
+ * on the way does not exist, ENOTDIR if one is not a directory,
+ * ENAMETOOLONG if one is longer than {@link NAME_MAX}.
  */
 export function walkParent(ns: NamespaceView, path: string): ParentWalk | number {
   const parts = path.split('/');
@@ -63,6 +92,8 @@ export function walkParent(ns: NamespaceView, path: string): ParentWalk | number
       dir = parentPath(dir);
       continue;
     }
+    const tooLong = nameTooLong(c);
+    if (tooLong) return tooLong;
     const next = childPath(dir, c);
     if (ns.isDir(next)) dir = next;
     else return ns.exists(next) ? -Errno.ENOTDIR : -Errno.ENOENT;

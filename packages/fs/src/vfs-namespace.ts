@@ -11,7 +11,7 @@ import type { FdTable } from './fdtable.js';
 import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
 import { hugetlbFiles, vmSysctlFiles } from './hugetlb-sysfs.js';
 import { MappingRegistry } from './mappings.js';
-import { childPath, dotsTarget, parentPath, walkParent, type NamespaceView, type ParentWalk } from './path-walk.js';
+import { childPath, dotsTarget, nameTooLong, parentPath, PATH_MAX, utf8Length, walkParent, type NamespaceView, type ParentWalk } from './path-walk.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
 
@@ -85,6 +85,9 @@ export class Vfs {
    * after the flag checks as `path_init` fails after `build_open_flags`).
    */
   private walk(path: string, start: string | number): ParentWalk | number {
+    // getname: an empty path, or one that does not fit in PATH_MAX.
+    if (path === '') return -Errno.ENOENT;
+    if (path.length * 3 >= PATH_MAX && utf8Length(path) >= PATH_MAX) return -Errno.ENAMETOOLONG;
     if (typeof start === 'number') return start;
     return walkParent(this.view, path.startsWith('/') ? path : `${start}/${path}`);
   }
@@ -185,8 +188,10 @@ export class Vfs {
       return { target, inode: this.dirAt(target)!, created: false };
     }
     const target = childPath(walk.dir, walk.last);
-    // O_CREAT with slashes after the name.
+    // O_CREAT with slashes after the name, before the name is looked up.
     if (flags & O.CREAT && walk.trailingSlash) return -Errno.EISDIR;
+    const tooLong = nameTooLong(walk.last);
+    if (tooLong) return tooLong;
     const found = this.entryAt(target);
     if (found) return { target, inode: found.inode, created: false };
     if (!(flags & O.CREAT)) return -Errno.ENOENT;
@@ -211,6 +216,8 @@ export class Vfs {
   private openTmpfile(walk: ParentWalk, flags: number, mode: number): OpenFile | number {
     // do_tmpfile looks the whole path up as a directory.
     const dir = walk.type === 'norm' ? childPath(walk.dir, walk.last) : dotsTarget(walk);
+    const tooLong = walk.type === 'norm' ? nameTooLong(walk.last) : 0;
+    if (tooLong) return tooLong;
     if (!this.dirAt(dir)) return this.entryAt(dir) ? -Errno.ENOTDIR : -Errno.ENOENT;
     const mount = this.mounts.find((m) => m.path === dir);
     if (!mount) return -Errno.EOPNOTSUPP;
@@ -253,6 +260,8 @@ export class Vfs {
       if (walk.type === 'dot') return -Errno.EINVAL;
       if (walk.type === 'root') return -Errno.EBUSY;
     } else if (walk.type !== 'norm') return -Errno.EISDIR;
+    const tooLong = nameTooLong(walk.last);
+    if (tooLong) return tooLong;
     const found = this.entryAt(childPath(walk.dir, walk.last));
     if (!found) return -Errno.ENOENT;
     const isDir = found.inode.type === 'dir';

@@ -1,7 +1,7 @@
 import { Errno } from '@mmsim/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { childPath, dotsTarget, parentPath, walkParent, type NamespaceView } from '../src/path-walk.js';
+import { childPath, dotsTarget, nameTooLong, NAME_MAX, parentPath, utf8Length, walkParent, type NamespaceView } from '../src/path-walk.js';
 
 /** `/`, `/dev`, `/dev/shm`, `/dev/shm/m` (a mount) holding the file `a`; `/dev/null` a device. */
 const DIRS = new Set(['/', '/dev', '/dev/shm', '/dev/shm/m']);
@@ -46,5 +46,23 @@ describe('walkParent', () => {
         expect(ns.isDir(dotsTarget({ ...walk, type: walk.type === 'norm' ? 'dot' : walk.type }))).toBe(true);
       }),
     );
+  });
+});
+
+describe('name and path lengths', () => {
+  it('counts UTF-8 bytes, as the kernel does', () => {
+    expect(utf8Length('abc')).toBe(3);
+    expect(utf8Length('é')).toBe(2);
+    expect(utf8Length('€')).toBe(3);
+    expect(utf8Length('😀')).toBe(4);
+  });
+
+  it('refuses a component longer than NAME_MAX bytes, on the way or as the last one looked up', () => {
+    expect(nameTooLong('x'.repeat(NAME_MAX))).toBe(0);
+    expect(nameTooLong('x'.repeat(NAME_MAX + 1))).toBe(-Errno.ENAMETOOLONG);
+    expect(nameTooLong('é'.repeat(128))).toBe(-Errno.ENAMETOOLONG); // 256 bytes in 128 characters
+    expect(nameTooLong('é'.repeat(127) + 'a')).toBe(0);
+    expect(walkParent(ns, `/dev/${'x'.repeat(256)}/a`)).toBe(-Errno.ENAMETOOLONG);
+    expect(walkParent(ns, `/dev/shm/m/a/${'x'.repeat(256)}`)).toBe(-Errno.ENOTDIR); // a file on the way comes first
   });
 });

@@ -14,8 +14,7 @@ import type { SysResult, Task } from './task.js';
  * @see fs/namei.c path_init
  */
 function startDir(task: Task, dirfd: bigint, path: string): string | number {
-  if (path.startsWith('/')) return '/';
-  if (path === '') return -Errno.ENOENT;
+  if (path.startsWith('/') || path === '') return '/'; // (an empty path is ENOENT, before the descriptor is looked at)
   const fd = s32(dirfd);
   if (fd === AT.FDCWD) return -Errno.ENOENT;
   const file = fd < 0 ? undefined : task.files.peek(fd);
