@@ -129,13 +129,15 @@ export class Vfs {
   }
 
   /**
-   * `openat(AT_FDCWD, path, flags, mode)`: an open file or `-errno`, with
+   * `openat(dirfd, path, flags, mode)`: an open file or `-errno`, with
    * `build_open_how`'s and `build_open_flags`' checks first, then `do_open`'s
    * order: EEXIST, EISDIR, then `may_open`'s permission check (skipped for a
    * file this call created). Without CAP_DAC_OVERRIDE the owner's permission
    * bits decide (the process is uid 0 and owns every file). Access mode 3
    * asks for read and write permission and gives neither (`OPEN_FMODE`).
-   * @see fs/open.c build_open_how, build_open_flags; fs/namei.c do_open, do_tmpfile
+   * A relative `path` starts at `start`: the canonical path of `dirfd`'s
+   * directory, or the errno looking `dirfd` up gave (`path_init`).
+   * @see fs/open.c build_open_how, build_open_flags; fs/namei.c do_open, do_tmpfile, path_init
    */
   open(path: string, flags: number, mode = 0o600, start: string | number = '/'): OpenFile | number {
     // build_open_how: "O_PATH beats everything else".
@@ -245,8 +247,8 @@ export class Vfs {
   }
 
   /**
-   * `unlinkat(AT_FDCWD, path, 0)`, or with `AT_REMOVEDIR` (`rmdir`): 0 or
-   * `-errno`. Every directory here is a mount's root, a directory a mount
+   * `unlinkat(dirfd, path, 0)`, or with `AT_REMOVEDIR` (`rmdir`): 0 or
+   * `-errno`; a relative `path` starts at `start` (see {@link open}). Every directory here is a mount's root, a directory a mount
    * lies under, or one of the system's own: none can be removed (a mount
    * point is EBUSY; what the host answers for the others depends on it, and
    * the model says EBUSY for them too). A device file is EACCES.
