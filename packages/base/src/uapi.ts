@@ -219,11 +219,12 @@ export const OPEN_NAMES: FlagTable = {
     { name: 'O_DSYNC', value: O.DSYNC },
     { name: 'O_DIRECT', value: O.DIRECT },
     { name: 'O_LARGEFILE', value: O.LARGEFILE },
+    // O_TMPFILE includes O_DIRECTORY's bit (as O_SYNC includes O_DSYNC's): the pattern comes first.
+    { name: 'O_TMPFILE', value: O.TMPFILE },
     { name: 'O_DIRECTORY', value: O.DIRECTORY },
     { name: 'O_NOFOLLOW', value: O.NOFOLLOW },
     { name: 'O_NOATIME', value: O.NOATIME },
     { name: 'O_CLOEXEC', value: O.CLOEXEC },
-    { name: 'O_TMPFILE', value: O.TMPFILE },
     { name: 'O_PATH', value: O.PATH },
   ],
 };
