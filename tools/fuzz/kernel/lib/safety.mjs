@@ -127,14 +127,16 @@ const POOL_FILES = [
   '/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages',
 ];
 
-/** Is `path` strictly inside one of the mount points? */
+/** Is `path` strictly inside one of the mount points? (A relative path is not: it starts wherever the recorder runs.) */
 function underMount(path, mounts) {
+  if (!path.startsWith('/')) return false;
   const p = lexical(path);
   return mounts.some((m) => p.startsWith(lexical(m) + '/'));
 }
 
 /** Does `path` name one of the mount points themselves? */
 function isMountRoot(path, mounts) {
+  if (!path.startsWith('/')) return false;
   const p = lexical(path);
   return mounts.some((m) => p === lexical(m));
 }

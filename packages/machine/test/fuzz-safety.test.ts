@@ -1,0 +1,41 @@
+// The kernel fuzzer's recorder-safety rules (tools/fuzz/kernel/lib/safety.mjs)
+// decide which generated steps may run on the host as root. A path may be
+// opened or removed only where the kernel's walk stays inside the scenario's
+// own mounts: these cases pin the rules down, the dangerous ones especially.
+import { describe, expect, it } from 'vitest';
+import { parseCallStep } from '@mmsim/trace';
+// @ts-expect-error — plain JavaScript shared with the command-line fuzzer
+import { lexical, unsafeReason } from '../../../tools/fuzz/kernel/lib/safety.mjs';
+
+const ctx = { ranges: [], accessRanges: [], mounts: ['/dev/shm/mmsim', '/mnt/mmsim-huge'] };
+const verdict = (text: string): string => (unsafeReason(parseCallStep(`${text} = ?`, { file: 'safety', line: 1 }), ctx) as string | undefined) ?? 'ok';
+
+describe('the kernel fuzzer keeps scenarios inside their mounts', () => {
+  it('resolves `.`, `..` and repeated slashes by the letter', () => {
+    expect(lexical('/dev/shm/mmsim/./a')).toBe('/dev/shm/mmsim/a');
+    expect(lexical('//dev/shm/mmsim//../mmsim/a/')).toBe('/dev/shm/mmsim/a');
+    expect(lexical('/../..')).toBe('/');
+  });
+
+  it('allows a path that stays in a mount, however spelled, and the mount roots themselves', () => {
+    expect(verdict('openat(AT_FDCWD, "/dev/shm/mmsim/./a", O_RDWR|O_CREAT, 0600)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/dev/shm/mmsim/../mmsim/a", O_RDWR|O_CREAT|O_TRUNC, 0600)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/mnt/mmsim-huge/", O_RDWR|O_TMPFILE, 0600)')).toBe('ok');
+    expect(verdict('unlinkat(AT_FDCWD, "/dev/shm/mmsim", AT_REMOVEDIR)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/dev/null", O_RDWR)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_WRONLY)')).toBe('ok');
+  });
+
+  it('refuses whatever could reach the host outside them', () => {
+    expect(verdict('openat(AT_FDCWD, "/dev/shm/mmsim/../x", O_RDWR|O_CREAT, 0600)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/dev/shm/mmsim/..", O_RDWR|O_TMPFILE, 0600)')).toMatch(/outside the mounts/);
+    expect(verdict('unlinkat(AT_FDCWD, "/dev/shm/mmsim/..", AT_REMOVEDIR)')).toMatch(/outside the mounts/);
+    // A relative path starts wherever the recorder runs, whatever it spells.
+    expect(verdict('openat(AT_FDCWD, "dev/shm/mmsim/x", O_RDWR|O_CREAT, 0600)')).toMatch(/outside the mounts/);
+    expect(verdict('unlinkat(AT_FDCWD, "dev/shm/mmsim/x", 0)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(3, "x", O_RDWR|O_CREAT, 0600)')).toMatch(/relative to a descriptor/);
+    expect(verdict('openat(AT_FDCWD, "/dev/null", O_RDWR|O_TRUNC)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_WRONLY|O_TRUNC)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/max_map_count", O_WRONLY)')).toMatch(/outside the mounts/);
+  });
+});
