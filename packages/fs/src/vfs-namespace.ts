@@ -24,6 +24,13 @@ const O_PATH_FLAGS = O.PATH | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC;
 /** `__O_TMPFILE`: the bit that, with `O_DIRECTORY`, makes `O_TMPFILE`. */
 const TMPFILE_BIT = O.TMPFILE & ~O.DIRECTORY;
 
+/** What a path names: a directory, a device file, or a file in a mount (with the mount and its name there). */
+interface Entry {
+  readonly inode: Inode;
+  readonly mount?: Mount;
+  readonly name?: string;
+}
+
 /** A mount point. */
 interface Mount {
   readonly path: string;
@@ -111,7 +118,7 @@ export class Vfs {
   }
 
   /** What the canonical path `p` names: a directory, a device file, or a file in a mount (with the mount and its name there). */
-  private entryAt(p: string): { inode: Inode; mount?: Mount; name?: string } | undefined {
+  private entryAt(p: string): Entry | undefined {
     const dir = this.dirAt(p);
     if (dir) return { inode: dir };
     const dev = this.devices.get(p);
@@ -152,9 +159,9 @@ export class Vfs {
     if (flags & TMPFILE_BIT && (!(flags & O.DIRECTORY) || acc === O.RDONLY)) return -Errno.EINVAL;
     const walk = this.walk(path, start);
     if (typeof walk === 'number') return walk;
-    if (flags & TMPFILE_BIT) return this.openTmpfile(walk, flags, mode);
     const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
     const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
+    if (flags & TMPFILE_BIT) return this.openTmpfile(walk, flags, mode, readable, writable);
     const last = this.lastLookup(walk, flags, mode);
     if (typeof last === 'number') return last;
     const { target, inode, created } = last;
@@ -189,12 +196,11 @@ export class Vfs {
       const target = dotsTarget(walk);
       return { target, inode: this.dirAt(target)!, created: false };
     }
-    const target = childPath(walk.dir, walk.last);
     // O_CREAT with slashes after the name, before the name is looked up.
     if (flags & O.CREAT && walk.trailingSlash) return -Errno.EISDIR;
-    const tooLong = nameTooLong(walk.last);
-    if (tooLong) return tooLong;
-    const found = this.entryAt(target);
+    const last = this.lookupLast(walk);
+    if (typeof last === 'number') return last;
+    const { target, found } = last;
     if (found) return { target, inode: found.inode, created: false };
     if (!(flags & O.CREAT)) return -Errno.ENOENT;
     const mount = this.mounts.find((m) => m.path === walk.dir);
@@ -215,12 +221,16 @@ export class Vfs {
    * `->tmpfile`.
    * @see fs/namei.c do_tmpfile, vfs_tmpfile; fs/dcache.c d_tmpfile; mm/shmem.c shmem_tmpfile; fs/hugetlbfs/inode.c hugetlbfs_tmpfile
    */
-  private openTmpfile(walk: ParentWalk, flags: number, mode: number): OpenFile | number {
+  private openTmpfile(walk: ParentWalk, flags: number, mode: number, readable: boolean, writable: boolean): OpenFile | number {
     // do_tmpfile looks the whole path up as a directory.
-    const dir = walk.type === 'norm' ? childPath(walk.dir, walk.last) : dotsTarget(walk);
-    const tooLong = walk.type === 'norm' ? nameTooLong(walk.last) : 0;
-    if (tooLong) return tooLong;
-    if (!this.dirAt(dir)) return this.entryAt(dir) ? -Errno.ENOTDIR : -Errno.ENOENT;
+    let dir = dotsTarget(walk);
+    if (walk.type === 'norm') {
+      const last = this.lookupLast(walk);
+      if (typeof last === 'number') return last;
+      if (!last.found) return -Errno.ENOENT;
+      if (last.found.inode.type !== 'dir') return -Errno.ENOTDIR;
+      dir = last.target;
+    }
     const mount = this.mounts.find((m) => m.path === dir);
     if (!mount) return -Errno.EOPNOTSUPP;
     const inode = this.createIn(mount, mode);
@@ -231,8 +241,19 @@ export class Vfs {
       inode.maybeEvict();
       return -Errno.EINVAL;
     }
-    const acc = flags & O.ACCMODE;
-    return new OpenFile(inode, `${mount.path}/#${inode.ino}`, acc === O.RDWR, acc === O.WRONLY || acc === O.RDWR, false, (flags & O.APPEND) !== 0);
+    return new OpenFile(inode, `${mount.path}/#${inode.ino}`, readable, writable, false, (flags & O.APPEND) !== 0);
+  }
+
+  /**
+   * The directory's lookup of a walk's last name (`lookup_one_qstr_excl` →
+   * `->lookup`): its canonical path and what it names (nothing when it is
+   * missing), or ENAMETOOLONG for a name no directory looks up.
+   */
+  private lookupLast(walk: ParentWalk): { target: string; found: Entry | undefined } | number {
+    const tooLong = nameTooLong(walk.last);
+    if (tooLong) return tooLong;
+    const target = childPath(walk.dir, walk.last);
+    return { target, found: this.entryAt(target) };
   }
 
   /** A new regular file on `mount` (not yet named), or ENOSPC when its `nr_inodes=` is used up. */
@@ -248,10 +269,11 @@ export class Vfs {
 
   /**
    * `unlinkat(dirfd, path, 0)`, or with `AT_REMOVEDIR` (`rmdir`): 0 or
-   * `-errno`; a relative `path` starts at `start` (see {@link open}). Every directory here is a mount's root, a directory a mount
-   * lies under, or one of the system's own: none can be removed (a mount
-   * point is EBUSY; what the host answers for the others depends on it, and
-   * the model says EBUSY for them too). A device file is EACCES.
+   * `-errno`; a relative `path` starts at `start` (see {@link open}). Every
+   * directory here is a mount's root, a directory a mount lies under, or one
+   * of the system's own: none can be removed (a mount point is EBUSY; what
+   * the host answers for the others depends on it, and the model says EBUSY
+   * for them too). A device file is EACCES.
    * @see fs/namei.c do_unlinkat, do_rmdir, may_delete
    */
   unlink(path: string, removeDir = false, start: string | number = '/'): number {
@@ -262,9 +284,9 @@ export class Vfs {
       if (walk.type === 'dot') return -Errno.EINVAL;
       if (walk.type === 'root') return -Errno.EBUSY;
     } else if (walk.type !== 'norm') return -Errno.EISDIR;
-    const tooLong = nameTooLong(walk.last);
-    if (tooLong) return tooLong;
-    const found = this.entryAt(childPath(walk.dir, walk.last));
+    const last = this.lookupLast(walk);
+    if (typeof last === 'number') return last;
+    const { found } = last;
     if (!found) return -Errno.ENOENT;
     const isDir = found.inode.type === 'dir';
     if (removeDir) return isDir ? -Errno.EBUSY : -Errno.ENOTDIR;
