@@ -15,6 +15,9 @@ import { childPath, dotsTarget, nameTooLong, parentPath, PATH_MAX, utf8Length, w
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
 
+/** The largest file position (`loff_t`'s maximum): a read or write whose end passes it is EINVAL. */
+const LLONG_MAX = (1n << 63n) - 1n;
+
 /** The process's umask (the recorder runs with the usual 022). */
 const UMASK = 0o022;
 
@@ -308,28 +311,41 @@ export class Vfs {
     return io ? io.truncate(length) : -Errno.EINVAL;
   }
 
-  /** `pwrite` of `length` bytes of `value` at `offset`, or at the end with `O_APPEND` (the trace's `fill`). */
+  /**
+   * `pwrite64` of `length` bytes of `value` at `offset`, or at the end with
+   * `O_APPEND`: one call, checked in `ksys_pwrite64`'s, `vfs_write`'s and
+   * `rw_verify_area`'s order.
+   * @see fs/read_write.c ksys_pwrite64, vfs_write, rw_verify_area
+   */
   fill(files: FdTable, fd: number, offset: bigint, length: bigint, value: number): bigint | number {
     if (offset < 0n) return -Errno.EINVAL;
     const file = files.peek(fd);
-    if (!file || !file.writable || file.pathOnly) return -Errno.EBADF;
-    if (file.inode.type === 'dir') return -Errno.EISDIR;
+    if (!file || file.pathOnly) return -Errno.EBADF;
+    // A pipe is a stream: no FMODE_PWRITE, whatever its access mode.
     if (file.inode.type === 'fifo') return -Errno.ESPIPE;
+    if (!file.writable) return -Errno.EBADF;
     const io = file.inode.io();
     if (!io) return -Errno.EINVAL;
+    if (offset + length > LLONG_MAX) return -Errno.EINVAL; // rw_verify_area: pos + count overflows loff_t
     // generic_write_checks: with O_APPEND the write starts at the end of the file, whatever the offset.
     return io.writeFill(file.append && file.inode.type === 'reg' ? file.inode.size() : offset, length, value);
   }
 
-  /** `pread` of one byte (the trace's `fpeek`). */
+  /**
+   * `pread64` of one byte at `offset`.
+   * @see fs/read_write.c ksys_pread64, vfs_read, rw_verify_area; fs/libfs.c generic_read_dir
+   */
   fpeek(files: FdTable, fd: number, offset: bigint): number | 'EOF' {
     if (offset < 0n) return -Errno.EINVAL;
     const file = files.peek(fd);
-    if (!file || !file.readable || file.pathOnly) return -Errno.EBADF;
-    if (file.inode.type === 'dir') return -Errno.EISDIR;
+    if (!file || file.pathOnly) return -Errno.EBADF;
     if (file.inode.type === 'fifo') return -Errno.ESPIPE;
-    const io = file.inode.io();
-    if (!io) return -Errno.EINVAL;
-    return io.readByte(offset);
+    if (!file.readable) return -Errno.EBADF;
+    // A directory can be read (its ->read is generic_read_dir, which says EISDIR); another file without I/O cannot.
+    const isDir = file.inode.type === 'dir';
+    const io = isDir ? undefined : file.inode.io();
+    if (!isDir && !io) return -Errno.EINVAL;
+    if (offset + 1n > LLONG_MAX) return -Errno.EINVAL; // rw_verify_area: pos + count overflows loff_t
+    return io ? io.readByte(offset) : -Errno.EISDIR;
   }
 }

@@ -53,14 +53,34 @@ export function sysFtruncate(task: Task, fd: bigint, length: bigint): SysResult 
   return BigInt(task.vfs.ftruncate(task.files, s32(fd), BigInt.asIntN(64, length)));
 }
 
-/** `pwrite64` of `length` bytes of one value (the trace's `fill`). */
+/** How much one `pwrite64` of the trace recorder's `fill` writes at most (its buffer). */
+export const FILL_CHUNK = 65536n;
+
+/**
+ * The trace's `fill`: `length` bytes of one value written at `offset` as the
+ * recorder writes them, by `pwrite64` calls of at most {@link FILL_CHUNK}
+ * bytes, each at the offset where the last one ended, until one writes
+ * nothing or fails: the bytes written, or the first call's error. (It differs
+ * from one `pwrite64` of `length` bytes only near the largest file offset,
+ * where the chunk that would pass it is EINVAL and the ones before it stand.)
+ * @see fs/read_write.c ksys_pwrite64
+ */
 export function sysFill(task: Task, fd: bigint, offset: bigint, length: bigint, value: bigint): SysResult {
   const n = s32(fd);
   const len = BigInt.asIntN(64, length);
   if (BigInt.asIntN(64, offset) < 0n || len < 0n) return BigInt(-Errno.EINVAL);
   if (n < 0) return BigInt(-Errno.EBADF);
-  const r = task.vfs.fill(task.files, n, BigInt.asIntN(64, offset), len, Number(value & 0xffn));
-  return BigInt(r);
+  const byte = Number(value & 0xffn);
+  if (len === 0n) return BigInt(task.vfs.fill(task.files, n, BigInt.asIntN(64, offset), 0n, byte));
+  let done = 0n;
+  while (done < len) {
+    const chunk = len - done < FILL_CHUNK ? len - done : FILL_CHUNK;
+    const r = BigInt(task.vfs.fill(task.files, n, BigInt.asIntN(64, offset + done), chunk, byte));
+    if (r < 0n) return done === 0n ? r : done;
+    if (r === 0n) break;
+    done += r;
+  }
+  return done;
 }
 
 /** `pread64` of one byte (the trace's `fpeek`): the byte, `'EOF'`, or `-errno`. */
