@@ -432,6 +432,7 @@ export function hugetlbFileOps(h: Hstate): FileOps {
   ops = {
     hugePageOrder: h.order,
     regularSizeLimit: true,
+    honoursFixedPlacement: true,
     mmap: (file: VmFile, vma: Vma) => hugetlbfsFileMmap(h, vmOps, file, vma),
     punchHole: (file: VmFile, offset: bigint, len: bigint) => (file.inode as HugetlbInode).punchHole(offset, len),
     getUnmappedArea: (mm, _file, addr, length, pgoff, flags) => {

@@ -46,6 +46,13 @@ export interface FileOps {
    * raw request (bytes), the result a vpn or `-errno`. Called for MAP_FIXED too.
    */
   readonly getUnmappedArea?: (mm: MmStruct, file: VmFile, addr: bigint, length: number, pgoff: number, flags: number) => number;
+  /**
+   * The file's `->get_unmapped_area` is one `mremap` trusts to honour a fixed
+   * address (shmem, hugetlbfs, `thp_get_unmapped_area`), so a move of several
+   * VMAs may include its mappings.
+   * @see mm/mremap.c vma_multi_allowed
+   */
+  readonly honoursFixedPlacement?: boolean;
   /** `is_file_hugepages`: the huge page order of a hugetlbfs file. */
   readonly hugePageOrder?: number;
   /**

@@ -376,6 +376,18 @@ function moveVma(mm: MmStruct, r: Remap): number {
   return r.newAddr;
 }
 
+/**
+ * `vma_multi_allowed`: whether a move of several VMAs may include this one.
+ * Not a VMA whose file has its own `->get_unmapped_area` (it might not honour
+ * `MREMAP_FIXED`), unless that placement is one mremap trusts (shmem,
+ * hugetlbfs, `thp_get_unmapped_area`): of the model's files, a private
+ * `/dev/zero` mapping (`get_unmapped_area_zero`).
+ */
+function multiMoveAllowed(vma: Vma): boolean {
+  const ops = vma.file?.ops;
+  return ops?.getUnmappedArea === undefined || ops.honoursFixedPlacement === true;
+}
+
 /** `remap_move` (6.17+): MREMAP_FIXED without resizing, across every VMA of the range. */
 function remapMove(mm: MmStruct, r: Remap): number {
   const start = r.addr;
@@ -391,6 +403,8 @@ function remapMove(mm: MmStruct, r: Remap): number {
     if (!seen && start < vma.start) return -Errno.EFAULT;
     const offset = seen ? vma.start - lastEnd : 0;
     lastEnd = vma.end;
+    // A VMA whose file places mappings its own way moves only alone: not after another, nor with more after it.
+    if (!multiMoveAllowed(vma) && (seen || vma.end < end)) return -Errno.EFAULT;
     const piece: Remap = { ...r, vma, addr, newAddr: target + offset, oldLen: len, newLen: len };
     let out = checkPrepVma(mm, piece);
     if (!out) out = mremapTo(mm, piece);

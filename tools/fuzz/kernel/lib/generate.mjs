@@ -535,7 +535,7 @@ export class ScenarioGenerator {
       old = v.start + a * PAGE;
       oldLen = r.brange(1n, pages - a) * PAGE;
     }
-    const kind = r.weighted([[25, 'grow'], [20, 'grow-move'], [15, 'shrink'], [15, 'fixed'], [8, 'dontunmap'], [5, 'dup'], [5, 'same']]);
+    const kind = r.weighted([[25, 'grow'], [20, 'grow-move'], [15, 'shrink'], [15, 'fixed'], [8, 'dontunmap'], [5, 'dup'], [5, 'same'], [6, 'span']]);
     let newLen = oldLen;
     let flags = 0;
     let to;
@@ -560,6 +560,13 @@ export class ScenarioGenerator {
     } else if (kind === 'dup') {
       oldLen = 0n;
       flags = 1;
+    } else if (kind === 'span') {
+      // A pure move (MREMAP_FIXED, same size) of a range that may hold several VMAs and the
+      // gaps between them (6.17+: remap_move takes them all, unless one may not move with others).
+      [old, oldLen] = this.pickRange({ allowWindow: false });
+      newLen = oldLen;
+      flags = 1 | 2;
+      to = this.windowAddr(oldLen, r.chance(0.5) ? MB2 : PAGE);
     }
     if (newLen > POPULATE_LIMIT) newLen = POPULATE_LIMIT;
     const tail = to !== undefined ? `, ${hex(to)}` : '';
