@@ -61,6 +61,7 @@ export function devZeroOps(shmemZeroSetup: (mm: MmStruct, vma: Vma) => number): 
 const ZERO_IO: InodeIo = {
   readByte: () => 0,
   writeFill: (_o, length) => length,
+  swallowsWrites: true,
   truncate: () => -Errno.EINVAL,
 };
 
@@ -68,6 +69,7 @@ const ZERO_IO: InodeIo = {
 const NULL_IO: InodeIo = {
   readByte: () => 'EOF',
   writeFill: (_o, length) => length,
+  swallowsWrites: true,
   truncate: () => -Errno.EINVAL,
 };
 

@@ -332,6 +332,30 @@ export class Vfs {
   }
 
   /**
+   * {@link fill} in calls of at most `chunk` bytes, each at the offset where
+   * the last one ended, until one writes nothing or fails: the bytes written,
+   * or the first call's error (the trace recorder's `fill`). A file that
+   * swallows writes takes each chunk whole until the one that would pass
+   * `LLONG_MAX`, so its total is worked out rather than written chunk by chunk.
+   */
+  fillChunked(files: FdTable, fd: number, offset: bigint, length: bigint, value: number, chunk: bigint): bigint | number {
+    if (length === 0n) return this.fill(files, fd, offset, 0n, value);
+    let done = 0n;
+    while (done < length) {
+      const n = length - done < chunk ? length - done : chunk;
+      const r = this.fill(files, fd, offset + done, n, value);
+      if (typeof r === 'number' ? r < 0 : r < 0n) return done === 0n ? r : done;
+      if (r === 0n || r === 0) break;
+      done += BigInt(r);
+      if (done < length && files.peek(fd)?.inode.io()?.swallowsWrites) {
+        const room = LLONG_MAX - (offset + done); // the rest fits, or the whole chunks that do
+        return length - done <= room ? length : done + (room / chunk) * chunk;
+      }
+    }
+    return done;
+  }
+
+  /**
    * `pread64` of one byte at `offset`.
    * @see fs/read_write.c ksys_pread64, vfs_read, rw_verify_area; fs/libfs.c generic_read_dir
    */

@@ -19,6 +19,8 @@ export interface InodeIo {
   readByte(offset: bigint): number | 'EOF';
   /** `pwrite` of `length` copies of `value`: bytes written or `-errno`. */
   writeFill(offset: bigint, length: bigint, value: number): bigint | number;
+  /** Every write is taken whole and leaves nothing behind (`/dev/null`, `/dev/zero`'s `write_null`). */
+  readonly swallowsWrites?: boolean;
   /** `ftruncate`: 0 or `-errno`. */
   truncate(size: bigint): number;
 }

@@ -52,6 +52,15 @@ describe('file offsets near LLONG_MAX (rw_verify_area)', () => {
     expect(sysFill(m, zero, start, 200_000n, 0x43n)).toBe(FILL_CHUNK);
     expect(sysFill(m, zero, LLONG_MAX, 1n, 0x43n)).toBe(BigInt(-Errno.EINVAL));
   });
+
+  it('answers a fill of exabytes to a device at once, with the chunks that fit', () => {
+    const m = createMachine({ config: { memTotalKb: 1024 * 1024 } });
+    const nul = sysOpenat(m, AT_FDCWD, '/dev/null', BigInt(O.RDWR), 0n);
+    expect(sysFill(m, nul, 0n, 1n << 62n, 0x41n)).toBe(1n << 62n);
+    // More than the room left below LLONG_MAX: the whole chunks that end at or below it.
+    const room = (1n << 62n) + 100n;
+    expect(sysFill(m, nul, LLONG_MAX - room, room + 5000n, 0x41n)).toBe(1n << 62n);
+  });
 });
 
 describe('pipes have no positioned I/O', () => {

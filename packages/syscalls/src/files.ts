@@ -70,17 +70,7 @@ export function sysFill(task: Task, fd: bigint, offset: bigint, length: bigint, 
   const len = BigInt.asIntN(64, length);
   if (BigInt.asIntN(64, offset) < 0n || len < 0n) return BigInt(-Errno.EINVAL);
   if (n < 0) return BigInt(-Errno.EBADF);
-  const byte = Number(value & 0xffn);
-  if (len === 0n) return BigInt(task.vfs.fill(task.files, n, BigInt.asIntN(64, offset), 0n, byte));
-  let done = 0n;
-  while (done < len) {
-    const chunk = len - done < FILL_CHUNK ? len - done : FILL_CHUNK;
-    const r = BigInt(task.vfs.fill(task.files, n, BigInt.asIntN(64, offset + done), chunk, byte));
-    if (r < 0n) return done === 0n ? r : done;
-    if (r === 0n) break;
-    done += r;
-  }
-  return done;
+  return BigInt(task.vfs.fillChunked(task.files, n, BigInt.asIntN(64, offset), len, Number(value & 0xffn), FILL_CHUNK));
 }
 
 /** `pread64` of one byte (the trace's `fpeek`): the byte, `'EOF'`, or `-errno`. */
