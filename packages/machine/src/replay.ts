@@ -41,7 +41,6 @@ type Syscalls = typeof sys & Record<string, unknown>;
 
 /** Execute one call step on `m`. */
 export function runCall(m: Machine, step: CallStep, vsyscall: boolean): TraceResult {
-  void vsyscall;
   const a = step.args.map((x) => x.value);
   const s = (i: number): string => {
     const arg = step.args[i];
@@ -81,7 +80,7 @@ export function runCall(m: Machine, step: CallStep, vsyscall: boolean): TraceRes
       return r.signal ? { kind: 'signal', signal: r.signal } : value(0n);
     }
     case 'rss': {
-      const r = sys.rss(m, n(0));
+      const r = sys.rss(m, n(0), vsyscall);
       return r === null ? error(14) : value(BigInt(r));
     }
     case 'hugepages': {

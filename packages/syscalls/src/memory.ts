@@ -18,8 +18,17 @@ export function poke(task: Task, address: bigint, value: number): AccessResult {
   return userAccess(task.mm, address >= 0n && address <= U64_MAX ? address : address & U64_MAX, value & 0xff);
 }
 
-/** `Rss:` in kB of the VMA holding `address`, or null when none holds it. */
-export function rss(task: Task, address: bigint): number | null {
+/** The x86-64 vsyscall page (`VSYSCALL_ADDR`): not a VMA, but `/proc/PID/maps` and `smaps` list it. */
+const VSYSCALL_START = 0xffffffffff600000n;
+
+/**
+ * `Rss:` in kB of the `/proc/PID/smaps` block holding `address`, or null when
+ * none holds it. With `withVsyscall`, the gate area's block (`[vsyscall]`,
+ * which maps nothing the process owns: 0) is one of them.
+ * @see fs/proc/task_mmu.c show_smap, arch/x86/entry/vsyscall/vsyscall_64.c get_gate_vma
+ */
+export function rss(task: Task, address: bigint, withVsyscall = false): number | null {
+  if (withVsyscall && address >= VSYSCALL_START && address < VSYSCALL_START + 4096n) return 0;
   const vpn = Number(address >> 12n);
   const vma = task.mm.vmas.lookup(vpn);
   return vma ? vmaRssKb(task.mm, vma) : null;
@@ -35,7 +44,7 @@ export function hugepages(task: Task, sizeKb: number): { total: number; free: nu
 export function maps(task: Task, withVsyscall: boolean): MapsEntry[] {
   const entries = procMaps(task.mm);
   if (withVsyscall) {
-    entries.push({ start: 0xffffffffff600000n, end: 0xffffffffff601000n, perms: '--xp', offset: 0n, dev: '00:00', inode: 0, name: '[vsyscall]' });
+    entries.push({ start: VSYSCALL_START, end: VSYSCALL_START + 4096n, perms: '--xp', offset: 0n, dev: '00:00', inode: 0, name: '[vsyscall]' });
   }
   return entries;
 }
