@@ -593,6 +593,17 @@ describe('planSettings / normalizeSetting', () => {
   });
 });
 
+describe('raw maps lines', () => {
+  it('keeps a name as Linux prints it (a newline escaped as \\012, tabs and spaces as they are)', () => {
+    const [line] = parseRawMaps(['7f0000000000-7f0000001000 r--s 00000000 00:2a 7 /dev/shm/m/c\\012d\tx  (deleted)']);
+    expect(line!.name).toBe('/dev/shm/m/c\\012d\tx  (deleted)');
+  });
+
+  it('refuses a name with a control character, which a trace cannot hold', () => {
+    expect(() => parseRawMaps(['7f0000000000-7f0000001000 r--s 00000000 00:2a 7 /dev/shm/m/\u0001'])).toThrow(/control character 0x01/);
+  });
+});
+
 describe('layout fitting', () => {
   const target = exeLayout(scenario().header.maps, 0x9c0000n)!;
   const measuredMaps = (textEnd: number, brk: bigint) =>

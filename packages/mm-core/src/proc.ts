@@ -19,9 +19,19 @@ export interface MapsEntry {
   readonly name: string;
 }
 
+/**
+ * `seq_file_path(m, file, "\n")`: a file's path as maps prints it, each
+ * newline in it as the octal escape `\012` (`mangle_path`), so that one
+ * mapping stays one line; every other byte is printed as it is.
+ * @see fs/seq_file.c seq_path, mangle_path
+ */
+export function mapsPath(path: string): string {
+  return path.includes('\n') ? path.replaceAll('\n', '\\012') : path;
+}
+
 /** `get_vma_name`: the name column. */
 export function vmaName(mm: MmStruct, vma: Vma): string {
-  if (vma.file) return vma.file.path();
+  if (vma.file) return mapsPath(vma.file.path());
   if (vma.ops?.name) return vma.ops.name;
   const startBytes = vma.start * 4096;
   const endBytes = vma.end * 4096;

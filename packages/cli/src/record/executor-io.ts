@@ -267,9 +267,23 @@ export function parseExecutorOutput(text: string): ExecutorOutput {
   return { brk, maps, results, complete, fatal, ended };
 }
 
-/** Parse raw `/proc/self/maps` lines. */
+/** A byte a trace line may not hold (control characters other than tab; see the trace parser). */
+const NOT_TEXT = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/**
+ * Parse raw `/proc/self/maps` lines. Linux prints a file name's bytes as they
+ * are (only a newline is escaped, as `\012`), and a trace holds text only: a
+ * name with another control character cannot be recorded ({@link RecordError}).
+ */
 export function parseRawMaps(lines: readonly string[]): MapsLine[] {
-  return lines.map((l, i) => parseMapsLine(l, { file: '<executor maps>', line: i + 1 }));
+  return lines.map((l, i) => {
+    const bad = NOT_TEXT.exec(l);
+    if (bad) {
+      const code = bad[0].charCodeAt(0).toString(16).padStart(2, '0');
+      throw new RecordError(`a mapping's name holds the control character 0x${code}, which Linux prints as it is and a trace cannot hold: ${JSON.stringify(l.slice(73))}`, 4);
+    }
+    return parseMapsLine(l, { file: '<executor maps>', line: i + 1 });
+  });
 }
 
 const SIGNALS: Readonly<Record<number, 'SIGSEGV' | 'SIGBUS'>> = { 11: 'SIGSEGV', 7: 'SIGBUS' };
