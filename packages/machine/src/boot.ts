@@ -131,6 +131,18 @@ function specialOps(name: string, kernel: MmKernel): VmOperations {
   };
 }
 
+/**
+ * Flags of a special mapping (`_install_special_mapping` adds `VM_DONTEXPAND`):
+ * the vDSO's code may become writable (`VM_MAYWRITE`, for debuggers), the vvar
+ * pages are the kernel's own, inserted by pfn (`VM_IO | VM_PFNMAP`), read-only
+ * for good and left out of core dumps (smaps: `rd mr pf io de dd`).
+ * @see arch/x86/entry/vdso/vma.c map_vdso, lib/vdso/datastore.c vdso_install_vvar_mapping
+ */
+function specialFlags(name: string, fromPerms: number): number {
+  if (name === '[vvar]' || name === '[vvar_vclock]') return VM.READ | VM.MAYREAD | VM.IO | VM.PFNMAP | VM.DONTEXPAND | VM.DONTDUMP;
+  return (fromPerms & ~VM.ACCOUNT) | VM.DONTEXPAND;
+}
+
 /** Flags of a VMA from its maps permissions, for the kinds of mapping an exec'd process starts with. */
 function initialFlags(line: MapsLine): number {
   let f = VM.MAYREAD | VM.MAYWRITE | VM.MAYEXEC;
@@ -229,7 +241,7 @@ export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): 
       if (flags & VM.SHARED) flags &= ~(VM.SHARED | VM.MAYWRITE);
       vma = new Vma(start, end, flags & ~VM.ACCOUNT | (flags & VM.WRITE ? VM.ACCOUNT : 0), Number(line.offset >> 12n), file, IMAGE_VM_OPS);
     } else if (line.name.startsWith('[v')) {
-      vma = new Vma(start, end, (flags & ~VM.ACCOUNT) | VM.DONTEXPAND, 0, null, specialOps(line.name, machine.kernel));
+      vma = new Vma(start, end, specialFlags(line.name, flags), 0, null, specialOps(line.name, machine.kernel));
     } else {
       if (line.name === '[stack]') {
         flags |= VM.GROWSDOWN;
