@@ -340,6 +340,7 @@ export class Vfs {
    */
   fillChunked(files: FdTable, fd: number, offset: bigint, length: bigint, value: number, chunk: bigint): bigint | number {
     if (length === 0n) return this.fill(files, fd, offset, 0n, value);
+    const swallows = files.peek(fd)?.inode.io()?.swallowsWrites === true;
     let done = 0n;
     while (done < length) {
       const n = length - done < chunk ? length - done : chunk;
@@ -347,7 +348,7 @@ export class Vfs {
       if (typeof r === 'number' ? r < 0 : r < 0n) return done === 0n ? r : done;
       if (r === 0n || r === 0) break;
       done += BigInt(r);
-      if (done < length && files.peek(fd)?.inode.io()?.swallowsWrites) {
+      if (swallows && done < length) {
         const room = LLONG_MAX - (offset + done); // the rest fits, or the whole chunks that do
         return length - done <= room ? length : done + (room / chunk) * chunk;
       }
