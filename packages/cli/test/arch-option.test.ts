@@ -91,6 +91,17 @@ describe('mmsim replay --arch', () => {
     expect(r.err).toMatch(/seed-flags\.trace:1: cannot build the machine: @maps 7ffff\w+-\w+ \S+ lies above riscv64's user address space \(TASK_SIZE 0x4000000000\)/);
   });
 
+  it('a header of another base page size is refused, not replayed with 4 KiB pages', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mmsim-page-'));
+    const file = join(dir, 'page.trace');
+    writeFileSync(file, readFileSync(seed, 'utf8').replace(/page_size=4096/, 'page_size=16384'));
+    for (const arch of ['x86_64', 'riscv64-sv48']) {
+      const r = run([file], { arch });
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/page\.trace:1: cannot build the machine: @config page_size=16384: \w+ pages are 4096 bytes/);
+    }
+  });
+
   it('loads a plug-in from a module path (default or `arch` export) and checks it is an Architecture', async () => {
     expect(await loadArchOption(undefined)).toBeUndefined();
     expect(await loadArchOption('riscv64-sv57')).toBe('riscv64-sv57');

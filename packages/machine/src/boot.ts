@@ -176,6 +176,11 @@ export interface BootOptions {
 export function bootFromHeader(header: TraceHeader, options: BootOptions = {}): { machine: Machine; vsyscall: boolean } {
   const machine = createMachine({ ...options, config: kernelConfigFromTrace(header.config) });
   const { vfs, mm, files } = machine;
+  const pageSize = 2 ** machine.arch.pageShift;
+  if (header.config.page_size !== pageSize) {
+    // (The base page size is the architecture's: a header of another page size describes another machine.)
+    throw new BootError(`@config page_size=${header.config.page_size}: ${machine.arch.name} pages are ${pageSize} bytes`);
+  }
   const pools: Array<[number, number, number]> = [
     [2048, header.config.hugepages_2048kB, header.config.overcommit_hugepages_2048kB],
     [1048576, header.config.hugepages_1048576kB, header.config.overcommit_hugepages_1048576kB],
