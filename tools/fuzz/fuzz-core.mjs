@@ -383,7 +383,9 @@ function oneCall(g, st) {
     }
     case 'mremap': {
       const flags = r.chance(0.85) ? BigInt(r.int(8)) | (r.chance(0.1) ? 1n << BigInt(r.int(64)) : 0n) : r.u64();
-      const a = [g.addr(), g.len(), g.len(), flags, g.addr()];
+      // Half of the MREMAP_FIXED calls keep the size: a pure move, of every VMA in the range.
+      const oldLen = g.len();
+      const a = [g.addr(), oldLen, flags & 2n && r.chance(0.5) ? oldLen : g.len(), flags, g.addr()];
       // Linux quirks the invariants must then allow, set whatever the result:
       // a multi-VMA move (MREMAP_FIXED, same size) that fails midway keeps
       // the pieces it already moved.
