@@ -406,6 +406,7 @@ function reservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, 
   // The mount's subpool first (ENOMEM past its size=; its minimum's reserve
   // covers what it can), then the pool for the rest.
   const subpool = inode.subpool;
+  const rsvBefore = subpool === null ? 0 : subpool.rsv;
   const gbl = subpool === null ? chg : subpool.get(chg);
   if (gbl < 0) return false;
   if (h.acct(gbl) < 0) {
@@ -414,6 +415,7 @@ function reservePages(h: Hstate, inode: HugetlbInode, from: number, to: number, 
     if (subpool !== null) {
       if (chg !== gbl) h.acct(-subpool.put(chg - gbl));
       if (gbl !== 0) subpool.unchargeUsed(gbl);
+      if (subpool.rsv < rsvBefore) subpool.minLost += rsvBefore - subpool.rsv;
     }
     return false;
   }

@@ -102,6 +102,18 @@ describe('a min_size= mount against the pool (Linux 6.18)', () => {
     expect([subpool.used, subpool.rsv, h.resv]).toEqual([2, 0, 4]);
   });
 
+  it('hands part of the minimum to the pool when a reservation fails while its use is at the minimum, and says so (minLost)', () => {
+    // fuzz-probe-hugetlb-min-reserve-fail: the put sees used_hpages still counting the refused pages.
+    const { h, subpool, file } = setup(2, [['size', '6M'], ['min_size', '4M']]);
+    expect(hugetlbReservePages(h, file(1), 0, 1, null, VM.SHARED | VM.MAYSHARE)).toBe(true); // from the minimum
+    expect(hugetlbReservePages(h, file(2), 0, 2, null, VM.SHARED | VM.MAYSHARE)).toBe(false); // one from it, one refused
+    expect([subpool.used, subpool.rsv, subpool.minLost, h.resv]).toEqual([1, 0, 1, 1]);
+    // Without a failure nothing is counted lost.
+    const other = setup(2, [['size', '6M'], ['min_size', '4M']]);
+    expect(hugetlbReservePages(other.h, other.file(1), 0, 2, null, VM.SHARED | VM.MAYSHARE)).toBe(true);
+    expect(other.subpool.minLost).toBe(0);
+  });
+
   it('leaks the maximum charge of a fault that finds no page, as 6.18 does', () => {
     const { h, subpool } = setup(1, [['size', '4M']]);
     expect(h.acct(1)).toBe(0); // the only page reserved elsewhere
