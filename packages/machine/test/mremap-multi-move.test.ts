@@ -34,6 +34,19 @@ describe('mremap moves several VMAs at once (remap_move)', () => {
     expect(starts()).not.toContain(0x200000000n);
   });
 
+  it('moves the piece of a VMA left in the range when the destination split that VMA', () => {
+    // The range ends inside a big VMA whose far part the move's destination unmaps
+    // (fuzz-anon-s2177-7): the walk is by address, so the piece still in the range moves.
+    const { m, anon, starts } = setup();
+    anon(0x200000000n, 0x100000n); // B: 1 MiB read-only
+    anon(0x1ffff0000n, 0x10000n, RW); // A: just below it
+    expect(poke(m, 0x1ffff0000n, 0x11).signal).toBeNull();
+    expect(sysMremap(m, 0x1ffff0000n, 0x20000n, 0x20000n, MOVE, 0x200080000n)).toBe(0x200080000n);
+    expect(peek(m, 0x200080000n).value).toBe(0x11);
+    expect(peek(m, 0x200000000n).signal).toBe('SIGSEGV'); // B's first 64 KiB moved too
+    expect(starts()).toEqual(expect.arrayContaining([0x200010000n, 0x200080000n, 0x200090000n]));
+  });
+
   it('refuses a range that starts in a gap', () => {
     const { m, anon } = setup();
     anon(0x200001000n, 0x1000n);

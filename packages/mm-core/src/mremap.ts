@@ -396,13 +396,18 @@ function remapMove(mm: MmStruct, r: Remap): number {
   let res = -Errno.EFAULT;
   let seen = false;
   let lastEnd = 0;
-  for (const vma of mm.vmas.overlapping(start, end)) {
-    if (!mm.vmas.has(vma)) continue;
+  // Walk the source range by address, as the kernel's VMA iterator does (it is
+  // reset after each move): a move's destination may split a VMA that reaches
+  // into the range, and the piece left in the range is the one to move next.
+  for (let pos = start; pos < end; ) {
+    const vma = mm.vmas.findVma(pos);
+    if (vma === undefined || vma.start >= end) break;
     const addr = Math.max(vma.start, start);
     const len = Math.min(end, vma.end) - addr;
     if (!seen && start < vma.start) return -Errno.EFAULT;
     const offset = seen ? vma.start - lastEnd : 0;
     lastEnd = vma.end;
+    pos = vma.end;
     // A VMA whose file places mappings its own way moves only alone: not after another, nor with more after it.
     if (!multiMoveAllowed(vma) && (seen || vma.end < end)) return -Errno.EFAULT;
     const piece: Remap = { ...r, vma, addr, newAddr: target + offset, oldLen: len, newLen: len };
