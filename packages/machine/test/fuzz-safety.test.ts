@@ -38,4 +38,13 @@ describe('the kernel fuzzer keeps scenarios inside their mounts', () => {
     expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_WRONLY|O_TRUNC)')).toMatch(/outside the mounts/);
     expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/max_map_count", O_WRONLY)')).toMatch(/outside the mounts/);
   });
+
+  it('keeps calls that allocate for every page of their range within the populate limit', () => {
+    const within = 'madvise(0x100000000, 268435456, MADV_GUARD_INSTALL)';
+    const beyond = 'madvise(0x100000000, 1099511627776, MADV_GUARD_INSTALL)'; // page tables for 1 TiB: 2 GiB
+    expect(verdict(within)).toBe('ok');
+    expect(verdict(beyond)).toMatch(/larger than the limit/);
+    expect(verdict('madvise(0x100000000, 1099511627776, MADV_POPULATE_WRITE)')).toMatch(/larger than the limit/);
+    expect(verdict('madvise(0x100000000, 1099511627776, MADV_DONTNEED)')).toBe('ok');
+  });
 });

@@ -57,8 +57,13 @@ const AT_FDCWD = BigInt.asUintN(64, -100n);
 const VALID_ADVICE = new Set([0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 102, 103].map(BigInt));
 /** MADV_HWPOISON, MADV_SOFT_OFFLINE: they act on the host's physical pages. Never generated, never allowed. */
 const FORBIDDEN_ADVICE = new Set([100n, 101n]);
-/** Advice that faults pages in. */
-const POPULATING_ADVICE = new Set([3n, 22n, 23n, 25n]);
+/**
+ * Advice that allocates host memory for every page of its range: it faults
+ * pages in (WILLNEED, POPULATE_READ/WRITE, COLLAPSE), or it makes the page
+ * tables that hold a marker per page (GUARD_INSTALL: over a 1 TiB reservation,
+ * 2 GiB of unreclaimable tables — seed 2181 drove the host out of memory so).
+ */
+const POPULATING_ADVICE = new Set([3n, 22n, 23n, 25n, 102n]);
 
 const pageAlign = (v) => (v + PAGE - 1n) & ~(PAGE - 1n);
 
@@ -190,7 +195,7 @@ export function unsafeReason(step, ctx) {
       if (!VALID_ADVICE.has(adv) || addr & (PAGE - 1n) || len === 0n) return undefined;
       const l = pageAlign(len);
       if (l > U64 || l === 0n || addr + l > U64) return undefined;
-      if (POPULATING_ADVICE.has(adv) && l > POPULATE_LIMIT && !bad(addr, addr + POPULATE_LIMIT)) return 'populating madvise larger than the limit';
+      if (POPULATING_ADVICE.has(adv) && l > POPULATE_LIMIT && !bad(addr, addr + POPULATE_LIMIT)) return 'populating (or guard-installing) madvise larger than the limit';
       return bad(addr, addr + l) ? 'madvise of the recorder\'s own mappings' : undefined;
     }
     case 'mlock':
