@@ -54,11 +54,21 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** Whether `s` is longer than `limit` bytes in UTF-8. */
+function utf8LongerThan(s: string, limit: number): boolean {
+  // A UTF-16 unit is 1 to 3 bytes (a surrogate pair 4 for two): count only when the length cannot tell.
+  if (s.length > limit) return true;
+  return s.length * 3 > limit && utf8Length(s) > limit;
+}
+
 /** ENAMETOOLONG if a directory would refuse to look `name` up, else 0. */
 export function nameTooLong(name: string): number {
-  // A UTF-16 unit is 1 to 3 bytes (a surrogate pair 4 for two): count only when the length cannot tell.
-  if (name.length > NAME_MAX) return -Errno.ENAMETOOLONG;
-  return name.length * 3 > NAME_MAX && utf8Length(name) > NAME_MAX ? -Errno.ENAMETOOLONG : 0;
+  return utf8LongerThan(name, NAME_MAX) ? -Errno.ENAMETOOLONG : 0;
+}
+
+/** ENAMETOOLONG if `getname` would refuse `path` (it does not fit in PATH_MAX with its NUL), else 0. */
+export function pathTooLong(path: string): number {
+  return utf8LongerThan(path, PATH_MAX - 1) ? -Errno.ENAMETOOLONG : 0;
 }
 
 /** `dir/name` for a canonical directory path. */

@@ -11,7 +11,7 @@ import type { FdTable } from './fdtable.js';
 import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
 import { hugetlbFiles, vmSysctlFiles } from './hugetlb-sysfs.js';
 import { MappingRegistry } from './mappings.js';
-import { childPath, dotsTarget, nameTooLong, parentPath, PATH_MAX, utf8Length, walkParent, type NamespaceView, type ParentWalk } from './path-walk.js';
+import { childPath, dotsTarget, nameTooLong, parentPath, pathTooLong, walkParent, type NamespaceView, type ParentWalk } from './path-walk.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
 import { Inode, InodeNumbers, OpenFile, type FileSystemType, type SuperBlock } from './vfs.js';
 
@@ -97,7 +97,8 @@ export class Vfs {
   private walk(path: string, start: string | number): ParentWalk | number {
     // getname: an empty path, or one that does not fit in PATH_MAX.
     if (path === '') return -Errno.ENOENT;
-    if (path.length * 3 >= PATH_MAX && utf8Length(path) >= PATH_MAX) return -Errno.ENAMETOOLONG;
+    const tooLong = pathTooLong(path);
+    if (tooLong) return tooLong;
     if (typeof start === 'number') return start;
     return walkParent(this.view, path.startsWith('/') ? path : `${start}/${path}`);
   }

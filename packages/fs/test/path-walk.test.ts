@@ -1,7 +1,7 @@
 import { Errno } from '@mmsim/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { childPath, dotsTarget, nameTooLong, NAME_MAX, parentPath, utf8Length, walkParent, type NamespaceView } from '../src/path-walk.js';
+import { childPath, dotsTarget, nameTooLong, NAME_MAX, parentPath, PATH_MAX, pathTooLong, utf8Length, walkParent, type NamespaceView } from '../src/path-walk.js';
 
 /** `/`, `/dev`, `/dev/shm`, `/dev/shm/m` (a mount) holding the file `a`; `/dev/null` a device. */
 const DIRS = new Set(['/', '/dev', '/dev/shm', '/dev/shm/m']);
@@ -62,6 +62,10 @@ describe('name and path lengths', () => {
     expect(nameTooLong('x'.repeat(NAME_MAX + 1))).toBe(-Errno.ENAMETOOLONG);
     expect(nameTooLong('é'.repeat(128))).toBe(-Errno.ENAMETOOLONG); // 256 bytes in 128 characters
     expect(nameTooLong('é'.repeat(127) + 'a')).toBe(0);
+    // A path must fit in PATH_MAX with its NUL.
+    expect(pathTooLong('/' + 'x'.repeat(PATH_MAX - 2))).toBe(0);
+    expect(pathTooLong('/' + 'x'.repeat(PATH_MAX - 1))).toBe(-Errno.ENAMETOOLONG);
+    expect(pathTooLong('/' + 'é'.repeat(2048))).toBe(-Errno.ENAMETOOLONG); // 4097 bytes in 2049 characters
     expect(walkParent(ns, `/dev/${'x'.repeat(256)}/a`)).toBe(-Errno.ENAMETOOLONG);
     expect(walkParent(ns, `/dev/shm/m/a/${'x'.repeat(256)}`)).toBe(-Errno.ENOTDIR); // a file on the way comes first
   });
