@@ -38,7 +38,7 @@
  *
  * Costs: `read`/`write`/`clear` O(1) (a reused slot is zeroed once: O(bytes
  * of it written)); `isZero` O(1) for a frame with nothing stored, else O(its
- * line or written span); `clearRange` O(frames stored in the range + chunks spanned);
+ * line or written span); `clearRange` O(frames stored in the range + 64-frame groups spanned);
  * shrinking O(slots) when it happens (amortised over the frees that led to it).
  */
 
@@ -46,6 +46,11 @@
 const CHUNK_SHIFT = 12;
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_FRAMES - 1;
+/** Frames per group (log2): {@link PhysicalMemory} counts the stored frames of each group, so that `clearRange` skips empty ones. */
+const GROUP_SHIFT = 6;
+const GROUP_FRAMES = 1 << GROUP_SHIFT;
+/** Groups per directory chunk (log2). */
+const CHUNK_GROUPS_SHIFT = CHUNK_SHIFT - GROUP_SHIFT;
 /** The arena's size limit (resizable buffers reach 4 GiB here). */
 const ARENA_MAX_BYTES = 2 ** 32;
 /** Initial arena size. */
@@ -171,6 +176,11 @@ export class PhysicalMemory {
   private readonly dir: (Int32Array | undefined)[] = [];
   /** Stored frames per chunk. */
   private chunkStored: Int32Array = new Int32Array(16);
+  /**
+   * Stored frames per group of {@link GROUP_FRAMES} frames (group `c << 6 | k >> 6` of chunk `c`):
+   * `clearRange` over a huge page in a chunk that also holds other frames reads 8 counts, not 512 entries.
+   */
+  private groupStored: Uint8Array = new Uint8Array(16 << CHUNK_GROUPS_SHIFT);
   private buffer: ArrayBuffer | null = null;
   private arena: Uint8Array = new Uint8Array(0);
   /** Slots the arena holds now. */
@@ -353,6 +363,7 @@ export class PhysicalMemory {
     const i = pfn & READ_CACHE_MASK;
     if (this.cachePfn[i] === pfn) this.cachePfn[i] = -1;
     this.stored--;
+    this.groupStored[c * (1 << CHUNK_GROUPS_SHIFT) + (k >>> GROUP_SHIFT)]!--;
     if (--this.chunkStored[c]! === 0) {
       // Empty (all zeros): keep a few for reuse, a typed array costs microseconds to allocate.
       if (this.spareChunks.length < SPARE_CHUNKS) this.spareChunks.push(chunk);
@@ -370,7 +381,17 @@ export class PhysicalMemory {
       const chunkEnd = Math.min(end, (c + 1) * CHUNK_FRAMES);
       const chunk = c < this.dir.length ? this.dir[c] : undefined;
       if (chunk !== undefined) {
-        for (let g = f; g < chunkEnd && this.dir[c] !== undefined; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
+        // Group by group, skipping groups with nothing stored; stop when the chunk empties.
+        const groups = this.groupStored;
+        const g0 = c * (1 << CHUNK_GROUPS_SHIFT);
+        for (let g = f; g < chunkEnd && this.dir[c] !== undefined; ) {
+          const k = g & CHUNK_MASK;
+          const groupEnd = Math.min(chunkEnd, g - (k & (GROUP_FRAMES - 1)) + GROUP_FRAMES);
+          if (groups[g0 + (k >>> GROUP_SHIFT)] !== 0) {
+            for (; g < groupEnd; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
+          }
+          g = groupEnd;
+        }
       }
       f = chunkEnd;
     }
@@ -510,11 +531,17 @@ export class PhysicalMemory {
       const grown = new Int32Array(Math.max(c + 1, this.chunkStored.length * 2));
       grown.set(this.chunkStored);
       this.chunkStored = grown;
+      const groups = new Uint8Array(grown.length << CHUNK_GROUPS_SHIFT);
+      groups.set(this.groupStored);
+      this.groupStored = groups;
     }
     let chunk = this.dir[c];
     if (chunk === undefined) chunk = this.dir[c] = this.spareChunks.pop() ?? new Int32Array(CHUNK_FRAMES);
     const k = pfn & CHUNK_MASK;
-    if (chunk[k] === 0) this.chunkStored[c]!++;
+    if (chunk[k] === 0) {
+      this.chunkStored[c]!++;
+      this.groupStored[c * (1 << CHUNK_GROUPS_SHIFT) + (k >>> GROUP_SHIFT)]!++;
+    }
     chunk[k] = entry;
   }
 
