@@ -321,6 +321,29 @@ describe('x86 TLB: flushes by generation', () => {
     expect(tlb.stats.entriesFlushed).toBe(17);
   });
 
+  it('a range flush wider than the live entries visits the listed ones and keeps the rest listed', () => {
+    // A neighbour's page and one page of a huge leaf cached: the huge page's flush spans every slot.
+    const tlb = new X86Tlb(1, 512);
+    const cpu = tlb.cpus[0]!;
+    tlb.fill(0x7fff0, 50, 0, X86_TLB_USER);
+    tlb.fill(0x7fc00, 60, 9, X86_TLB_USER);
+    expect(cpu.listed).toBe(2);
+    tlb.flushRange(0x7fc00, 512);
+    expect(cpu.entries().map((e) => e.vpn)).toEqual([0x7fff0]);
+    expect(cpu.listed).toBe(1);
+    tlb.fill(0x7fc01, 61, 9, X86_TLB_USER);
+    tlb.flushRange(0x7fc00, 512);
+    tlb.flushRange(0x7ffe0, 32); // the neighbour, found through the list again
+    expect(tlb.size()).toBe(0);
+    expect(tlb.stats.entriesFlushed).toBe(3);
+    // Past the list's capacity every slot of the range is visited instead.
+    for (let v = 0; v < 40; v++) tlb.fill(0x1000 + v, v, 0, X86_TLB_USER);
+    expect(cpu.listComplete).toBe(false);
+    tlb.flushRange(0x1000, 1024);
+    expect(tlb.size()).toBe(0);
+    expect(cpu.listComplete).toBe(true);
+  });
+
   it('runs out of stamps without losing or reviving an entry', () => {
     const { pt, tlb } = setup(2);
     pt.map(0x400, 7, 0, RW_SHARED | GLOBAL);
@@ -415,10 +438,12 @@ describe('x86 TLB: the same entries and counters as full scans would give (prope
     fc.record({ k: fc.constant('stamps' as const) }),
   );
 
-  it('holds for random fills, lookups, range and full flushes on 3 CPUs of 16 entries', () => {
+  // 3 live slots listed per CPU: range flushes take the list's path, and the path for
+  // CPUs whose list overflowed; 0: never the list; 32: always it while few entries live.
+  it.each([3, 0, 32])('holds for random fills, lookups, range and full flushes on 3 CPUs of 16 entries (%i slots listed)', (tracked) => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-        const tlb = new X86Tlb(3, 16);
+        const tlb = new X86Tlb(3, 16, tracked);
         const ref = new ReferenceTlb(3, 15);
         for (const o of ops) {
           switch (o.k) {

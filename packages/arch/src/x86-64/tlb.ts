@@ -41,6 +41,12 @@
 /** Entries per CPU (a power of two): the index is `vpn & (X86_TLB_ENTRIES - 1)`. */
 export const X86_TLB_ENTRIES = 512;
 
+/**
+ * Live slots each CPU lists while it has no more (see {@link X86TlbCpu.liveSlots}):
+ * enough for the handful of pages a system call's work leaves cached.
+ */
+export const X86_TLB_TRACKED_SLOTS = 32;
+
 /** Rights bit of a TLB entry: writes allowed (`_PAGE_RW`). */
 export const X86_TLB_WRITE = 1 << 0;
 /** Rights bit of a TLB entry: user-mode access allowed (`_PAGE_USER`). */
@@ -145,13 +151,26 @@ export class X86TlbCpu {
   lo = Infinity;
   /** One past the highest vpn of any live entry (an upper bound; -Infinity when none is live). */
   hi = -Infinity;
+  /**
+   * Slots filled since the CPU last had no live entry, while there are at most
+   * {@link liveSlots}`.length` of them ({@link listComplete}): a range flush then
+   * visits these instead of every slot of the range (after a flush that leaves
+   * a neighbour's entry live, a huge page's range spans all the slots). May hold
+   * slots no longer live, and a slot twice.
+   */
+  declare readonly liveSlots: Int32Array;
+  /** Entries of {@link liveSlots} in use. */
+  listed = 0;
+  /** True while every live slot is in {@link liveSlots}. */
+  listComplete = true;
 
   /**
    * @param id the CPU number (`smp_processor_id()`)
    * @param entries slots (a power of two)
    */
-  constructor(id: number, entries: number) {
+  constructor(id: number, entries: number, tracked = X86_TLB_TRACKED_SLOTS) {
     this.id = id;
+    this.liveSlots = new Int32Array(tracked);
     this.tags = new Float64Array(entries).fill(-1);
     this.pfns = new Float64Array(entries);
     this.orders = new Uint8Array(entries);
@@ -204,10 +223,22 @@ export class X86TlbCpu {
     if (this.state[i]! & X86_TLB_GLOBAL) this.liveGlobal--;
     else this.live--;
     this.state[i] = 0;
-    if (this.live + this.liveGlobal === 0) {
-      this.lo = Infinity;
-      this.hi = -Infinity;
-    }
+    if (this.live + this.liveGlobal === 0) this.emptied();
+  }
+
+  /** No entry is live any more: the bounds and the slot list start afresh. */
+  emptied(): void {
+    this.lo = Infinity;
+    this.hi = -Infinity;
+    this.listed = 0;
+    this.listComplete = true;
+  }
+
+  /** Record that slot `i` became live (see {@link liveSlots}). */
+  track(i: number): void {
+    if (!this.listComplete) return;
+    if (this.listed < this.liveSlots.length) this.liveSlots[this.listed++] = i;
+    else this.listComplete = false;
   }
 }
 
@@ -257,7 +288,8 @@ class X86TlbCounters implements X86TlbStats {
  * Costs: a lookup and a fill O(1); {@link flushAll} and
  * {@link flushAllIncludingGlobal} O(CPUs) (a new generation, see
  * {@link X86TlbCpu}); {@link flushRange} O(1) per CPU whose live entries lie
- * all inside the range or that has none, otherwise O(min(pages, entries)).
+ * all inside the range or that has none, otherwise O(min(pages, entries)), or
+ * O(live entries) while a CPU has at most {@link X86_TLB_TRACKED_SLOTS}.
  * The counters in {@link stats} are exact.
  *
  * A TLB belongs to one page table: only translations of valid user vpns of
@@ -274,13 +306,19 @@ export class X86Tlb {
   /** The next unused stamp (shared by the CPUs; stamps 1 and 2 are every CPU's initial ones). */
   private nextStamp = 3;
 
-  constructor(nrCpus = 1, entriesPerCpu = X86_TLB_ENTRIES) {
+  /**
+   * @param nrCpus CPUs (each with its own TLB)
+   * @param entriesPerCpu slots per CPU (a power of two)
+   * @param trackedPerCpu live slots each CPU lists for range flushes ({@link X86TlbCpu.liveSlots})
+   */
+  constructor(nrCpus = 1, entriesPerCpu = X86_TLB_ENTRIES, trackedPerCpu = X86_TLB_TRACKED_SLOTS) {
     if (!Number.isInteger(nrCpus) || nrCpus < 1) throw new RangeError(`a TLB needs at least one CPU, not ${nrCpus}`);
     if (!Number.isInteger(entriesPerCpu) || entriesPerCpu < 1 || (entriesPerCpu & (entriesPerCpu - 1)) !== 0) {
       throw new RangeError(`TLB entries per CPU must be a power of two, not ${entriesPerCpu}`);
     }
     const cpus: X86TlbCpu[] = [];
-    for (let i = 0; i < nrCpus; i++) cpus.push(new X86TlbCpu(i, entriesPerCpu));
+    if (!Number.isInteger(trackedPerCpu) || trackedPerCpu < 0) throw new RangeError(`tracked slots per CPU must be a count, not ${trackedPerCpu}`);
+    for (let i = 0; i < nrCpus; i++) cpus.push(new X86TlbCpu(i, entriesPerCpu, trackedPerCpu));
     this.cpus = cpus;
     this.current = cpus[0]!;
     this.stats = new X86TlbCounters(cpus);
@@ -328,14 +366,16 @@ export class X86Tlb {
     else cpu.live++;
     if (vpn < cpu.lo) cpu.lo = vpn;
     if (vpn >= cpu.hi) cpu.hi = vpn + 1;
+    cpu.track(i);
     this.stats.fills++;
   }
 
   /**
    * `flush_tlb_mm_range(mm, start, end, ...)` for `[startVpn, startVpn + pages)`:
-   * drop every entry of the range, global or not, on every CPU (`INVLPG` per
-   * page, or the whole TLB when that is cheaper, as Linux's
-   * `tlb_single_page_flush_ceiling` decides).
+   * drop every entry of the range, global or not, on every CPU, and only those.
+   * (Past `tlb_single_page_flush_ceiling` strides Linux flushes the whole TLB
+   * instead of `INVLPG` per stride; which other entries survive is visible to
+   * no trace, only to the TLB's counters, which here count the range's.)
    */
   flushRange(startVpn: number, pages: number): void {
     this.stats.rangeFlushes++;
@@ -351,7 +391,22 @@ export class X86Tlb {
       const from = Math.max(startVpn, cpu.lo);
       const to = Math.min(end, cpu.hi);
       const tags = cpu.tags;
-      if (to - from <= cpu.mask) {
+      if (cpu.listComplete && cpu.listed < to - from) {
+        // Few live entries: visit them, keeping those outside the range listed.
+        const list = cpu.liveSlots;
+        const n = cpu.listed;
+        let kept = 0;
+        for (let r = 0; r < n; r++) {
+          const i = list[r]!;
+          if (!cpu.isLive(i)) continue;
+          const vpn = tags[i]!;
+          if (vpn >= from && vpn < to) {
+            cpu.drop(i);
+            this.stats.entriesFlushed++;
+          } else list[kept++] = i;
+        }
+        cpu.listed = kept;
+      } else if (to - from <= cpu.mask) {
         for (let vpn = from; vpn < to; vpn++) {
           const i = vpn & cpu.mask;
           if (tags[i] === vpn && cpu.isLive(i)) {
@@ -399,10 +454,7 @@ export class X86Tlb {
       cpu.globalGen = this.nextStamp++;
       cpu.liveGlobal = 0;
     }
-    if (cpu.liveGlobal === 0) {
-      cpu.lo = Infinity;
-      cpu.hi = -Infinity;
-    }
+    if (cpu.liveGlobal === 0) cpu.emptied();
   }
 
   /** The stamp counter ran out: give every CPU stamps 1, 2, ... again, keeping its live entries. */
