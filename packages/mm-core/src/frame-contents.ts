@@ -42,6 +42,8 @@
  * shrinking O(slots) when it happens (amortised over the frees that led to it).
  */
 
+import { extendTo } from './dense-index.js';
+
 /** Frames per directory chunk (log2). */
 const CHUNK_SHIFT = 12;
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
@@ -526,7 +528,7 @@ export class PhysicalMemory {
   /** Set frame `pfn`'s directory entry to a new non-zero `entry`, counting it in its chunk if it had none. */
   private setEntry(pfn: number, entry: number): void {
     const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
-    while (this.dir.length <= c) this.dir.push(undefined);
+    extendTo(this.dir, c, undefined);
     if (c >= this.chunkStored.length) {
       const grown = new Int32Array(Math.max(c + 1, this.chunkStored.length * 2));
       grown.set(this.chunkStored);

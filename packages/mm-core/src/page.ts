@@ -8,6 +8,7 @@
  */
 
 import type { VmInode } from './file.js';
+import { extendTo } from './dense-index.js';
 
 /** What a frame holds. */
 export const PageKind = {
@@ -202,7 +203,10 @@ export class MemMap {
   add(pfn: number, kind: PageKind, order: number): void {
     const c = sectionOf(pfn);
     let section = c < this.sections.length ? this.sections[c] : undefined;
-    if (section === undefined) section = this.sections[c] = this.spareSections.pop() ?? new Section();
+    if (section === undefined) {
+      extendTo(this.sections, c, undefined);
+      section = this.sections[c] = this.spareSections.pop() ?? new Section();
+    }
     const i = pfn & SECTION_MASK;
     const old = section.meta[i]!;
     if (old !== 0) {

@@ -15,6 +15,7 @@
  * @see include/linux/mmzone.h struct free_area, MAX_PAGE_ORDER, struct per_cpu_pages
  */
 
+import { extendTo } from '../dense-index.js';
 import type { FrameAllocator, FrameAllocatorOptions } from './frame-allocator.js';
 
 /** `MAX_PAGE_ORDER`: the largest buddy block is 2^10 frames (4 MiB). @see include/linux/mmzone.h */
@@ -184,6 +185,8 @@ export class PfnOrderMap {
     const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
     let section = c < this.sections.length ? this.sections[c] : undefined;
     if (section === undefined) {
+      extendTo(this.sections, c, undefined);
+      extendTo(this.counts, c, 0);
       section = this.sections[c] = this.spare.pop() ?? new Int8Array(ORDER_SECTION_FRAMES);
       this.counts[c] = 0;
     }
@@ -245,6 +248,8 @@ export class PfnIndexMap {
     const c = pfn < 4294967296 ? pfn >>> ORDER_SECTION_SHIFT : Math.floor(pfn / ORDER_SECTION_FRAMES);
     let section = c < this.sections.length ? this.sections[c] : undefined;
     if (section === undefined) {
+      extendTo(this.sections, c, undefined);
+      extendTo(this.counts, c, 0);
       section = this.sections[c] = this.spare.pop() ?? new Float64Array(ORDER_SECTION_FRAMES);
       this.counts[c] = 0;
     }
