@@ -341,7 +341,16 @@ describe.each([4, 5])('X86PageTable, %i-level', (levels) => {
           expect(leaves(pt, a, b)).toEqual(expected.filter(([k, l]) => k < b && a < k + 2 ** l.order));
         }
         for (const [vpn, leaf] of expected) expect(pt.lookup(vpn + (leaf.order ? 17 : 0))).toEqual(leaf);
-        for (const [vpn] of expected) pt.unmap(vpn);
+        // mayFreeTables false means freeEmptyTables frees nothing, floor and ceiling aside.
+        for (const [vpn] of expected) {
+          pt.unmap(vpn);
+          for (const [a, b] of [[vpn, vpn + 1], [vpn + 1, vpn + 3], [vpn - (vpn % 512), vpn - (vpn % 512) + 512], ...ranges]) {
+            if (pt.mayFreeTables(a!, b!)) continue;
+            const before = pt.tablePages();
+            pt.freeEmptyTables(a!, b!);
+            expect(pt.tablePages()).toBe(before);
+          }
+        }
         pt.freeEmptyTables(0, top);
         expect(pt.tablePages()).toBe(1);
         expect(frames.live.size).toBe(1);

@@ -173,6 +173,7 @@ export function freeVmaTables(mm: MmStruct, vmas: readonly Vma[]): void {
 /** {@link freeVmaTables} for a range that one VMA (or part of one) covered. */
 export function freePageTables(mm: MmStruct, start: number, end: number): void {
   if (mm.pageTable.tablePages() <= 1) return; // only the top level: nothing to free
+  if (mm.pageTable.mayFreeTables?.(start, end) === false) return; // every table on the way still in use
   const floor = mm.vmas.prevOf(start)?.end ?? 0;
   const ceiling = mm.vmas.findVma(end)?.start ?? Infinity;
   mm.pageTable.freeEmptyTables(start, end, floor, ceiling);

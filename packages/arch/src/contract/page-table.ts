@@ -129,6 +129,13 @@ export interface PageTable {
    */
   freeEmptyTables(startVpn: number, endVpn: number, floorVpn?: number, ceilingVpn?: number): void;
   /**
+   * False if {@link freeEmptyTables} over `[startVpn, endVpn)` would free
+   * nothing whatever the floor and ceiling (no table overlapping the range is
+   * empty), so the caller can skip looking its neighbours up; true if it may
+   * free something. Optional: without it, callers assume true.
+   */
+  mayFreeTables?(startVpn: number, endVpn: number): boolean;
+  /**
    * CONFIG_PT_RECLAIM's `try_to_free_pte`: free the lowest-level tables (PTE
    * tables) whose whole span lies inside `[startVpn, endVpn)` and that map
    * nothing; never a table of a higher level. Optional: without it, generic

@@ -434,7 +434,78 @@ export class X86PageTable implements PageTable {
     const start = Math.max(0, startVpn);
     const end = Math.min(this.limit, endVpn);
     if (!(start < end)) return;
+    if (end - start <= X86_PTRS_PER_TABLE && start - (start & 511) === end - 1 - ((end - 1) & 511)) {
+      // Inside one PTE table's span (an munmap of a few pages): one walk down, no recursion.
+      const t = this.pathEnd(start);
+      if (t === null) return; // an empty entry on the way: no leaf in the range
+      if (this.pathLeaf) {
+        this.visitTable(this.root, 0, start, end, visit); // a huge leaf covers the range
+        return;
+      }
+      const e = t.entries;
+      const base = start - (start & 511);
+      const leaf = this.leafView;
+      for (let i = start & 511, last = (end - 1) & 511; i <= last; i++) {
+        const lo = e[i << 1]!;
+        const hi = e[(i << 1) + 1]!;
+        if (lo === 0 && hi === 0) continue;
+        leaf.pfn = x86EntryPfn(lo, hi, 0);
+        leaf.order = 0;
+        leaf.bits = x86EntryBits(lo, hi);
+        visit(base + i, leaf);
+      }
+      return;
+    }
     this.visitTable(this.root, 0, start, end, visit);
+  }
+
+  /** Set by {@link pathEnd}: the walk stopped at a huge leaf. */
+  private pathLeaf = false;
+
+  /**
+   * The PTE table on the way to `vpn`, or null when an empty entry ends the
+   * walk above it; with a huge leaf on the way, the table holding it and
+   * {@link pathLeaf} set.
+   */
+  private pathEnd(vpn: number): X86TablePage | null {
+    const last = this.levels - 1;
+    const inv = this.invScales;
+    let t = this.root;
+    this.pathLeaf = false;
+    for (let d = 0; d < last; d++) {
+      const k = ((vpn * inv[d]!) & 511) << 1;
+      const lo = t.entries[k]!;
+      if ((lo & (X86_PAGE_PRESENT | X86_PAGE_PSE)) === X86_PAGE_PRESENT) {
+        t = t.children![k >> 1]!;
+        continue;
+      }
+      if (lo === 0 && t.entries[k + 1] === 0) return null;
+      this.pathLeaf = true;
+      return t;
+    }
+    return t;
+  }
+
+  /**
+   * {@link PageTable.mayFreeTables}: false when `[startVpn, endVpn)` lies in
+   * one PTE table's span and the last table on the way to it still holds an
+   * entry — every table that overlaps the range is then on that path and in
+   * use, so {@link freeEmptyTables} would free nothing.
+   */
+  mayFreeTables(startVpn: number, endVpn: number): boolean {
+    const start = Math.max(0, startVpn);
+    const end = Math.min(this.limit, endVpn);
+    if (!(start < end)) return false;
+    if (end - start > X86_PTRS_PER_TABLE || start - (start & 511) !== end - 1 - ((end - 1) & 511)) return true;
+    const last = this.levels - 1;
+    const inv = this.invScales;
+    let t = this.root;
+    for (let d = 0; d < last; d++) {
+      const k = ((start * inv[d]!) & 511) << 1;
+      if ((t.entries[k]! & (X86_PAGE_PRESENT | X86_PAGE_PSE)) !== X86_PAGE_PRESENT) break;
+      t = t.children![k >> 1]!;
+    }
+    return t.used === 0;
   }
 
   private visitTable(
