@@ -383,15 +383,15 @@ export class PhysicalMemory {
       const chunkEnd = Math.min(end, (c + 1) * CHUNK_FRAMES);
       const chunk = c < this.dir.length ? this.dir[c] : undefined;
       if (chunk !== undefined) {
-        // Group by group, skipping groups with nothing stored; stop when the chunk empties.
+        // Group by group, skipping groups with nothing (more) stored; stop when the chunk empties.
         const groups = this.groupStored;
         const g0 = c * (1 << CHUNK_GROUPS_SHIFT);
         for (let g = f; g < chunkEnd && this.dir[c] !== undefined; ) {
           const k = g & CHUNK_MASK;
           const groupEnd = Math.min(chunkEnd, g - (k & (GROUP_FRAMES - 1)) + GROUP_FRAMES);
-          if (groups[g0 + (k >>> GROUP_SHIFT)] !== 0) {
-            for (; g < groupEnd; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
-          }
+          const group = g0 + (k >>> GROUP_SHIFT);
+          // (clear counts each frame out of its group: the scan stops at the group's last stored frame)
+          for (; g < groupEnd && groups[group] !== 0; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
           g = groupEnd;
         }
       }
