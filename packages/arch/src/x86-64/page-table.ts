@@ -439,7 +439,15 @@ export class X86PageTable implements PageTable {
       const t = this.pathEnd(start);
       if (t === null) return; // an empty entry on the way: no leaf in the range
       if (this.pathLeaf) {
-        this.visitTable(this.root, 0, start, end, visit); // a huge leaf covers the range
+        // A huge leaf covers the whole range: visit it once, at its first vpn.
+        const d = this.pathDepth;
+        const k = this.pathIndex;
+        const order = this.orders[d]!;
+        const leaf = this.leafView;
+        leaf.pfn = x86EntryPfn(t.entries[k]!, t.entries[k + 1]!, order);
+        leaf.order = order;
+        leaf.bits = x86EntryBits(t.entries[k]!, t.entries[k + 1]!);
+        visit(start - (start & (this.scales[d]! - 1)), leaf);
         return;
       }
       const e = t.entries;
@@ -459,8 +467,10 @@ export class X86PageTable implements PageTable {
     this.visitTable(this.root, 0, start, end, visit);
   }
 
-  /** Set by {@link pathEnd}: the walk stopped at a huge leaf. */
+  /** Set by {@link pathEnd}: the walk stopped at a huge leaf, entry {@link pathIndex} / 2 of a table at depth {@link pathDepth}. */
   private pathLeaf = false;
+  private pathIndex = 0;
+  private pathDepth = 0;
 
   /**
    * The PTE table on the way to `vpn`, or null when an empty entry ends the
@@ -481,6 +491,8 @@ export class X86PageTable implements PageTable {
       }
       if (lo === 0 && t.entries[k + 1] === 0) return null;
       this.pathLeaf = true;
+      this.pathIndex = k;
+      this.pathDepth = d;
       return t;
     }
     return t;
