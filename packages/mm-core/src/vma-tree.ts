@@ -112,6 +112,13 @@ export class VmaTree {
   private nMinStart = new Float64Array(0);
   private nMaxEnd = new Float64Array(0);
   private nMaxGap = new Float64Array(0);
+  /**
+   * Per inner node: bit `k` set when child slot `k` is in use and its subtree
+   * has a gap (largest gap > 0). The free-gap searches visit only those
+   * slots: among contiguous VMAs (a region split by mprotect) most children
+   * have no gap at all, and scanning them was most of a top-down search.
+   */
+  private nGapMask = new Int32Array(0);
   // Per inner node: children in use, parent.
   private nCount = new Int32Array(0);
   private nParent = new Int32Array(0);
@@ -349,7 +356,19 @@ export class VmaTree {
       return NIL;
     }
     const base = node << ISHIFT;
-    for (let s = base + this.nCount[node]! - 1; s >= base; s--) {
+    if (size <= 0) {
+      for (let s = base + this.nCount[node]! - 1; s >= base; s--) {
+        if (this.nMinStart[s]! > key || this.nMaxGap[s]! < size) continue;
+        const r = this.highestGapRef(this.nChild[s]!, h - 1, key, size);
+        if (r !== NIL) return r;
+      }
+      return NIL;
+    }
+    // Only the children with a gap, from the right (the highest set bit first).
+    for (let mask = this.nGapMask[node]!; mask !== 0; ) {
+      const k = 31 - Math.clz32(mask);
+      mask &= ~(1 << k);
+      const s = base + k;
       if (this.nMinStart[s]! > key || this.nMaxGap[s]! < size) continue;
       const r = this.highestGapRef(this.nChild[s]!, h - 1, key, size);
       if (r !== NIL) return r;
@@ -369,7 +388,20 @@ export class VmaTree {
     }
     const base = node << ISHIFT;
     const last = base + this.nCount[node]! - 1;
-    for (let s = base; s <= last; s++) {
+    if (size <= 0) {
+      for (let s = base; s <= last; s++) {
+        if (s < last && this.nMinStart[s + 1]! <= key) continue; // wholly at or below key
+        if (this.nMaxGap[s]! < size) continue;
+        const r = this.lowestGapRef(this.nChild[s]!, h - 1, key, size);
+        if (r !== NIL) return r;
+      }
+      return NIL;
+    }
+    // Only the children with a gap, from the left (the lowest set bit first).
+    for (let mask = this.nGapMask[node]!; mask !== 0; ) {
+      const k = 31 - Math.clz32(mask & -mask);
+      mask &= ~(1 << k);
+      const s = base + k;
       if (s < last && this.nMinStart[s + 1]! <= key) continue; // wholly at or below key
       if (this.nMaxGap[s]! < size) continue;
       const r = this.lowestGapRef(this.nChild[s]!, h - 1, key, size);
@@ -856,6 +888,7 @@ export class VmaTree {
       nMinStart[s] = min;
       nMaxEnd[s] = max;
       nMaxGap[s] = g;
+      this.markGap(s, g);
       const up = this.nParent[node]!;
       if (up === NIL) return;
       const ps = this.nSlot[node]!;
@@ -891,6 +924,7 @@ export class VmaTree {
       this.nMinStart[s] = this.aggMin;
       this.nMaxEnd[s] = this.aggMax;
       this.nMaxGap[s] = this.aggGap;
+      this.markGap(s, this.aggGap);
       const up = this.nParent[parent]!;
       if (up === NIL) return;
       this.aggregate(parent, false);
@@ -963,6 +997,7 @@ export class VmaTree {
       this.nMaxGap.copyWithin(s + 1, s, end);
     }
     this.nCount[parent]!++;
+    this.remaskInner(parent);
     this.nChild[s] = child;
     this.reindex(s, end + 1, isLeaf);
     this.setParent(child, isLeaf, parent);
@@ -978,6 +1013,23 @@ export class VmaTree {
     this.nMinStart[s] = this.aggMin;
     this.nMaxEnd[s] = this.aggMax;
     this.nMaxGap[s] = this.aggGap;
+    this.markGap(s, this.aggGap);
+  }
+
+  /** Record in {@link nGapMask} whether slot `s`'s subtree has a gap. */
+  private markGap(s: number, gap: number): void {
+    const bit = 1 << (s & (ICAP - 1));
+    if (gap > 0) this.nGapMask[s >> ISHIFT]! |= bit;
+    else this.nGapMask[s >> ISHIFT]! &= ~bit;
+  }
+
+  /** Recompute inner node `node`'s {@link nGapMask} after its slots moved or its count changed. */
+  private remaskInner(node: number): void {
+    const base = node << ISHIFT;
+    const n = this.nCount[node]!;
+    let mask = 0;
+    for (let k = 0; k < n; k++) if (this.nMaxGap[base + k]! > 0) mask |= 1 << k;
+    this.nGapMask[node] = mask;
   }
 
   private setParent(child: number, isLeaf: boolean, parent: number): void {
@@ -1007,6 +1059,8 @@ export class VmaTree {
     this.reindex(to, to + moved, leaves);
     this.nCount[node] = half;
     this.nCount[right] = moved;
+    this.remaskInner(node);
+    this.remaskInner(right);
     this.insertChild(node, right, false);
     this.refreshInner(node);
     return right;
@@ -1041,6 +1095,7 @@ export class VmaTree {
     this.nMaxGap.copyWithin(s, s + 1, end);
     this.reindex(s, end - 1, isLeaf);
     const left = --this.nCount[parent]!;
+    this.remaskInner(parent);
     const up = this.nParent[parent]!;
     if (left === 0) {
       this.freeInner(parent);
@@ -1134,6 +1189,7 @@ export class VmaTree {
     for (let k = 0; k < nr; k++) this.setParent(this.nChild[to + k]!, leaves, left);
     this.reindex(to, to + nr, leaves);
     this.nCount[left] = nl + nr;
+    this.remaskInner(left);
     this.freeInner(right);
     this.removeChild(parent, right, false);
     this.refreshInner(left);
@@ -1171,6 +1227,7 @@ export class VmaTree {
       if (node >= this.innerCap) this.growInner(Math.max(4, this.innerCap * 2));
     }
     this.nCount[node] = 0;
+    this.nGapMask[node] = 0;
     this.nParent[node] = NIL;
     return node;
   }
@@ -1204,6 +1261,7 @@ export class VmaTree {
     this.nCount = grow32(this.nCount, cap);
     this.nParent = grow32(this.nParent, cap);
     this.nSlot = grow32(this.nSlot, cap);
+    this.nGapMask = grow32(this.nGapMask, cap);
     this.innerCap = cap;
   }
 
@@ -1244,6 +1302,9 @@ export class VmaTree {
       const n = this.nCount[node]!;
       if (!(n > 0 && n <= ICAP)) return `inner node ${node} holds ${n} children`;
       if (parent === NIL && n < 2) return 'the inner root has a single child';
+      let mask = 0;
+      for (let k = 0; k < n; k++) if (this.nMaxGap[(node << ISHIFT) + k]! > 0) mask |= 1 << k;
+      if (this.nGapMask[node] !== mask) return `inner node ${node}'s gap mask is ${this.nGapMask[node]}, not ${mask}`;
       for (let s = node << ISHIFT; s < (node << ISHIFT) + n; s++) {
         const child = this.nChild[s]!;
         if ((h === 1 ? this.lSlot[child] : this.nSlot[child]) !== s) return `child ${child} of inner node ${node} does not know its slot`;
