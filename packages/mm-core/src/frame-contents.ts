@@ -8,8 +8,9 @@
  *
  * - a directory from frame number to content slot: chunks of 4096 frames
  *   (16 MiB of RAM), each an `Int32Array` created on the first write to the
- *   chunk and dropped when its last stored frame is cleared; the directory
- *   itself is a plain array indexed by `pfn >>> 12`;
+ *   chunk and dropped when its last stored frame is cleared, which also
+ *   counts the stored frames of each group of 64 and of the whole chunk; the
+ *   directory itself is a plain array indexed by `pfn >>> 12`;
  * - one arena of page-sized slots, a `Uint8Array` over a resizable
  *   `ArrayBuffer` (up to 4 GiB; it grows by doubling without copying, and
  *   shrinks when most of it is free, after moving the pages in use to the
@@ -48,11 +49,13 @@ import { extendTo } from './dense-index.js';
 const CHUNK_SHIFT = 12;
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK_FRAMES - 1;
-/** Frames per group (log2): {@link PhysicalMemory} counts the stored frames of each group, so that `clearRange` skips empty ones. */
+/** Frames per group (log2): a chunk counts the stored frames of each group, so that `clearRange` skips empty ones. */
 const GROUP_SHIFT = 6;
 const GROUP_FRAMES = 1 << GROUP_SHIFT;
-/** Groups per directory chunk (log2). */
-const CHUNK_GROUPS_SHIFT = CHUNK_SHIFT - GROUP_SHIFT;
+/** A chunk's layout: its frames' entries, then the stored frames per group, then the stored frames of the chunk. */
+const CHUNK_GROUPS = CHUNK_FRAMES >> GROUP_SHIFT;
+const CHUNK_COUNT_AT = CHUNK_FRAMES + CHUNK_GROUPS;
+const CHUNK_LENGTH = CHUNK_COUNT_AT + 1;
 /** The arena's size limit (resizable buffers reach 4 GiB here). */
 const ARENA_MAX_BYTES = 2 ** 32;
 /** Initial arena size. */
@@ -176,13 +179,6 @@ export class PhysicalMemory {
    * negative overflow key, or 0 = nothing stored; undefined = chunk has nothing stored.
    */
   private readonly dir: (Int32Array | undefined)[] = [];
-  /** Stored frames per chunk. */
-  private chunkStored: Int32Array = new Int32Array(16);
-  /**
-   * Stored frames per group of {@link GROUP_FRAMES} frames (group `c << 6 | k >> 6` of chunk `c`):
-   * `clearRange` over a huge page in a chunk that also holds other frames reads 8 counts, not 512 entries.
-   */
-  private groupStored: Uint8Array = new Uint8Array(16 << CHUNK_GROUPS_SHIFT);
   private buffer: ArrayBuffer | null = null;
   private arena: Uint8Array = new Uint8Array(0);
   /** Slots the arena holds now. */
@@ -365,8 +361,8 @@ export class PhysicalMemory {
     const i = pfn & READ_CACHE_MASK;
     if (this.cachePfn[i] === pfn) this.cachePfn[i] = -1;
     this.stored--;
-    this.groupStored[c * (1 << CHUNK_GROUPS_SHIFT) + (k >>> GROUP_SHIFT)]!--;
-    if (--this.chunkStored[c]! === 0) {
+    chunk[CHUNK_FRAMES + (k >>> GROUP_SHIFT)]!--;
+    if (--chunk[CHUNK_COUNT_AT]! === 0) {
       // Empty (all zeros): keep a few for reuse, a typed array costs microseconds to allocate.
       if (this.spareChunks.length < SPARE_CHUNKS) this.spareChunks.push(chunk);
       this.dir[c] = undefined;
@@ -383,15 +379,14 @@ export class PhysicalMemory {
       const chunkEnd = Math.min(end, (c + 1) * CHUNK_FRAMES);
       const chunk = c < this.dir.length ? this.dir[c] : undefined;
       if (chunk !== undefined) {
-        // Group by group, skipping groups with nothing (more) stored; stop when the chunk empties.
-        const groups = this.groupStored;
-        const g0 = c * (1 << CHUNK_GROUPS_SHIFT);
+        // Group by group, skipping groups with nothing (more) stored (a huge page in a chunk that
+        // holds other frames: 8 counts, not 512 entries); stop when the chunk empties.
         for (let g = f; g < chunkEnd && this.dir[c] !== undefined; ) {
           const k = g & CHUNK_MASK;
           const groupEnd = Math.min(chunkEnd, g - (k & (GROUP_FRAMES - 1)) + GROUP_FRAMES);
-          const group = g0 + (k >>> GROUP_SHIFT);
+          const count = CHUNK_FRAMES + (k >>> GROUP_SHIFT);
           // (clear counts each frame out of its group: the scan stops at the group's last stored frame)
-          for (; g < groupEnd && groups[group] !== 0; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
+          for (; g < groupEnd && chunk[count] !== 0; g++) if (chunk[g & CHUNK_MASK] !== 0) this.clear(g);
           g = groupEnd;
         }
       }
@@ -529,20 +524,12 @@ export class PhysicalMemory {
   private setEntry(pfn: number, entry: number): void {
     const c = pfn < 4294967296 ? pfn >>> CHUNK_SHIFT : Math.floor(pfn / CHUNK_FRAMES);
     extendTo(this.dir, c, undefined);
-    if (c >= this.chunkStored.length) {
-      const grown = new Int32Array(Math.max(c + 1, this.chunkStored.length * 2));
-      grown.set(this.chunkStored);
-      this.chunkStored = grown;
-      const groups = new Uint8Array(grown.length << CHUNK_GROUPS_SHIFT);
-      groups.set(this.groupStored);
-      this.groupStored = groups;
-    }
     let chunk = this.dir[c];
-    if (chunk === undefined) chunk = this.dir[c] = this.spareChunks.pop() ?? new Int32Array(CHUNK_FRAMES);
+    if (chunk === undefined) chunk = this.dir[c] = this.spareChunks.pop() ?? new Int32Array(CHUNK_LENGTH);
     const k = pfn & CHUNK_MASK;
     if (chunk[k] === 0) {
-      this.chunkStored[c]!++;
-      this.groupStored[c * (1 << CHUNK_GROUPS_SHIFT) + (k >>> GROUP_SHIFT)]!++;
+      chunk[CHUNK_COUNT_AT]!++;
+      chunk[CHUNK_FRAMES + (k >>> GROUP_SHIFT)]!++;
     }
     chunk[k] = entry;
   }
