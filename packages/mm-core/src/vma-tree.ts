@@ -356,16 +356,8 @@ export class VmaTree {
       return NIL;
     }
     const base = node << ISHIFT;
-    if (size <= 0) {
-      for (let s = base + this.nCount[node]! - 1; s >= base; s--) {
-        if (this.nMinStart[s]! > key || this.nMaxGap[s]! < size) continue;
-        const r = this.highestGapRef(this.nChild[s]!, h - 1, key, size);
-        if (r !== NIL) return r;
-      }
-      return NIL;
-    }
-    // Only the children with a gap, from the right (the highest set bit first).
-    for (let mask = this.nGapMask[node]!; mask !== 0; ) {
+    // From the right (the highest set bit first).
+    for (let mask = this.candidateSlots(node, size); mask !== 0; ) {
       const k = 31 - Math.clz32(mask);
       mask &= ~(1 << k);
       const s = base + k;
@@ -388,17 +380,8 @@ export class VmaTree {
     }
     const base = node << ISHIFT;
     const last = base + this.nCount[node]! - 1;
-    if (size <= 0) {
-      for (let s = base; s <= last; s++) {
-        if (s < last && this.nMinStart[s + 1]! <= key) continue; // wholly at or below key
-        if (this.nMaxGap[s]! < size) continue;
-        const r = this.lowestGapRef(this.nChild[s]!, h - 1, key, size);
-        if (r !== NIL) return r;
-      }
-      return NIL;
-    }
-    // Only the children with a gap, from the left (the lowest set bit first).
-    for (let mask = this.nGapMask[node]!; mask !== 0; ) {
+    // From the left (the lowest set bit first).
+    for (let mask = this.candidateSlots(node, size); mask !== 0; ) {
       const k = 31 - Math.clz32(mask & -mask);
       mask &= ~(1 << k);
       const s = base + k;
@@ -1014,6 +997,17 @@ export class VmaTree {
     this.nMaxEnd[s] = this.aggMax;
     this.nMaxGap[s] = this.aggGap;
     this.markGap(s, this.aggGap);
+  }
+
+  /**
+   * The children of inner node `node` a search for a gap of `size` looks at,
+   * as a bit per slot: those with a gap ({@link nGapMask}), or all of them for
+   * a size of 0 or less (which an empty gap satisfies).
+   */
+  private candidateSlots(node: number, size: number): number {
+    if (size > 0) return this.nGapMask[node]!;
+    const n = this.nCount[node]!;
+    return n >= ICAP ? -1 : (1 << n) - 1;
   }
 
   /** Record in {@link nGapMask} whether slot `s`'s subtree has a gap. */
