@@ -437,7 +437,7 @@ export class X86PageTable implements PageTable {
     if (end - start <= X86_PTRS_PER_TABLE && start - (start & 511) === end - 1 - ((end - 1) & 511)) {
       // Inside one PTE table's span (an munmap of a few pages): one walk down, no recursion.
       const t = this.pathEnd(start);
-      if (t === null) return; // an empty entry on the way: no leaf in the range
+      if (this.pathEmpty) return; // an empty entry on the way: no leaf in the range
       if (this.pathLeaf) {
         // A huge leaf covers the whole range: visit it once, at its first vpn.
         const d = this.pathDepth;
@@ -467,20 +467,25 @@ export class X86PageTable implements PageTable {
     this.visitTable(this.root, 0, start, end, visit);
   }
 
-  /** Set by {@link pathEnd}: the walk stopped at a huge leaf, entry {@link pathIndex} / 2 of a table at depth {@link pathDepth}. */
+  /**
+   * Set by {@link pathEnd}: the walk stopped above the PTE level at an empty
+   * entry ({@link pathEmpty}) or at a huge leaf ({@link pathLeaf}), entry
+   * {@link pathIndex} / 2 of a table at depth {@link pathDepth}.
+   */
+  private pathEmpty = false;
   private pathLeaf = false;
   private pathIndex = 0;
   private pathDepth = 0;
 
   /**
-   * The PTE table on the way to `vpn`, or null when an empty entry ends the
-   * walk above it; with a huge leaf on the way, the table holding it and
-   * {@link pathLeaf} set.
+   * The last table on the way to `vpn`: its PTE table, or the table above
+   * whose entry for `vpn` is empty or a huge leaf (see {@link pathEmpty}).
    */
-  private pathEnd(vpn: number): X86TablePage | null {
+  private pathEnd(vpn: number): X86TablePage {
     const last = this.levels - 1;
     const inv = this.invScales;
     let t = this.root;
+    this.pathEmpty = false;
     this.pathLeaf = false;
     for (let d = 0; d < last; d++) {
       const k = ((vpn * inv[d]!) & 511) << 1;
@@ -489,8 +494,8 @@ export class X86PageTable implements PageTable {
         t = t.children![k >> 1]!;
         continue;
       }
-      if (lo === 0 && t.entries[k + 1] === 0) return null;
-      this.pathLeaf = true;
+      if (lo === 0 && t.entries[k + 1] === 0) this.pathEmpty = true;
+      else this.pathLeaf = true;
       this.pathIndex = k;
       this.pathDepth = d;
       return t;
@@ -509,15 +514,7 @@ export class X86PageTable implements PageTable {
     const end = Math.min(this.limit, endVpn);
     if (!(start < end)) return false;
     if (end - start > X86_PTRS_PER_TABLE || start - (start & 511) !== end - 1 - ((end - 1) & 511)) return true;
-    const last = this.levels - 1;
-    const inv = this.invScales;
-    let t = this.root;
-    for (let d = 0; d < last; d++) {
-      const k = ((start * inv[d]!) & 511) << 1;
-      if ((t.entries[k]! & (X86_PAGE_PRESENT | X86_PAGE_PSE)) !== X86_PAGE_PRESENT) break;
-      t = t.children![k >> 1]!;
-    }
-    return t.used === 0;
+    return this.pathEnd(start).used === 0;
   }
 
   private visitTable(

@@ -316,8 +316,8 @@ export class X86Tlb {
     if (!Number.isInteger(entriesPerCpu) || entriesPerCpu < 1 || (entriesPerCpu & (entriesPerCpu - 1)) !== 0) {
       throw new RangeError(`TLB entries per CPU must be a power of two, not ${entriesPerCpu}`);
     }
-    const cpus: X86TlbCpu[] = [];
     if (!Number.isInteger(trackedPerCpu) || trackedPerCpu < 0) throw new RangeError(`tracked slots per CPU must be a count, not ${trackedPerCpu}`);
+    const cpus: X86TlbCpu[] = [];
     for (let i = 0; i < nrCpus; i++) cpus.push(new X86TlbCpu(i, entriesPerCpu, trackedPerCpu));
     this.cpus = cpus;
     this.current = cpus[0]!;
