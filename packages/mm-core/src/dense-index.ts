@@ -8,17 +8,20 @@
  * frames at the top of a 24 GB machine: the sub-max-order tail the buddy
  * allocator hands out first) makes V8 switch the array to dictionary
  * elements, and from then on every access hashes: an anonymous page fault
- * went from ~320 to ~530 ns. Growing the array one element at a time keeps it
+ * went from ~320 to ~530 ns. Growing the array to the index first keeps it
  * flat.
  * @see include/linux/mmzone.h struct mem_section (Linux sizes its section table for the whole address range)
  */
 
 /**
- * Sections up to which {@link extendTo} grows an array densely: 2^22 sections
- * of 4096 frames, 64 TiB of RAM, at most 32 MiB per table. Beyond that a table
- * is left sparse (slower, but no machine that size keeps a dense table).
+ * Sections up to which {@link extendTo} grows an array densely: 2^17 sections
+ * of 4096 frames, 2 TiB of RAM, at most 1 MiB per table. A table that gets a
+ * section beyond (a machine of more than 2 TiB using its top frames) is left
+ * to V8's sparse store: slower, still exact, and without allocating a table
+ * for the whole range (a frame above 2^32 would otherwise cost 8 MiB per
+ * table).
  */
-export const DENSE_SECTION_LIMIT = 2 ** 22;
+export const DENSE_SECTION_LIMIT = 2 ** 17;
 
 /**
  * Make `array` long enough to hold index `index` by appending `fill`, so that
@@ -27,6 +30,10 @@ export const DENSE_SECTION_LIMIT = 2 ** 22;
  * @internal
  */
 export function extendTo<T>(array: T[], index: number, fill: T): void {
-  if (index >= DENSE_SECTION_LIMIT) return;
-  while (array.length <= index) array.push(fill);
+  if (index >= DENSE_SECTION_LIMIT || index < array.length) return;
+  const from = array.length;
+  // Setting the length keeps the elements flat (holey) at any size up to the limit, in one
+  // allocation; the new slots then get `fill`.
+  array.length = index + 1;
+  array.fill(fill, from);
 }
