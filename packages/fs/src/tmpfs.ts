@@ -147,7 +147,8 @@ export class ShmemInode extends Inode implements PageCacheView, InodeIo {
 
   /**
    * Reclaim takes the clean page at `index` out of the cache (`__remove_mapping`):
-   * the frame goes now, the block at the next {@link recalc}.
+   * the frame goes now, the block at this inode's next recalc
+   * (`shmem_recalc_inode`, see {@link lazilyFreedPages}).
    */
   reclaimClean(index: number): void {
     const pfn = this.cache.delete(index);
