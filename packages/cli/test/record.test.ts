@@ -33,9 +33,10 @@ import {
   type HostProbe,
   type LayoutNote,
 } from '../src/record-command.js';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recordExitCode, recorderDir, restoreHost, STATE_FILE } from '../src/record-command.js';
+import { recordExitCode, recorderDir, restoreHost } from '../src/record-command.js';
 import { printTrace } from '@mmsim/trace';
 
 const HEADER = `# mmsim-trace 1
@@ -160,35 +161,53 @@ describe('recordExitCode', () => {
 });
 
 describe('restoreHost', () => {
-  // Settings in a scratch directory stand in for /proc/sys: nothing here touches the host. Only the
-  // failure path is exercised (on success restoreHost removes the recorder's state file, which a
-  // recording running on this host at the same time would need).
-  it('puts back what it can, reports each setting it could not, and keeps the state file', async () => {
-    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
+  // Settings and the state file in a scratch directory stand in for /proc/sys and /var/tmp: nothing
+  // here touches the host's files, so a recording running on this host at the same time is not
+  // disturbed (and does not disturb the test).
+  function scratch(settings: Record<string, string>): { dir: string; stateFile: string } {
     const dir = mkdtempSync(join(tmpdir(), 'mmsim-restore-test-'));
+    for (const [name, value] of Object.entries(settings)) writeFileSync(join(dir, name), value);
+    const stateFile = join(dir, 'mmsim-record.state');
+    writeFileSync(stateFile, '{}\n');
+    return { dir, stateFile };
+  }
+  const saved = (settings: { path: string; original: string }[]) => ({
+    version: 1,
+    pid: 1,
+    started: '2026-11-27T00:00:00.000Z',
+    settings,
+    createdDirs: [],
+    mounts: [],
+    binary: null,
+  });
+
+  it('puts back what it can, reports each setting it could not, and keeps the state file', () => {
+    const { dir, stateFile } = scratch({ max_map_count: '120202\n' });
     const writable = join(dir, 'max_map_count');
-    writeFileSync(writable, '120202\n');
     const missing = join(dir, 'no-such-dir', 'nr_hugepages');
-    const stateBefore = existsSync(STATE_FILE) ? readFileSync(STATE_FILE, 'utf8') : undefined;
-    const problems = restoreHost({
-      version: 1,
-      pid: 1,
-      started: '2026-11-27T00:00:00.000Z',
-      settings: [
+    const problems = restoreHost(
+      saved([
         { path: writable, original: '65530' },
         { path: missing, original: '0' },
-      ],
-      createdDirs: [],
-      mounts: [],
-      binary: null,
-    });
+      ]),
+      stateFile,
+    );
     expect(readFileSync(writable, 'utf8')).toBe('65530\n');
     expect(problems.filter((p) => !p.includes('HugePages_Rsvd'))).toEqual([
       expect.stringMatching(new RegExp(`^cannot restore ${missing}=0: ENOENT`)),
       `${missing} is (unreadable), was 0`,
     ]);
-    expect(existsSync(STATE_FILE) ? readFileSync(STATE_FILE, 'utf8') : undefined).toBe(stateBefore);
+    expect(readFileSync(stateFile, 'utf8')).toBe('{}\n');
+  });
+
+  it('removes the state file once everything is put back', () => {
+    const { dir, stateFile } = scratch({ nr_hugepages: '6\n' });
+    const setting = join(dir, 'nr_hugepages');
+    const problems = restoreHost(saved([{ path: setting, original: '0' }]), stateFile);
+    expect(readFileSync(setting, 'utf8')).toBe('0\n');
+    // (Only a host whose huge page reservations went below zero has a problem left here: then the file stays.)
+    expect(problems.filter((p) => !p.includes('HugePages_Rsvd'))).toEqual([]);
+    expect(existsSync(stateFile)).toBe(problems.length > 0);
   });
 });
 

@@ -329,10 +329,10 @@ function isMountPoint(path: string): boolean {
 /**
  * Put the host back as `state` says: unmount, remove created directories,
  * restore settings (in reverse order), put back the binary. Returns the
- * problems (empty if everything is as it was); the state file is removed
- * only then.
+ * problems (empty if everything is as it was); the state file (`stateFile`)
+ * is removed only then.
  */
-export function restoreHost(state: SavedState): string[] {
+export function restoreHost(state: SavedState, stateFile: string = STATE_FILE): string[] {
   const problems: string[] = [];
   for (const path of [...state.mounts].reverse()) {
     if (!isMountPoint(path)) continue;
@@ -386,7 +386,7 @@ export function restoreHost(state: SavedState): string[] {
   for (const path of state.mounts) if (isMountPoint(path)) problems.push(`${path} is still mounted`);
   if (problems.length === 0) {
     try {
-      unlinkSync(STATE_FILE);
+      unlinkSync(stateFile);
     } catch {
       // already gone
     }
