@@ -482,11 +482,13 @@ export class X86PageTable implements PageTable {
    * whose entry for `vpn` is empty or a huge leaf (see {@link pathEmpty}).
    */
   private pathEnd(vpn: number): X86TablePage {
+    this.pathEmpty = false;
+    this.pathLeaf = false;
+    const off = vpn - this.cachedBase;
+    if (off >= 0 && off < X86_PTRS_PER_TABLE) return this.cachedTable!; // the PTE table the last walk ended in
     const last = this.levels - 1;
     const inv = this.invScales;
     let t = this.root;
-    this.pathEmpty = false;
-    this.pathLeaf = false;
     for (let d = 0; d < last; d++) {
       const k = ((vpn * inv[d]!) & 511) << 1;
       const lo = t.entries[k]!;
@@ -500,6 +502,8 @@ export class X86PageTable implements PageTable {
       this.pathDepth = d;
       return t;
     }
+    this.cachedBase = vpn - (vpn & 511);
+    this.cachedTable = t;
     return t;
   }
 
