@@ -129,10 +129,24 @@ function checkPrepVma(mm: MmStruct, r: Remap): number {
 function mremapAt(mm: MmStruct, r: Remap): number {
   if (r.newLen === r.oldLen) return r.addr;
   if (r.newLen < r.oldLen) {
-    const err = doMunmap(mm, r.addr + r.newLen, r.addr + r.oldLen);
+    const err = shrinkVma(mm, r);
     return err ? err : r.addr;
   }
   return expandVma(mm, r);
+}
+
+/**
+ * `shrink_vma`: unmap `[addr + new_len, addr + old_len)`. The range may run
+ * past the VMA (a hugetlb `old_len` is rounded up to the huge page size before
+ * anything checks it against the VMA), but `do_vmi_munmap` still checks it
+ * against `TASK_SIZE`: `EINVAL` past it, and nothing unmapped.
+ * (Found by tools/fuzz/kernel: fuzz-hugetlb-s2193-50.)
+ */
+function shrinkVma(mm: MmStruct, r: Remap): number {
+  const start = r.addr + r.newLen;
+  const end = r.addr + r.oldLen;
+  if (start > mm.taskSize || end > mm.taskSize) return -Errno.EINVAL;
+  return doMunmap(mm, start, end);
 }
 
 /** `vma_expandable`: nothing in the way and still inside TASK_SIZE. */
@@ -193,7 +207,7 @@ function mremapTo(mm: MmStruct, r: Remap): number {
     if (!r.vma) return -Errno.EFAULT;
   }
   if (r.newLen < r.oldLen) {
-    const err = doMunmap(mm, r.addr + r.newLen, r.addr + r.oldLen);
+    const err = shrinkVma(mm, r);
     if (err) return err;
     r.oldLen = r.newLen;
     r.vma = mm.vmas.lookup(r.addr);
