@@ -70,12 +70,18 @@ function applyVmaLockFlags(mm: MmStruct, start: number, end: number, flags: numb
   return tmp < end ? -Errno.ENOMEM : 0;
 }
 
-/** Decode `start`/`len` as mlock does: round the start down and the length up to pages. */
-function lockRange(start: bigint, len: bigint): { s: number; e: number } | number {
+/**
+ * Decode `start`/`len` as mlock and munlock do: round the start down and the
+ * length up to pages (`PAGE_ALIGN` wraps to 0 past 2^64). `wraps` is whether
+ * `start + len` reaches 2^64 (the 64-bit end wraps below the start), which
+ * `apply_vma_lock_flags` refuses (`EINVAL`)
+ * — after `do_mlock`'s `RLIMIT_MEMLOCK` check, so an over-limit length is
+ * `ENOMEM` first.
+ */
+function lockRange(start: bigint, len: bigint): { s: number; e: number; wraps: boolean } {
   const aligned = (len + (start & 0xfffn) + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
   const s = start & ~0xfffn;
-  if (s + aligned > 1n << 64n) return -Errno.EINVAL;
-  return { s: Number(s >> 12n), e: Number((s + aligned) >> 12n) };
+  return { s: Number(s >> 12n), e: Number((s + aligned) >> 12n), wraps: s + aligned >= 1n << 64n };
 }
 
 /** `do_mlock` (`mlock`, `mlock2`): 0 or `-errno`. */
@@ -86,9 +92,7 @@ export function doMlock(mm: MmStruct, start: bigint, len: bigint, flags = VM.LOC
     () => `start=0x${start.toString(16)}, len=0x${len.toString(16)}`,
     () => {
       if (!canDoMlock(mm)) return -Errno.EPERM;
-      const range = lockRange(start, len);
-      if (typeof range === 'number') return range;
-      const { s, e } = range;
+      const { s, e, wraps } = lockRange(start, len);
       const limit = rlimitPages(mm.limits.rlimitMemlock);
       let locked = e - s + mm.lockedVm;
       if (locked > limit && !mm.limits.privileged) {
@@ -97,6 +101,7 @@ export function doMlock(mm: MmStruct, start: bigint, len: bigint, flags = VM.LOC
         }
       }
       if (!(locked <= limit || mm.limits.privileged)) return -Errno.ENOMEM;
+      if (wraps) return -Errno.EINVAL;
       const err = applyVmaLockFlags(mm, s, e, flags);
       if (err) return err;
       const pop = mmPopulate(mm, s, e, false);
@@ -114,9 +119,9 @@ export function doMunlock(mm: MmStruct, start: bigint, len: bigint): number {
     'munlock',
     () => `start=0x${start.toString(16)}, len=0x${len.toString(16)}`,
     () => {
-      const range = lockRange(start, len);
-      if (typeof range === 'number') return range;
-      return applyVmaLockFlags(mm, range.s, range.e, 0);
+      const { s, e, wraps } = lockRange(start, len);
+      if (wraps) return -Errno.EINVAL;
+      return applyVmaLockFlags(mm, s, e, 0);
     },
   );
 }

@@ -142,11 +142,12 @@ function doMprotectPkey(mm: MmStruct, start: bigint, len: bigint, protArg: bigin
     if (len === 0n) return 0;
     const aligned = (len + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
     const endBytes = start + aligned;
-    if (aligned === 0n || endBytes <= start || endBytes > 1n << 64n) return -Errno.ENOMEM;
+    // `end = start + len` in 64 bits: a sum that reaches 2^64 wraps to at most `start`.
+    if (aligned === 0n || endBytes <= start || endBytes >= 1n << 64n) return -Errno.ENOMEM;
     if (prot & ~BigInt(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) return -Errno.EINVAL;
     reqprot = Number(prot);
     nstart = Number(start >> 12n);
-    end = endBytes >= 1n << 64n ? Infinity : Number(endBytes >> 12n);
+    end = Number(endBytes >> 12n);
     growsDown = (grows & BigInt(PROT.GROWSDOWN)) !== 0n;
     growsUp = (grows & BigInt(PROT.GROWSUP)) !== 0n;
   }
