@@ -48,3 +48,22 @@ describe('the kernel fuzzer keeps scenarios inside their mounts', () => {
     expect(verdict('madvise(0x100000000, 1099511627776, MADV_DONTNEED)')).toBe('ok');
   });
 });
+
+describe('the kernel fuzzer keeps mremap off the recorder\'s own mappings', () => {
+  // The recorder's stack, as a header's @maps gives it.
+  const stack: [bigint, bigint] = [0x7ffffffde000n, 0x7ffffffff000n];
+  const ctx2 = { ...ctx, ranges: [stack] };
+  const judge = (text: string): string => (unsafeReason(parseCallStep(`${text} = ?`, { file: 'safety', line: 1 }), ctx2) as string | undefined) ?? 'ok';
+
+  it('allows a shrink whose old range passes 2^64: do_vmi_munmap refuses it before the source changes', () => {
+    // 0x100000000 + 0xffffffff00000000 is exactly 2^64; the range "covers" the stack only by wrapping.
+    expect(judge('mremap(0x100000000, 0xffffffff00000000, 4096, 0)')).toBe('ok');
+    expect(judge('mremap(0x100000000, 0xffffffff00001000, 4096, MREMAP_MAYMOVE|MREMAP_FIXED, 0x110000000)')).toBe('ok');
+  });
+
+  it('still refuses the recorder\'s mappings as a source or a destination', () => {
+    expect(judge('mremap(0x100000000, 0x7fff00000000, 4096, 0)')).toMatch(/recorder's own mappings/); // no wrap: covers the stack
+    expect(judge('mremap(0x7ffffffde000, 0xffff800000022000, 4096, 0)')).toMatch(/recorder's own mappings/); // wraps, from the stack
+    expect(judge('mremap(0x100000000, 0xffffffff00000000, 4096, MREMAP_MAYMOVE|MREMAP_FIXED, 0x7ffffffde000)')).toMatch(/MREMAP_FIXED over/);
+  });
+});

@@ -802,6 +802,12 @@ export class ScenarioGenerator {
     const win = () => this.windowAddr(PAGE);
     const own = () => this.pickVma()?.start ?? win();
     const hugeLen = () => r.pick([U64, U64 - 4095n, U64 - PAGE, 1n << 63n, TASK_SIZE + PAGE, 1n << 47n, (1n << 64n) - (1n << 20n)]);
+    // Lengths that carry a range starting at `a` to the 64-bit edge: its end exactly 2^64 (which
+    // wraps to 0), a page past it, or short of it by a page or a byte. Fixed lengths rarely land
+    // there; the kernel's 64-bit sums and the model's exact ones part on them
+    // (fuzz-probe-range-wrap, fuzz-probe-mremap-wrap).
+    const wrapLen = (a) => (1n << 64n) - a + r.pick([0n, PAGE, -PAGE, -1n, 1n]);
+    const edgeLen = (a) => (r.chance(0.5) ? wrapLen(a) : hugeLen());
     const anyBits = () => r.pick([0x10n, 0x20n, 0x80n, 0x100n, 0x1000n, 0x10000000n, 0x80000000n, 1n << 32n, 1n << 40n, U64]);
     const m = (a, l, p, f, fd, off) => `mmap(${fmtAddr(a)}, ${fmtNum(l)}, ${typeof p === 'bigint' ? hex(p) : fmtProt(p)}, ${fmtFlags(f)}, ${fmtNum(BigInt.asUintN(64, BigInt(fd)))}, ${hex(off)})`;
     const anonP = F.PRIVATE | F.ANON;
@@ -854,7 +860,7 @@ export class ScenarioGenerator {
         return m(0n, PAGE, PROT.RW, r.pick([F.DROPPABLE | F.ANON, F.DROPPABLE, ...(this.hugeOn && this.hugeMode === '2M' ? [F.DROPPABLE | F.ANON | F.HUGETLB] : [])]), -1, 0n);
       case 'munmap': {
         const a = r.pick([own() + BigInt(r.range(1, 4095)), own(), win()]);
-        const l = r.pick([0n, hugeLen(), PAGE]);
+        const l = r.pick([0n, edgeLen(a), PAGE]);
         return `munmap(${hex(a)}, ${fmtNum(l)})`;
       }
       case 'mprotect': {
@@ -865,7 +871,7 @@ export class ScenarioGenerator {
         if (variant === 'bits') return `mprotect(${hex(a)}, 4096, ${hex(anyBits())})`;
         if (variant === 'grows') return `mprotect(${hex(a)}, 4096, PROT_READ|PROT_GROWSDOWN|PROT_GROWSUP)`;
         if (variant === 'unmapped') return `mprotect(${hex(win())}, ${this.len()}, PROT_READ)`;
-        if (variant === 'overflow') return `mprotect(${hex(a)}, ${fmtNum(hugeLen())}, PROT_READ)`;
+        if (variant === 'overflow') return `mprotect(${hex(a)}, ${fmtNum(edgeLen(a))}, PROT_READ)`;
         if (variant === 'growsup') return `mprotect(${hex(a)}, 4096, PROT_READ|PROT_GROWSUP)`;
         return `mprotect(${hex(a)}, 4096, PROT_READ|PROT_GROWSDOWN)`;
       }
@@ -873,7 +879,13 @@ export class ScenarioGenerator {
         const v = this.pickVma();
         const a = v ? v.start : win();
         const sz = v ? v.end - v.start : PAGE;
-        const variant = r.pick(['flags', 'fixed-no-move', 'len0', 'unaligned', 'efault', 'overlap', 'dontunmap-shared', 'fixed-unaligned', 'huge', 'dontunmap-grow']);
+        const variant = r.pick(['flags', 'fixed-no-move', 'len0', 'unaligned', 'efault', 'overlap', 'dontunmap-shared', 'fixed-unaligned', 'huge', 'dontunmap-grow', 'wrap', 'wrap-fixed']);
+        // An old range past 2^64: a shrink that do_vmi_munmap refuses, after a fixed destination's unmap.
+        if (variant === 'wrap') return `mremap(${hex(a)}, ${fmtNum(wrapLen(a))}, ${sz}, ${r.pick(['0', 'MREMAP_MAYMOVE'])})`;
+        if (variant === 'wrap-fixed') {
+          const to = r.chance(0.5) && a - PAGE >= WINDOW_START ? a - PAGE * BigInt(r.range(1, 2)) : win();
+          return `mremap(${hex(a)}, ${fmtNum(wrapLen(a))}, ${r.pick([PAGE, 2n * PAGE])}, MREMAP_MAYMOVE|MREMAP_FIXED, ${hex(to)})`;
+        }
         if (variant === 'flags') return `mremap(${hex(a)}, ${sz}, ${sz}, ${hex(r.pick([8n, 0x10n, 0x80000000n]))})`;
         if (variant === 'fixed-no-move') return `mremap(${hex(a)}, ${sz}, ${sz}, MREMAP_FIXED, ${hex(win())})`;
         if (variant === 'len0') return `mremap(${hex(a)}, ${sz}, 0, MREMAP_MAYMOVE)`;
@@ -891,13 +903,18 @@ export class ScenarioGenerator {
         if (variant === 'advice') return `madvise(${hex(a)}, 4096, ${formatAdvice(BigInt(r.pick([5, 6, 7, 26, 50, 99, 104, 0xffff, 0x7fffffff])))})`;
         if (variant === 'unaligned') return `madvise(${hex(a + 0x20n)}, 4096, MADV_DONTNEED)`;
         if (variant === 'unmapped') return `madvise(${hex(win())}, ${this.len()}, ${formatAdvice(BigInt(this.advice()))})`;
-        if (variant === 'overflow') return `madvise(${hex(a)}, ${fmtNum(hugeLen())}, MADV_DONTNEED)`;
+        if (variant === 'overflow') return `madvise(${hex(a)}, ${fmtNum(edgeLen(a))}, ${r.chance(0.7) ? 'MADV_DONTNEED' : formatAdvice(BigInt(this.advice()))})`;
         if (variant === 'len0') return `madvise(${hex(a)}, 0, ${formatAdvice(BigInt(this.advice()))})`;
         return this.madvise();
       }
       case 'mlock': {
-        const variant = r.pick(['unmapped', 'big', 'len0', 'own']);
+        const variant = r.pick(['unmapped', 'big', 'len0', 'own', 'wrap']);
         if (variant === 'unmapped') return `mlock(${hex(win())}, ${this.len()})`;
+        // apply_vma_lock_flags refuses an end past 2^64 (EINVAL), after do_mlock's RLIMIT_MEMLOCK check.
+        if (variant === 'wrap') {
+          const a = own();
+          return `${r.pick(['mlock', 'munlock'])}(${hex(a)}, ${fmtNum(wrapLen(a))})`;
+        }
         if (variant === 'len0') return `mlock(${hex(own())}, 0)`;
         if (variant === 'big') {
           const v = this.pickVma();

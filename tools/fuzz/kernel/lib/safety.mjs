@@ -219,8 +219,12 @@ export function unsafeReason(step, ctx) {
       if (nl > POPULATE_LIMIT) return 'mremap to more than the populate limit (a locked mapping is populated)';
       const ol = pageAlign(oldLen);
       if (ol > U64) return undefined;
+      // An old range whose end passes 2^64 (new_len <= TASK_SIZE is then shorter: a shrink):
+      // shrink_vma's do_vmi_munmap refuses it (len > TASK_SIZE - start → EINVAL) before the
+      // source changes; only a MREMAP_FIXED destination is unmapped first (checked below).
+      const wraps = ol !== 0n && old + ol > U64;
       // The old range lies in one VMA (else EFAULT): if it avoids the protected ranges, that VMA is the scenario's.
-      if (bad(old, old + (ol === 0n ? PAGE : ol))) return 'mremap of the recorder\'s own mappings';
+      if (bad(old, old + (ol === 0n || wraps ? PAGE : ol))) return 'mremap of the recorder\'s own mappings';
       if (flags & MREMAP_FIXED) {
         // mremap_to: unaligned new_addr, new_len > TASK_SIZE or new_addr > TASK_SIZE - new_len → EINVAL (before the unmap).
         if (to & (PAGE - 1n) || to > TASK_SIZE - nl) return undefined;
