@@ -67,9 +67,13 @@ export function accountableMapping(isHugetlbFile: boolean, flags: number): boole
   return (flags & (VM.NORESERVE | VM.SHARED | VM.WRITE)) === VM.WRITE;
 }
 
-/** `can_do_mlock`: a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. */
+/**
+ * `can_do_mlock`: a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. The limit is
+ * compared in bytes: one below a page (4095) still allows mlock, whose page
+ * count then refuses it (`ENOMEM`, `EAGAIN`), not `EPERM`.
+ */
 export function canDoMlock(mm: MmStruct): boolean {
-  if (rlimitPages(mm.limits.rlimitMemlock) !== 0) return true;
+  if (mm.limits.rlimitMemlock !== 0n) return true;
   return mm.limits.privileged;
 }
 

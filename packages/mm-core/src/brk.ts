@@ -6,7 +6,6 @@
 
 import { traced } from '@mmsim/base';
 import { mayExpandVm, mlockFutureOk, vmEnoughMemory } from './accounting.js';
-import { rlimitPages } from './config.js';
 import { mmPopulate } from './gup.js';
 import type { MmStruct } from './mm.js';
 import { doMunmap } from './munmap.js';
@@ -52,8 +51,9 @@ export function doBrk(mm: MmStruct, brkArg: bigint): bigint {
       const brk = brkArg;
       const startBrk = BigInt(mm.startBrk);
       if (brk < startBrk) return origBrk;
-      const dataLimit = rlimitPages(mm.limits.rlimitData);
-      if (dataLimit !== Infinity && brk - startBrk + BigInt(mm.dataSegmentSize) > BigInt(dataLimit) << 12n) return origBrk;
+      // check_data_rlimit compares bytes with the limit as set (not rounded to pages).
+      const dataLimit = mm.limits.rlimitData;
+      if (dataLimit !== 'unlimited' && brk - startBrk + BigInt(mm.dataSegmentSize) > dataLimit) return origBrk;
       const newBrk = Number((brk + 0xfffn) >> 12n);
       const oldBrk = Number((origBrk + 0xfffn) >> 12n);
       if (newBrk === oldBrk) {
