@@ -119,9 +119,11 @@ export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 
     if (c.overcommit_memory === 2) c.overcommit_ratio = rng.pick([50, 60, 80]);
     restrictPolicy();
     // Never above 8 MiB: raising a hard limit needs CAP_SYS_RESOURCE, which the recording host may lack.
-    c.rlimit_memlock = rng.weighted([[6, '8388608'], [2, '65536'], [1, '0'], [1, '1048576']]);
-    if (rng.chance(0.1)) c.rlimit_as = '4294967296';
-    if (rng.chance(0.15)) c.rlimit_data = rng.pick(['268435456', '16777216']);
+    // Some limits are not whole pages: Linux compares some in bytes, some in pages
+    // (fuzz-probe-rlimit-odd-bytes: a memlock limit of 4095 is not zero).
+    c.rlimit_memlock = rng.weighted([[6, '8388608'], [2, '65536'], [1, '0'], [1, '1048576'], [1, '4095'], [1, '69631']]);
+    if (rng.chance(0.1)) c.rlimit_as = rng.pick(['4294967296', '4294969343']);
+    if (rng.chance(0.15)) c.rlimit_data = rng.pick(['268435456', '16777216', '16779263']);
     c.mmap_min_addr = rng.weighted([[7, 65536], [2, 4096], [1, 1048576]]);
   };
   const pools = (n2m, over2m, g1) => {
