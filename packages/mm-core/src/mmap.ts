@@ -43,11 +43,14 @@ export function calcVmFlagBits(flags: number): number {
 
 /**
  * `do_mmap`. `addr`, `len` and `pgoff` are the raw u64 arguments; `prot` and
- * `flags` 32-bit words. The result goes into `out` (a caller making many
- * calls can pass one object for all, as Linux's caller passes `&populate`)
- * and is returned. As in `vm_mmap_pgoff`, the caller then populates (if
- * asked) and calls `mm.releaseDeferredFputs()`: the files of the mappings a
- * `MAP_FIXED` replaced are held until then.
+ * `flags` 32-bit words, `flagsHigh` the upper 32 bits of the `unsigned long`
+ * flags: only `MAP_SHARED_VALIDATE`'s check for unknown flags sees them
+ * (`-EOPNOTSUPP`; `MAP_SHARED` masks them off with the legacy flags). The
+ * result goes into `out` (a caller making many calls can pass one object for
+ * all, as Linux's caller passes `&populate`) and is returned. As in
+ * `vm_mmap_pgoff`, the caller then populates (if asked) and calls
+ * `mm.releaseDeferredFputs()`: the files of the mappings a `MAP_FIXED`
+ * replaced are held until then.
  */
 export function doMmap(
   mm: MmStruct,
@@ -58,11 +61,12 @@ export function doMmap(
   flags: number,
   pgoff: bigint,
   out: DoMmapResult = { result: 0, populate: 0 },
+  flagsHigh = 0,
 ): DoMmapResult {
   const tracer = mm.kernel.tracer;
   out.populate = 0;
   if (!tracer.enabled) {
-    out.result = doMmapBody(mm, file, addr, len, prot, flags, pgoff, out);
+    out.result = doMmapBody(mm, file, addr, len, prot, flags, pgoff, out, flagsHigh);
     return out;
   }
   out.result = traced(
@@ -70,7 +74,7 @@ export function doMmap(
     'do_mmap',
     () =>
       `file=${file ? file.path() : 'NULL'}, addr=0x${addr.toString(16)}, len=0x${len.toString(16)}, prot=0x${prot.toString(16)}, flags=0x${(flags >>> 0).toString(16)}, pgoff=0x${pgoff.toString(16)}`,
-    () => doMmapBody(mm, file, addr, len, prot, flags, pgoff, out),
+    () => doMmapBody(mm, file, addr, len, prot, flags, pgoff, out, flagsHigh),
     formatPageResult,
   );
   return out;
@@ -106,6 +110,7 @@ function doMmapBody(
   flags: number,
   pgoff: bigint,
   out: { populate: number },
+  flagsHigh: number,
 ): number {
   const k = mm.kernel;
   if (len === 0n) return -Errno.EINVAL;
@@ -137,7 +142,7 @@ function doMmapBody(
     // Below these bounds every file's limit holds (the smallest, 2^63 - 1 bytes, leaves room
     // for pgoff < 2^50 pages after len < 2^52 bytes): no bigint arithmetic.
     if (!(pgoffPages < 2 ** 50 && pages < 2 ** 40) && !fileMmapOk(file, pgoff, BigInt(pages) << 12n)) return -Errno.EOVERFLOW;
-    vmFlags = fileMappingFlags(file, flags, prot, vmFlags);
+    vmFlags = fileMappingFlags(file, flags, flagsHigh, prot, vmFlags);
     if (vmFlags < 0) return vmFlags;
     pg = pgoffPages;
   } else {
@@ -175,14 +180,15 @@ function doMmapBody(
  * `MAP_SHARED_VALIDATE`, `MAP_PRIVATE`): the VMA flags they give, or `-errno`.
  * (Kept out of {@link doMmapBody} so that the anonymous path stays small.)
  */
-function fileMappingFlags(file: VmFile, flags: number, prot: number, vmFlags: number): number {
+function fileMappingFlags(file: VmFile, flags: number, flagsHigh: number, prot: number, vmFlags: number): number {
   const flagsMask = (LEGACY_MAP_MASK | (file.ops.mmapSync ? MAP.SYNC : 0)) >>> 0;
   switch (flags & MAP.TYPE) {
     case MAP.SHARED:
       flags &= LEGACY_MAP_MASK;
+      flagsHigh = 0;
     // falls through
     case MAP.SHARED_VALIDATE:
-      if ((flags & ~flagsMask) >>> 0 !== 0) return -Errno.EOPNOTSUPP;
+      if ((flags & ~flagsMask) >>> 0 !== 0 || flagsHigh !== 0) return -Errno.EOPNOTSUPP;
       if (prot & PROT.WRITE && !file.writable) return -Errno.EACCES;
       vmFlags |= VM.SHARED | VM.MAYSHARE;
       if (!file.writable) vmFlags &= ~(VM.MAYWRITE | VM.SHARED);

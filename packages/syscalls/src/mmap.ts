@@ -88,26 +88,32 @@ function ksysMmapPgoffBody(task: Task, addr: bigint, len: bigint, prot: bigint, 
     if (typeof created === 'number') return BigInt(created);
     file = created;
   }
-  const result = vmMmapPgoff(task, file, addr, len, u32(prot), flags, pgoff);
+  // (a comparison, not a shift, on the usual 32-bit flags: no bigint is made per call)
+  const flagsHigh = flagsArg > 0xffffffffn ? u32(flagsArg >> 32n) : 0;
+  const result = vmMmapPgoff(task, file, addr, len, u32(prot), flags, pgoff, flagsHigh);
   file?.put();
   return result;
 }
 
-/** `vm_mmap_pgoff`: `do_mmap` under the mmap lock, then populate if asked (errors ignored). */
-export function vmMmapPgoff(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint): SysResult {
+/**
+ * `vm_mmap_pgoff`: `do_mmap` under the mmap lock, then populate if asked
+ * (errors ignored). `flagsHigh` is the upper half of the 64-bit flags (see
+ * `doMmap`).
+ */
+export function vmMmapPgoff(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint, flagsHigh = 0): SysResult {
   const tracer = task.mm.kernel.tracer;
-  if (!tracer.enabled) return vmMmapPgoffBody(task, file, addr, len, prot, flags, pgoff);
+  if (!tracer.enabled) return vmMmapPgoffBody(task, file, addr, len, prot, flags, pgoff, flagsHigh);
   return traced(
     tracer,
     'vm_mmap_pgoff',
     () => `file=${file ? file.path() : 'NULL'}, addr=0x${addr.toString(16)}, len=0x${len.toString(16)}`,
-    () => vmMmapPgoffBody(task, file, addr, len, prot, flags, pgoff),
+    () => vmMmapPgoffBody(task, file, addr, len, prot, flags, pgoff, flagsHigh),
     formatSys,
   );
 }
 
-function vmMmapPgoffBody(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint): SysResult {
-  const { result, populate } = doMmap(task.mm, file, addr, len, prot, flags, pgoff, doMmapOut);
+function vmMmapPgoffBody(task: Task, file: VmFile | null, addr: bigint, len: bigint, prot: number, flags: number, pgoff: bigint, flagsHigh: number): SysResult {
+  const { result, populate } = doMmap(task.mm, file, addr, len, prot, flags, pgoff, doMmapOut, flagsHigh);
   if (result >= 0 && populate) mmPopulate(task.mm, result, result + populate, true);
   // The return to user space: the replaced mappings' files go only now, after the populate.
   if (task.mm.deferredFputs.length !== 0) task.mm.releaseDeferredFputs();

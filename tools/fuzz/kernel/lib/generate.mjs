@@ -832,8 +832,16 @@ export class ScenarioGenerator {
       }
       case 'mmap-type':
         return m(0n, PAGE, PROT.RW, r.pick([0, F.ANON, 0x04 | F.ANON, 0x0f | F.ANON, 0x05]), -1, 0n);
-      case 'mmap-validate':
+      case 'mmap-validate': {
+        // flags is an unsigned long: MAP_SHARED_VALIDATE refuses unknown bits in its upper half
+        // too, MAP_SHARED masks them off (fuzz-probe-upper-arg-bits).
+        const fd = this.openFd((f) => f.kind === 'tmpfs');
+        if (fd !== undefined && r.chance(0.4)) {
+          const high = 1n << BigInt(r.range(32, 63));
+          return `mmap(NULL, 4096, PROT_READ, ${hex(BigInt(r.pick([F.SHARED_VALIDATE, F.SHARED, F.PRIVATE])) | high)}, ${fd}, 0)`;
+        }
         return m(0n, PAGE, PROT.RW, F.SHARED_VALIDATE | F.ANON | r.pick([0x80, 0x200, 0x400, 0x1000000, F.SYNC, F.UNINIT]), -1, 0n);
+      }
       case 'mmap-badfd':
         return m(0n, PAGE, PROT.R, r.pick([F.SHARED, F.PRIVATE]), r.pick([99, 1000, -2, ...this.closed]), 0n);
       case 'mmap-access': {
