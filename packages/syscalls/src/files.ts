@@ -4,7 +4,7 @@
  *      fs/open.c do_sys_ftruncate, fs/read_write.c ksys_pread64/ksys_pwrite64
  */
 
-import { AT, Errno, s32 } from '@mmsim/base';
+import { AT, Errno, s32, u32 } from '@mmsim/base';
 import type { SysResult, Task } from './task.js';
 
 /**
@@ -42,10 +42,15 @@ export function sysDup(task: Task, fd: bigint): SysResult {
   return BigInt(n < 0 ? -Errno.EBADF : task.files.dup(n));
 }
 
-/** `unlinkat(dirfd, path, flags)`: `unlink`, or `rmdir` with `AT_REMOVEDIR`; a relative path starts at `dirfd`'s directory. */
+/**
+ * `unlinkat(dirfd, path, flags)`: `unlink`, or `rmdir` with `AT_REMOVEDIR`; a
+ * relative path starts at `dirfd`'s directory. `flags` is an `int`: bits above
+ * the low 32 never reach the check for unknown flags.
+ */
 export function sysUnlinkat(task: Task, dirfd: bigint, path: string, flags: bigint): SysResult {
-  if (flags & ~BigInt(AT.REMOVEDIR)) return BigInt(-Errno.EINVAL);
-  return BigInt(task.vfs.unlink(path, (flags & BigInt(AT.REMOVEDIR)) !== 0n, startDir(task, dirfd, path)));
+  const flag = u32(flags);
+  if (flag & ~AT.REMOVEDIR) return BigInt(-Errno.EINVAL);
+  return BigInt(task.vfs.unlink(path, (flag & AT.REMOVEDIR) !== 0, startDir(task, dirfd, path)));
 }
 
 /** `ftruncate(fd, length)`. */
