@@ -123,8 +123,9 @@ function thpsInRange(mm: MmStruct, start: number, end: number): ThpInRange[] {
  * `remap_page` with `RMP_USE_SHARED_ZEROPAGE`) every subpage holding only
  * zeros is mapped to the shared zero page instead and freed — so `Rss` drops
  * to the subpages ever written. Not in `VM_LOCKED` mappings. The PTE bits and
- * the lazily-freeable state carry over. Here the small folios are fresh
- * frames with the subpages' bytes. False (nothing changed) if memory runs out.
+ * the lazily-freeable state carry over; a dirty PTE anywhere in the THP makes
+ * every subpage PG_dirty. Here the small folios are fresh frames with the
+ * subpages' bytes. False (nothing changed) if memory runs out.
  * (Found by tools/fuzz/kernel: MADV_COLD/MADV_PAGEOUT/partial MADV_FREE split THPs.)
  * @see mm/huge_memory.c __folio_split, mm/migrate.c try_to_map_unused_to_zeropage
  */
@@ -154,6 +155,11 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
     }
   }
   const lazy = isLazyfree(memmap, t.head);
+  // Unmapping the folio for the split moves a dirty PMD or PTE to the folio
+  // (`__split_huge_pmd_locked`, `try_to_migrate_one`: folio_set_dirty), and the
+  // split copies PG_dirty to every subpage: one write anywhere in the THP makes
+  // them all dirty, so none of them is a clean lazily-freeable page afterwards.
+  const dirty = memmap.testFlag(t.head, PageFlags.DIRTY) || maps.some((m) => (m.bits & PteBits.DIRTY) !== 0);
   for (const m of maps) {
     mm.pageTable.unmap(m.vpn);
     if (m.zero) {
@@ -164,7 +170,7 @@ function splitAnonThp(mm: MmStruct, t: ThpInRange, nearVpn: number): boolean {
     mm.pageTable.map(m.vpn, m.fresh, 0, m.bits);
     memmap.setMapcount(m.fresh, 1);
     if (lazy) setLazyfree(memmap, m.fresh, true);
-    if (memmap.testFlag(t.head, PageFlags.DIRTY)) memmap.setFlag(m.fresh, PageFlags.DIRTY, true); // the split copies PG_dirty
+    if (dirty) memmap.setFlag(m.fresh, PageFlags.DIRTY, true); // the split copies PG_dirty
   }
   memmap.setMapcount(t.head, 0);
   k.freePages(t.head);
