@@ -5,7 +5,7 @@
  * @see mm/madvise.c do_madvise, madvise_walk_vmas, madvise_vma_behavior
  */
 
-import { Errno, MADV, traced } from '@mmsim/base';
+import { Errno, MADV, addOverflows64, alignUp64, traced } from '@mmsim/base';
 import { PteBits } from '@mmsim/arch';
 import { madviseCollapse } from './collapse.js';
 import { anonVmaPrepare, handleMmFault, vmaPageBits } from './fault.js';
@@ -471,10 +471,10 @@ export function doMadvise(mm: MmStruct, startArg: bigint, lenArg: bigint, advice
       const advice = Number(BigInt.asIntN(32, adviceArg));
       if (!VALID.has(advice)) return -Errno.EINVAL;
       if (startArg & 0xfffn) return -Errno.EINVAL;
-      const len = (lenArg + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+      const len = alignUp64(lenArg, 0x1000n);
       if (lenArg !== 0n && len === 0n) return -Errno.EINVAL;
       const endBytes = startArg + len;
-      if (endBytes > (1n << 64n) - 1n) return -Errno.EINVAL;
+      if (addOverflows64(startArg, len)) return -Errno.EINVAL;
       if (len === 0n) return 0;
       let start = Number(startArg >> 12n);
       const end = Number(endBytes >> 12n);

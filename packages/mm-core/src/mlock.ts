@@ -4,7 +4,7 @@
  * @see mm/mlock.c do_mlock, apply_vma_lock_flags, mlock_fixup
  */
 
-import { Errno, traced } from '@mmsim/base';
+import { Errno, addOverflows64, alignUp64, traced } from '@mmsim/base';
 import { canDoMlock } from './accounting.js';
 import { rlimitPages } from './config.js';
 import { mmPopulate } from './gup.js';
@@ -79,9 +79,9 @@ function applyVmaLockFlags(mm: MmStruct, start: number, end: number, flags: numb
  * `ENOMEM` first.
  */
 function lockRange(start: bigint, len: bigint): { s: number; e: number; wraps: boolean } {
-  const aligned = (len + (start & 0xfffn) + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+  const aligned = alignUp64(len + (start & 0xfffn), 0x1000n);
   const s = start & ~0xfffn;
-  return { s: Number(s >> 12n), e: Number((s + aligned) >> 12n), wraps: s + aligned >= 1n << 64n };
+  return { s: Number(s >> 12n), e: Number((s + aligned) >> 12n), wraps: addOverflows64(s, aligned) };
 }
 
 /** `do_mlock` (`mlock`, `mlock2`): 0 or `-errno`. */

@@ -5,7 +5,7 @@
  * @see mm/mprotect.c do_mprotect_pkey, mprotect_fixup, change_protection
  */
 
-import { Errno, PROT, traced, u32, u64ToSafeNumber } from '@mmsim/base';
+import { Errno, PROT, addOverflows64, alignUp64, traced, u32, u64ToSafeNumber } from '@mmsim/base';
 import { PteBits, type PteView } from '@mmsim/arch';
 import { mayExpandVm, vmEnoughMemory, vmUnacctMemory } from './accounting.js';
 import { vmaPageBits } from './fault.js';
@@ -140,10 +140,10 @@ function doMprotectPkey(mm: MmStruct, start: bigint, len: bigint, protArg: bigin
     if (grows === BigInt(PROT.GROWSDOWN | PROT.GROWSUP)) return -Errno.EINVAL;
     if (start & 0xfffn) return -Errno.EINVAL;
     if (len === 0n) return 0;
-    const aligned = (len + 0xfffn) & ~0xfffn & ((1n << 64n) - 1n);
+    const aligned = alignUp64(len, 0x1000n);
     const endBytes = start + aligned;
     // `end = start + len` in 64 bits: a sum that reaches 2^64 wraps to at most `start`.
-    if (aligned === 0n || endBytes <= start || endBytes >= 1n << 64n) return -Errno.ENOMEM;
+    if (aligned === 0n || endBytes <= start || addOverflows64(start, aligned)) return -Errno.ENOMEM;
     if (prot & ~BigInt(PROT.READ | PROT.WRITE | PROT.EXEC | PROT.SEM)) return -Errno.EINVAL;
     reqprot = Number(prot);
     nstart = Number(start >> 12n);
