@@ -15,8 +15,9 @@
  *                        into the child's fd 0, copies the child's fd 1 to its
  *                        own stdout and ends with `Q exit N` / `Q signal N`.
  *   mmsim-rec --run      the recorded process: reads the whole step list from
- *                        fd 0, sets the rlimits, installs the SIGSEGV/SIGBUS
- *                        handlers on a static alternate stack, drops every
+ *                        fd 0, sets the rlimits (RLIMIT_NOFILE to 1024),
+ *                        installs the SIGSEGV/SIGBUS handlers on a static
+ *                        alternate stack, drops every
  *                        capability (privileged=0), grows the break to the
  *                        requested start value, takes the initial snapshot
  *                        and runs the steps.
@@ -311,7 +312,38 @@ static int streq(const char *a, const char *b) {
 
 /* ---- reading files with raw calls ---- */
 
-static long open_ro(const char *path) { return sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0); }
+/*
+ * RLIMIT_NOFILE of the recorded process: 1024, Linux's INR_OPEN_CUR (what init
+ * starts every process with), which the model assumes since the trace format
+ * has no key for it. The executor would otherwise inherit its launcher's limit
+ * (Node raises its own to the hard limit), and a program holding 1,024
+ * descriptors would see EMFILE in the model and a descriptor here.
+ */
+#define NOFILE_SOFT 1024UL
+/* The hard limit set with it: room above the soft limit for the reads below. */
+static unsigned long nofile_hard;
+
+static int set_nofile(unsigned long soft) {
+  struct rlimit r;
+  r.rlim_cur = soft;
+  r.rlim_max = nofile_hard;
+  return sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, &r, 0) == 0;
+}
+
+/*
+ * Open a file the executor reads for itself (/proc, /sys). When the program
+ * holds every descriptor below the limit, take one above it for the moment
+ * (the program runs no step meanwhile, and the descriptor is closed before
+ * the next one).
+ */
+static long open_ro(const char *path) {
+  long fd = sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd == -EMFILE && nofile_hard > NOFILE_SOFT && set_nofile(nofile_hard)) {
+    fd = sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (!set_nofile(NOFILE_SOFT)) die("cannot restore RLIMIT_NOFILE");
+  }
+  return fd;
+}
 
 /* Copy a whole file to the output as an M block. */
 static void dump_maps(void) {
@@ -729,6 +761,13 @@ static int run(void) {
   set_rlimit(RLIMIT_AS, s.rlim[1]);
   set_rlimit(RLIMIT_DATA, s.rlim[2]);
   set_rlimit(RLIMIT_MEMLOCK, s.rlim[3]);
+  {
+    /* Still privileged here: the hard limit may be raised for open_ro's room. */
+    struct rlimit r;
+    if (sys4(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &r) != 0) die("getrlimit(RLIMIT_NOFILE) failed");
+    nofile_hard = r.rlim_max > NOFILE_SOFT + 64 ? r.rlim_max : NOFILE_SOFT + 64;
+    if (!set_nofile(NOFILE_SOFT)) die("setrlimit(RLIMIT_NOFILE) failed");
+  }
   install_handlers();
   if (s.hide_pkeys) {
     /* pkey_alloc until the kernel has none left (ENOSPC), or has none at all (EINVAL/ENOSYS). */

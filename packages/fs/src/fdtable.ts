@@ -38,6 +38,13 @@ export class FdTable {
     return -Errno.EMFILE;
   }
 
+  /** Whether {@link install} would find a free descriptor below the limit (`alloc_fd` not EMFILE). */
+  hasFree(): boolean {
+    if (this.fds.size < this.limit) return true;
+    for (let fd = 0; fd < this.limit; fd++) if (!this.fds.has(fd)) return true;
+    return false;
+  }
+
   /** Install at a given number (initial descriptors). */
   installAt(fd: number, file: OpenFile): void {
     this.fds.get(fd)?.put();

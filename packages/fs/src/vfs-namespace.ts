@@ -95,10 +95,11 @@ export class Vfs {
    * after the flag checks as `path_init` fails after `build_open_flags`).
    */
   private walk(path: string, start: string | number): ParentWalk | number {
-    // getname: an empty path, or one that does not fit in PATH_MAX.
-    if (path === '') return -Errno.ENOENT;
-    const tooLong = pathTooLong(path);
-    if (tooLong) return tooLong;
+    return getnameError(path) || this.walkNamed(path, start);
+  }
+
+  /** {@link walk} for a path `getname` took. */
+  private walkNamed(path: string, start: string | number): ParentWalk | number {
     if (typeof start === 'number') return start;
     return walkParent(this.view, path.startsWith('/') ? path : `${start}/${path}`);
   }
@@ -148,9 +149,13 @@ export class Vfs {
    * asks for read and write permission and gives neither (`OPEN_FMODE`).
    * A relative `path` starts at `start`: the canonical path of `dirfd`'s
    * directory, or the errno looking `dirfd` up gave (`path_init`).
-   * @see fs/open.c build_open_how, build_open_flags; fs/namei.c do_open, do_tmpfile, path_init
+   * `fdAvailable` false: the caller's descriptor table is full, which
+   * `do_sys_openat2` finds (`get_unused_fd_flags`: EMFILE) after the flag
+   * checks and `getname` and before the path is looked up — nothing is
+   * created, whatever the path names.
+   * @see fs/open.c build_open_how, build_open_flags, do_sys_openat2; fs/namei.c do_open, do_tmpfile, path_init
    */
-  open(path: string, flags: number, mode = 0o600, start: string | number = '/'): OpenFile | number {
+  open(path: string, flags: number, mode = 0o600, start: string | number = '/', fdAvailable = true): OpenFile | number {
     // build_open_how: "O_PATH beats everything else".
     if (flags & O.PATH) flags &= O_PATH_FLAGS;
     const pathOnly = (flags & O.PATH) !== 0;
@@ -161,7 +166,10 @@ export class Vfs {
     const mayWrite = !pathOnly && (acc !== O.RDONLY || (flags & O.TRUNC) !== 0);
     // O_TMPFILE is __O_TMPFILE|O_DIRECTORY, and the unnamed file must be writable.
     if (flags & TMPFILE_BIT && (!(flags & O.DIRECTORY) || acc === O.RDONLY)) return -Errno.EINVAL;
-    const walk = this.walk(path, start);
+    const named = getnameError(path);
+    if (named) return named;
+    if (!fdAvailable) return -Errno.EMFILE;
+    const walk = this.walkNamed(path, start);
     if (typeof walk === 'number') return walk;
     const readable = !pathOnly && (acc === O.RDONLY || acc === O.RDWR);
     const writable = !pathOnly && (acc === O.WRONLY || acc === O.RDWR);
@@ -374,4 +382,9 @@ export class Vfs {
     if (offset + 1n > LLONG_MAX) return -Errno.EINVAL; // rw_verify_area: pos + count overflows loff_t
     return io ? io.readByte(offset) : -Errno.EISDIR;
   }
+}
+
+/** `getname`: ENOENT for an empty path, ENAMETOOLONG for one that does not fit in `PATH_MAX`; else 0. */
+function getnameError(path: string): number {
+  return path === '' ? -Errno.ENOENT : pathTooLong(path);
 }

@@ -24,7 +24,7 @@ function startDir(task: Task, dirfd: bigint, path: string): string | number {
 
 /** `openat(dirfd, path, flags, mode)`; a relative path starts at `dirfd`'s directory. */
 export function sysOpenat(task: Task, dirfd: bigint, path: string, flags: bigint, mode: bigint): SysResult {
-  const file = task.vfs.open(path, Number(flags & 0xffffffffn), Number(mode & 0o7777n), startDir(task, dirfd, path));
+  const file = task.vfs.open(path, Number(flags & 0xffffffffn), Number(mode & 0o7777n), startDir(task, dirfd, path), task.files.hasFree());
   if (typeof file === 'number') return BigInt(file);
   const fd = task.files.install(file);
   if (fd < 0) file.put();
