@@ -15,9 +15,9 @@
  *                        into the child's fd 0, copies the child's fd 1 to its
  *                        own stdout and ends with `Q exit N` / `Q signal N`.
  *   mmsim-rec --run      the recorded process: reads the whole step list from
- *                        fd 0, sets the rlimits (RLIMIT_NOFILE to 1024),
- *                        installs the SIGSEGV/SIGBUS handlers on a static
- *                        alternate stack, drops every
+ *                        fd 0, sets the rlimits (RLIMIT_NOFILE to 1024), the
+ *                        umask and the THP prctl, installs the SIGSEGV/SIGBUS
+ *                        handlers on a static alternate stack, drops every
  *                        capability (privileged=0), grows the break to the
  *                        requested start value, takes the initial snapshot
  *                        and runs the steps.
@@ -768,6 +768,16 @@ static int run(void) {
     nofile_hard = r.rlim_max > NOFILE_SOFT + 64 ? r.rlim_max : NOFILE_SOFT + 64;
     if (!set_nofile(NOFILE_SOFT)) die("setrlimit(RLIMIT_NOFILE) failed");
   }
+  /*
+   * The rest of what the model assumes and a launcher could have changed (all
+   * three are inherited across fork and exec): the usual umask 022 (it masks
+   * the mode O_CREAT gives a file, and the owner's bits decide whether an
+   * unprivileged open may read or write it), no file size limit, and
+   * transparent huge pages not disabled by prctl.
+   */
+  sys1(SYS_umask, 022);
+  set_rlimit(RLIMIT_FSIZE, RLIM_INFINITY);
+  if (sys5(SYS_prctl, PR_SET_THP_DISABLE, 0, 0, 0, 0) != 0) die("PR_SET_THP_DISABLE failed");
   install_handlers();
   if (s.hide_pkeys) {
     /* pkey_alloc until the kernel has none left (ENOSPC), or has none at all (EINVAL/ENOSYS). */
