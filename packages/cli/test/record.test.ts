@@ -23,6 +23,7 @@ import {
   parseExecutorOutput,
   parseRawMaps,
   planSettings,
+  modelThpSettings,
   recordedComments,
   recordingOf,
   RecordError,
@@ -593,6 +594,8 @@ describe('planSettings / normalizeSetting', () => {
       '/proc/sys/vm/legacy_va_layout=0',
       '/proc/sys/vm/overcommit_ratio=50',
       '/proc/sys/vm/overcommit_memory=2',
+      '/proc/sys/vm/admin_reserve_kbytes=8192',
+      '/proc/sys/vm/user_reserve_kbytes=131072',
       '/proc/sys/vm/max_map_count=65530',
       '/proc/sys/vm/mmap_min_addr=1048576',
       '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages=0',
@@ -604,6 +607,33 @@ describe('planSettings / normalizeSetting', () => {
     expect(aslr).toContain('/proc/sys/kernel/randomize_va_space');
     expect(aslr).toContain('/sys/kernel/debug/fault_around_bytes');
     expect(aslr.some((p) => p.includes('1048576kB'))).toBe(false);
+  });
+
+  it('puts the THP settings no header carries where the model assumes them, for the files the host has', () => {
+    const dir = '/sys/kernel/mm/transparent_hugepage';
+    const files = [
+      `${dir}/shmem_enabled`,
+      `${dir}/use_zero_page`,
+      `${dir}/hugepages-64kB/enabled`,
+      `${dir}/hugepages-64kB/shmem_enabled`,
+      `${dir}/hugepages-2048kB/enabled`,
+      `${dir}/hugepages-2048kB/shmem_enabled`,
+      `${dir}/hugepages-8kB/shmem_enabled`,
+    ];
+    expect(modelThpSettings(files).map((s) => `${s.path.slice(dir.length + 1)}=${s.value}`)).toEqual([
+      'shmem_enabled=never',
+      'use_zero_page=1',
+      'hugepages-64kB/enabled=never',
+      'hugepages-64kB/shmem_enabled=never',
+      'hugepages-2048kB/enabled=inherit',
+      'hugepages-2048kB/shmem_enabled=inherit',
+      'hugepages-8kB/shmem_enabled=never',
+    ]);
+    const t = scenario();
+    const plan = planSettings(t.header.config, [2048], false, files).map((s) => s.path);
+    // Right after the THP mode (restored in reverse: the mode last).
+    expect(plan.slice(0, 3)).toEqual([`${dir}/enabled`, `${dir}/shmem_enabled`, `${dir}/use_zero_page`]);
+    expect(plan.filter((p) => p.startsWith(dir))).toHaveLength(1 + files.length + 1); // + khugepaged's max_ptes_none
   });
 
   it('reads back the selected THP mode and trims sysctls', () => {

@@ -5,7 +5,7 @@
  * `@maps`. Unit-tested without touching the host.
  */
 
-import { faultAroundPages } from '@mmsim/mm-core';
+import { DEFAULT_KERNEL_CONFIG, faultAroundPages } from '@mmsim/mm-core';
 import { type MapsLine, type Trace, type TraceConfig } from '@mmsim/trace';
 import { POOL_SIZES_KB, RESV_UNDERFLOW_HINT, STANDARD_FDS } from './constants.js';
 
@@ -39,6 +39,12 @@ export interface HostProbe {
   readonly faultAroundBytes: number | undefined;
   /** Current mount points. */
   readonly mountPoints: ReadonlySet<string>;
+  /**
+   * The optional THP setting files this kernel has, as paths (see
+   * {@link modelThpSettings}): `shmem_enabled`, `use_zero_page` and each
+   * size's `enabled` / `shmem_enabled` (multi-size THP, Linux 6.8 and 6.11).
+   */
+  readonly thpSettingFiles?: readonly string[];
   /** `/proc/meminfo`: `MemTotal`, `SwapTotal` and `Committed_AS` in kB (0 where unknown). */
   readonly memTotalKb?: number;
   readonly swapTotalKb?: number;
@@ -163,8 +169,10 @@ export interface Setting {
   readonly value: string;
 }
 
-const THP_ENABLED = '/sys/kernel/mm/transparent_hugepage/enabled';
-const MAX_PTES_NONE = '/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none';
+/** Where the THP settings live. */
+export const THP_DIR = '/sys/kernel/mm/transparent_hugepage';
+const THP_ENABLED = `${THP_DIR}/enabled`;
+const MAX_PTES_NONE = `${THP_DIR}/khugepaged/max_ptes_none`;
 /** debugfs `fault_around_bytes` (readable only with debugfs mounted and no kernel lockdown). */
 export const FAULT_AROUND = '/sys/kernel/debug/fault_around_bytes';
 
@@ -178,18 +186,46 @@ export function faultAroundSetting(config: TraceConfig): number {
 }
 
 /**
- * The settings for a scenario's `@config`, in the order they are applied
- * (restored in reverse): THP mode, khugepaged, the VM sysctls, then for each
- * pool `nr_overcommit_hugepages` before `nr_hugepages`. `pools` lists the pool
- * sizes (kB) the host has; `faultAround` whether debugfs exposes `fault_around_bytes`.
+ * The THP settings no trace header carries, as the model assumes them (the
+ * kernel's defaults), for those of `files` this kernel has: only PMD-sized
+ * (2 MiB) THPs for anonymous memory (each other size's `enabled` `never`, the
+ * 2 MiB one `inherit`: the top-level mode decides), none for tmpfs and shmem
+ * (`shmem_enabled` `never`, the sizes likewise), and the huge zero page in use.
+ * A host where someone enabled 64 KiB THPs would otherwise record faults of
+ * 64 KiB folios, which the model does not make.
  */
-export function planSettings(config: TraceConfig, pools: readonly number[], faultAround: boolean): Setting[] {
+export function modelThpSettings(files: readonly string[]): Setting[] {
+  const out: Setting[] = [];
+  for (const path of files) {
+    const size = /\/hugepages-(\d+)kB\/(?:shmem_)?enabled$/.exec(path);
+    if (size) out.push({ path, value: size[1] === '2048' ? 'inherit' : 'never' });
+    else if (path === `${THP_DIR}/shmem_enabled`) out.push({ path, value: 'never' });
+    else if (path === `${THP_DIR}/use_zero_page`) out.push({ path, value: '1' });
+  }
+  return out;
+}
+
+/**
+ * The settings for a scenario's `@config`, in the order they are applied
+ * (restored in reverse): THP mode and the other THP settings the model
+ * assumes ({@link modelThpSettings}), khugepaged, the VM sysctls (with the
+ * memory reserves of overcommit mode 2, which no header carries, at the
+ * model's values), then for each pool `nr_overcommit_hugepages` before
+ * `nr_hugepages`. `pools` lists the pool sizes (kB) the host has;
+ * `faultAround` whether debugfs exposes `fault_around_bytes`; `thpFiles` the
+ * optional THP setting files it has.
+ */
+export function planSettings(config: TraceConfig, pools: readonly number[], faultAround: boolean, thpFiles: readonly string[] = []): Setting[] {
   const plan: Setting[] = [
     { path: THP_ENABLED, value: config.thp },
+    ...modelThpSettings(thpFiles),
     { path: MAX_PTES_NONE, value: '0' },
     { path: '/proc/sys/vm/legacy_va_layout', value: '0' },
     { path: '/proc/sys/vm/overcommit_ratio', value: String(config.overcommit_ratio) },
     { path: '/proc/sys/vm/overcommit_memory', value: String(config.overcommit_memory) },
+    // __vm_enough_memory's reserves: the kernel sizes them at boot from the memory free then.
+    { path: '/proc/sys/vm/admin_reserve_kbytes', value: String(DEFAULT_KERNEL_CONFIG.adminReserveKbytes) },
+    { path: '/proc/sys/vm/user_reserve_kbytes', value: String(DEFAULT_KERNEL_CONFIG.userReserveKbytes) },
     { path: '/proc/sys/vm/max_map_count', value: String(config.max_map_count) },
     { path: '/proc/sys/vm/mmap_min_addr', value: config.mmap_min_addr.toString(10) },
   ];

@@ -17,7 +17,7 @@ import { type Output } from '../replay-command.js';
 import { BINARY_BACKUP, EXECUTOR_INPUT_LIMIT, POOL_SIZES_KB, RECORDER_BINARY, RecordError, RESV_UNDERFLOW_HINT, STATE_FILE } from './constants.js';
 import { encodeSetup, parseExecutorOutput, parseRawMaps } from './executor-io.js';
 import type { HostFacts, LayoutNote } from './golden.js';
-import { FAULT_AROUND, NO_PADS, adjustPads, describePads, exeLayout, normalizeSetting, planSettings, type HostProbe, type Pads, type PoolState, type Setting } from './host-rules.js';
+import { FAULT_AROUND, NO_PADS, THP_DIR, adjustPads, describePads, exeLayout, normalizeSetting, planSettings, type HostProbe, type Pads, type PoolState, type Setting } from './host-rules.js';
 
 function readText(path: string): string | undefined {
   try {
@@ -93,6 +93,19 @@ function pageSize(): number {
   return m ? Number(m[1]) * 1024 : 4096;
 }
 
+/** The optional THP setting files of this kernel (see `modelThpSettings`). */
+function thpSettingFiles(): string[] {
+  const files = [`${THP_DIR}/shmem_enabled`, `${THP_DIR}/use_zero_page`];
+  let sizes: string[] = [];
+  try {
+    sizes = readdirSync(THP_DIR).filter((d) => /^hugepages-\d+kB$/.test(d));
+  } catch {
+    // no THP at all
+  }
+  for (const d of sizes) files.push(`${THP_DIR}/${d}/enabled`, `${THP_DIR}/${d}/shmem_enabled`);
+  return files.filter((f) => readText(f) !== undefined);
+}
+
 /** Probe this host (reads only). */
 export function probeHost(): HostProbe {
   const pools = new Map<number, PoolState>();
@@ -115,6 +128,7 @@ export function probeHost(): HostProbe {
     pkeys: flags.has('ospke'),
     lsmMmapMinAddr: process.platform === 'linux' ? lsmMmapMinAddr() : undefined,
     faultAroundBytes: fault === undefined ? undefined : Number(fault.trim()),
+    thpSettingFiles: process.platform === 'linux' ? thpSettingFiles() : [],
     mountPoints: process.platform === 'linux' ? currentMountPoints() : new Set(),
     memTotalKb: meminfoKb('MemTotal'),
     swapTotalKb: meminfoKb('SwapTotal'),
@@ -495,7 +509,7 @@ export function recordOnHost(
   timeoutMs: number,
   io: Output,
 ): { output: string; notRestored: string[] } {
-  const plan = planSettings(scenario.header.config, [...probe.pools.keys()], probe.faultAroundBytes !== undefined);
+  const plan = planSettings(scenario.header.config, [...probe.pools.keys()], probe.faultAroundBytes !== undefined, probe.thpSettingFiles ?? []);
   const settings = plan.map((s) => ({ path: s.path, original: readSetting(s.path) }));
   const unreadable = settings.find((s) => s.original === undefined);
   if (unreadable) throw new RecordError(`cannot read ${unreadable.path}`, 4);
