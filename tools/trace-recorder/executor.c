@@ -74,6 +74,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef PR_GET_MDWE
+#define PR_GET_MDWE 66
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
+#endif
+
 #ifndef INBUF_SIZE
 #define INBUF_SIZE (2u << 20)
 #endif
@@ -770,14 +777,18 @@ static int run(void) {
   }
   /*
    * The rest of what the model assumes and a launcher could have changed (all
-   * three are inherited across fork and exec): the usual umask 022 (it masks
-   * the mode O_CREAT gives a file, and the owner's bits decide whether an
-   * unprivileged open may read or write it), no file size limit, and
-   * transparent huge pages not disabled by prctl.
+   * are inherited across fork and exec): the usual umask 022 (it masks the
+   * mode O_CREAT gives a file, and the owner's bits decide whether an
+   * unprivileged open may read or write it), no file size limit, transparent
+   * huge pages not disabled by prctl, and no KSM for every mapping.
    */
   sys1(SYS_umask, 022);
   set_rlimit(RLIMIT_FSIZE, RLIM_INFINITY);
   if (sys5(SYS_prctl, PR_SET_THP_DISABLE, 0, 0, 0, 0) != 0) die("PR_SET_THP_DISABLE failed");
+  sys5(SYS_prctl, PR_SET_MEMORY_MERGE, 0, 0, 0, 0); /* EINVAL without CONFIG_KSM */
+  /* Memory-deny-write-execute (systemd's MemoryDenyWriteExecute= may set it) is inherited and sticky. */
+  if (sys5(SYS_prctl, PR_GET_MDWE, 0, 0, 0, 0) > 0)
+    die("the recorder was started with PR_SET_MDWE (memory-deny-write-execute), which cannot be undone: writable executable mappings would fail");
   install_handlers();
   if (s.hide_pkeys) {
     /* pkey_alloc until the kernel has none left (ENOSPC), or has none at all (EINVAL/ENOSYS). */
