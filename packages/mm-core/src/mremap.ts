@@ -139,22 +139,11 @@ function mremapAt(mm: MmStruct, r: Remap): number {
 /**
  * `shrink_vma`: unmap `[addr + new_len, addr + old_len)`. The range may run
  * past the VMA (a hugetlb `old_len` is rounded up to the huge page size before
- * anything checks it against the VMA), and past `TASK_SIZE` (see {@link vmiMunmap}).
+ * anything checks it against the VMA), and past `TASK_SIZE` (`do_vmi_munmap` then refuses it: `EINVAL`).
  * (Found by tools/fuzz/kernel: fuzz-hugetlb-s2193-50.)
  */
 function shrinkVma(mm: MmStruct, r: Remap): number {
-  return vmiMunmap(mm, r.addr + r.newLen, r.addr + r.oldLen);
-}
-
-/**
- * `do_vmi_munmap` as mremap calls it: the range is checked against
- * `TASK_SIZE` first (`EINVAL`, nothing unmapped). mremap's own checks saw the
- * page-aligned lengths; a hugetlb mapping's were rounded up to its huge page
- * size after them, so a shrink's range or a fixed destination can pass it.
- */
-function vmiMunmap(mm: MmStruct, start: number, end: number): number {
-  if (start > mm.taskSize || end > mm.taskSize) return -Errno.EINVAL;
-  return doMunmap(mm, start, end);
+  return doMunmap(mm, r.addr + r.newLen, r.addr + r.oldLen);
 }
 
 /** `vma_expandable`: nothing in the way and still inside TASK_SIZE. */
@@ -209,7 +198,7 @@ function setNewAddr(mm: MmStruct, r: Remap): number {
 /** `mremap_to`: MREMAP_FIXED / MREMAP_DONTUNMAP. */
 function mremapTo(mm: MmStruct, r: Remap): number {
   if (r.flags & MREMAP.FIXED) {
-    const err = vmiMunmap(mm, r.newAddr, r.newAddr + r.newLen);
+    const err = doMunmap(mm, r.newAddr, r.newAddr + r.newLen);
     if (err) return err;
     r.vma = mm.vmas.lookup(r.addr);
     if (!r.vma) return -Errno.EFAULT;

@@ -99,9 +99,12 @@ export function doMunmap(mm: MmStruct, start: number, end: number): number {
 }
 
 function doVmiMunmap(mm: MmStruct, start: number, end: number): number {
-  // do_vmi_munmap: an empty range is EINVAL (mremap with old_len 0 of a
-  // shared mapping reaches here with one; the source then simply stays).
-  if (end <= start) return -Errno.EINVAL;
+  // do_vmi_munmap: a range past TASK_SIZE is EINVAL, nothing unmapped (mremap
+  // checked its page-aligned lengths, but a hugetlb mapping's are rounded up
+  // to its huge page size after that, so its shrunk tail or fixed destination
+  // can pass it), and so is an empty one (mremap with old_len 0 of a shared
+  // mapping reaches here with one; the source then simply stays).
+  if (end <= start || end > mm.taskSize) return -Errno.EINVAL;
   if (trimAnonymous(mm, start, end)) return 0;
   const vma = mm.vmas.findVma(start);
   if (vma !== undefined && vma.start === start && vma.end === end) {
