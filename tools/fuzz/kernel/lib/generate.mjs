@@ -1296,7 +1296,9 @@ export class ScenarioGenerator {
         this.emit(`madvise(${hex(page(o.a))}, 4096, MADV_GUARD_INSTALL)`);
         this.emit(`peek(${hex(o.a)})`);
         this.emit(`madvise(${hex(page(o.a))}, 4096, ${r.pick(['MADV_POPULATE_READ', 'MADV_DONTNEED', 'MADV_GUARD_REMOVE'])})`);
-        this.emit(`madvise(${hex(page(o.a))}, 4096, MADV_GUARD_REMOVE)`);
+        // Half the time the guard stays, for whatever the later steps do around it (mremap,
+        // mprotect, MADV_FREE, collapse, munmap...): fuzz-probe-guard-interplay's ground.
+        if (r.chance(0.5)) this.emit(`madvise(${hex(page(o.a))}, 4096, MADV_GUARD_REMOVE)`);
         this.readBack(o.a);
         return null;
       }
