@@ -30,7 +30,7 @@ export { RECORDER_BINARY, STATE_FILE, BINARY_BACKUP, EXECUTOR_INPUT_LIMIT, STAND
 export { errnoInfo, cStringBytes, encodeStep, personalityOf, encodeSetup, encodeStepList, parseExecutorOutput, parseRawMaps, toOutcome, renumberMaps, type SetupOptions, type ExecResult, type ExecutorOutput } from './record/executor-io.js';
 export { goldenConfig, recordedComments, buildGoldenTrace, scenarioOf, formatComparison, type HostFacts, type LayoutNote, type Recording } from './record/golden.js';
 export { currentMountPoints, probeHost, hostFacts, recorderDir, buildExecutor, restoreHost, restoreLeftover, type BuiltExecutor, type SavedState } from './record/host.js';
-export { poolsTouched, cannotRecordReason, faultAroundSetting, planSettings, modelThpSettings, normalizeSetting, NO_PADS, exeLayout, adjustPads, describePads, type PoolState, type HostProbe, type Setting, type Pads, type ExeLayout } from './record/host-rules.js';
+export { poolsTouched, cannotRecordReason, faultAroundSetting, planSettings, modelThpSettings, noexecConflict, normalizeSetting, NO_PADS, exeLayout, adjustPads, describePads, type PoolState, type HostProbe, type Setting, type Pads, type ExeLayout } from './record/host-rules.js';
 
 // ---------------------------------------------------------------------------
 // The command

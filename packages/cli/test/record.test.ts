@@ -24,6 +24,7 @@ import {
   parseRawMaps,
   planSettings,
   modelThpSettings,
+  noexecConflict,
   recordedComments,
   recordingOf,
   RecordError,
@@ -581,6 +582,28 @@ describe('cannotRecordReason', () => {
     expect(cannotRecordReason({ ...PROBE, pools: new Map([[2048, { total: 0, free: 0, rsvd: 0, surp: 0 }]]) }, gig)).toBe(
       'the scenario asks for 1048576kB huge pages but /sys/kernel/mm/hugepages/hugepages-1048576kB does not exist',
     );
+  });
+});
+
+describe('noexec host mounts', () => {
+  const noexecProbe: HostProbe = { ...PROBE, mountPoints: new Set(['/', '/proc', '/dev', '/dev/shm']), noexecMounts: new Set(['/proc', '/dev/shm']) };
+  const withSteps = (body: string): Trace => scenario(HEADER + body);
+
+  it('refuses a scenario that opens a file on one and asks for PROT_EXEC anywhere', () => {
+    const t = withSteps(`openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_RDONLY) = ?\nmmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = ?\n`);
+    expect(noexecConflict(noexecProbe, t)).toEqual(['/proc/sys/vm/nr_hugepages', '/proc']);
+    expect(cannotRecordReason(noexecProbe, t)).toMatch(/opens \/proc\/sys\/vm\/nr_hugepages and asks for PROT_EXEC, but \/proc is mounted noexec here/);
+    const mprotect = withSteps(`openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_RDONLY) = ?\nmprotect(0x7ffff7ff5000, 4096, PROT_EXEC) = ?\n`);
+    expect(noexecConflict(noexecProbe, mprotect)).toEqual(['/proc/sys/vm/nr_hugepages', '/proc']);
+  });
+
+  it('lets through files on exec mounts or on the scenario mounts, and scenarios without PROT_EXEC', () => {
+    const exec = `mmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = ?\n`;
+    expect(noexecConflict(noexecProbe, withSteps(`openat(AT_FDCWD, "/dev/zero", O_RDONLY) = ?\n${exec}`))).toBeUndefined();
+    // /dev/shm is noexec on the host, but /dev/shm/mmsim is the scenario's fresh tmpfs.
+    expect(noexecConflict(noexecProbe, withSteps(`openat(AT_FDCWD, "/dev/shm/mmsim/a", O_RDWR|O_CREAT, 0600) = ?\n${exec}`))).toBeUndefined();
+    expect(noexecConflict(noexecProbe, withSteps(`openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_RDONLY) = ?\n`))).toBeUndefined();
+    expect(noexecConflict(PROBE, withSteps(`openat(AT_FDCWD, "/proc/sys/vm/nr_hugepages", O_RDONLY) = ?\n${exec}`))).toBeUndefined();
   });
 });
 

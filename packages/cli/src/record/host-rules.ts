@@ -5,6 +5,7 @@
  * `@maps`. Unit-tested without touching the host.
  */
 
+import { PROT } from '@mmsim/base';
 import { DEFAULT_KERNEL_CONFIG, faultAroundPages } from '@mmsim/mm-core';
 import { type MapsLine, type Trace, type TraceConfig } from '@mmsim/trace';
 import { POOL_SIZES_KB, RESV_UNDERFLOW_HINT, STANDARD_FDS } from './constants.js';
@@ -39,6 +40,8 @@ export interface HostProbe {
   readonly faultAroundBytes: number | undefined;
   /** Current mount points. */
   readonly mountPoints: ReadonlySet<string>;
+  /** Those of them mounted `noexec` (`/proc` on most distributions). */
+  readonly noexecMounts?: ReadonlySet<string>;
   /**
    * The optional THP setting files this kernel has, as paths (see
    * {@link modelThpSettings}): `shmem_enabled`, `use_zero_page` and each
@@ -103,6 +106,44 @@ export function poolsTouched(trace: Trace): Set<number> {
   return touched;
 }
 
+/** The host mount a canonical absolute path lies on: the longest mount point that is it or a directory above it. */
+function mountOf(mountPoints: Iterable<string>, path: string): string {
+  let best = '/';
+  for (const m of mountPoints) {
+    if ((path === m || path.startsWith(m === '/' ? '/' : `${m}/`)) && m.length > best.length) best = m;
+  }
+  return best;
+}
+
+/**
+ * A file the scenario opens on a host mount with `noexec`, when the scenario
+ * also asks for `PROT_EXEC` anywhere: `do_mmap` refuses an executable mapping
+ * of such a file (`EPERM`) and takes `VM_MAYEXEC` away (`mprotect` to
+ * `PROT_EXEC` is then `EACCES`), where the model — whose system files (`/dev`,
+ * `/proc`, `/sys`) are on no `noexec` mount, like the recording host's — maps
+ * it. Paths under the scenario's own `@mount`s are fresh mounts, never
+ * `noexec`. Returns `[path, mount]` or undefined.
+ */
+export function noexecConflict(probe: HostProbe, scenario: Trace): [string, string] | undefined {
+  const noexec = probe.noexecMounts;
+  if (!noexec || noexec.size === 0) return undefined;
+  const own = scenario.header.mounts.map((m) => m.path.replace(/\/+$/, ''));
+  let exec = false;
+  let opened: [string, string] | undefined;
+  for (const step of scenario.body) {
+    if (step.kind !== 'call') continue;
+    const prot = step.call === 'mmap' || step.call === 'mmap_pgoff' ? step.args[2] : step.call === 'mprotect' ? step.args[2] : undefined;
+    if (prot?.kind === 'number' && (prot.value as bigint) & BigInt(PROT.EXEC)) exec = true;
+    if (opened === undefined && step.call === 'openat' && step.args[1]?.kind === 'string') {
+      const path = step.args[1].value;
+      if (!path.startsWith('/') || own.some((m) => path === m || path.startsWith(`${m}/`))) continue;
+      const mount = mountOf(probe.mountPoints, path);
+      if (noexec.has(mount)) opened = [path, mount];
+    }
+  }
+  return exec ? opened : undefined;
+}
+
 /**
  * Why this host cannot record `scenario`, as one line, or `undefined` if it
  * can. Decided from the probe alone: nothing is changed.
@@ -146,6 +187,10 @@ export function cannotRecordReason(probe: HostProbe, scenario: Trace): string | 
   }
   if (probe.faultAroundBytes === undefined && c.fault_around_bytes !== 65536) {
     return `the scenario has fault_around_bytes=${c.fault_around_bytes}; setting it needs /sys/kernel/debug/fault_around_bytes, which cannot be read here (debugfs not mounted, or closed by kernel lockdown)`;
+  }
+  const noexecFile = noexecConflict(probe, scenario);
+  if (noexecFile) {
+    return `the scenario opens ${noexecFile[0]} and asks for PROT_EXEC, but ${noexecFile[1]} is mounted noexec here (an executable mapping of it is EPERM, which the model, with no noexec mounts, does not give); remount ${noexecFile[1]} with exec while recording, or record on another host`;
   }
   const fds = scenario.header.fds;
   if (fds.length > 0 && (fds.length !== STANDARD_FDS.length || fds.some((f, i) => f.fd !== STANDARD_FDS[i]!.fd || f.target !== STANDARD_FDS[i]!.target || f.flags !== STANDARD_FDS[i]!.flags))) {

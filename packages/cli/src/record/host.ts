@@ -52,6 +52,17 @@ export function currentMountPoints(): Set<string> {
   return new Set(text.split('\n').filter(Boolean).map((l) => unescapeMountPath(l.split(' ')[1] ?? '')));
 }
 
+/** The mount points mounted `noexec` (the options field of /proc/self/mounts). */
+export function noexecMountPoints(): Set<string> {
+  const text = readText('/proc/self/mounts') ?? '';
+  const out = new Set<string>();
+  for (const l of text.split('\n').filter(Boolean)) {
+    const f = l.split(' ');
+    if ((f[3] ?? '').split(',').includes('noexec')) out.add(unescapeMountPath(f[1] ?? ''));
+  }
+  return out;
+}
+
 function readPool(kb: number): PoolState | undefined {
   const dir = `/sys/kernel/mm/hugepages/hugepages-${kb}kB`;
   const n = (f: string): number | undefined => {
@@ -130,6 +141,7 @@ export function probeHost(): HostProbe {
     faultAroundBytes: fault === undefined ? undefined : Number(fault.trim()),
     thpSettingFiles: process.platform === 'linux' ? thpSettingFiles() : [],
     mountPoints: process.platform === 'linux' ? currentMountPoints() : new Set(),
+    noexecMounts: process.platform === 'linux' ? noexecMountPoints() : new Set(),
     memTotalKb: meminfoKb('MemTotal'),
     swapTotalKb: meminfoKb('SwapTotal'),
     committedAsKb: meminfoKb('Committed_AS'),
