@@ -426,8 +426,9 @@ describe('the golden trace', () => {
     const c = recordedComments(t.header.config, t.header.rawConfig, HOST, FITTED);
     expect(c[0]).toBe('recorded: process: static /usr/local/bin/mmsim-rec, uid 0, all capabilities dropped before the first snapshot');
     expect(c[1]).toBe('recorded: khugepaged max_ptes_none=0 while recording (background collapse cannot change Rss)');
-    expect(c[2]).toBe('recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)');
-    expect(c[3]).toBe('recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)');
+    expect(c[2]).toBe('recorded: khugepaged asleep while recording (scan_sleep_millisecs 4294967295: no background collapse at all)');
+    expect(c[3]).toBe('recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)');
+    expect(c[4]).toBe('recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)');
     expect(c).toContain('recorded: mem_total_kb=24731708 is this host\'s (the scenario asked 24684084)');
     expect(c.some((x) => x.startsWith('recorded: fault_around_bytes not read'))).toBe(true);
     expect(c.some((x) => x.includes('protection keys'))).toBe(true);
@@ -436,6 +437,7 @@ describe('the golden trace', () => {
     expect(plain).toEqual([
       'recorded: process: dynamic /usr/local/bin/mmsim-rec, uid 0, every capability kept',
       'recorded: khugepaged max_ptes_none=0 while recording (background collapse cannot change Rss)',
+      'recorded: khugepaged asleep while recording (scan_sleep_millisecs 4294967295: no background collapse at all)',
       'recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)',
       'recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)',
     ]);
@@ -614,6 +616,7 @@ describe('planSettings / normalizeSetting', () => {
     expect(plan.map((s) => `${s.path}=${s.value}`)).toEqual([
       '/sys/kernel/mm/transparent_hugepage/enabled=madvise',
       '/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none=0',
+      '/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs=4294967295',
       '/proc/sys/vm/legacy_va_layout=0',
       '/proc/sys/vm/overcommit_ratio=50',
       '/proc/sys/vm/overcommit_memory=2',
@@ -656,7 +659,7 @@ describe('planSettings / normalizeSetting', () => {
     const plan = planSettings(t.header.config, [2048], false, files).map((s) => s.path);
     // Right after the THP mode (restored in reverse: the mode last).
     expect(plan.slice(0, 3)).toEqual([`${dir}/enabled`, `${dir}/shmem_enabled`, `${dir}/use_zero_page`]);
-    expect(plan.filter((p) => p.startsWith(dir))).toHaveLength(1 + files.length + 1); // + khugepaged's max_ptes_none
+    expect(plan.filter((p) => p.startsWith(dir))).toHaveLength(1 + files.length + 2); // + khugepaged's max_ptes_none and scan_sleep_millisecs
   });
 
   it('reads back the selected THP mode and trims sysctls', () => {

@@ -8,7 +8,7 @@
 import { buildConfig, CONFIG_KEYS, printTrace, type Comparison, type MapsLine, type StepOutcome, type Trace, type TraceComment, type TraceConfig, type TraceHeader, type TraceStep } from '@mmsim/trace';
 import { RECORDER_BINARY, STANDARD_FDS } from './constants.js';
 import { renumberMaps } from './executor-io.js';
-import { faultAroundSetting } from './host-rules.js';
+import { faultAroundSetting, KHUGEPAGED_ASLEEP } from './host-rules.js';
 
 /** What the host contributes to a golden trace's header. */
 export interface HostFacts {
@@ -78,6 +78,7 @@ export function recordedComments(config: TraceConfig, rawScenario: ReadonlyArray
   const out = [
     `recorded: process: ${kind} ${RECORDER_BINARY}, uid 0, ${caps}`,
     'recorded: khugepaged max_ptes_none=0 while recording (background collapse cannot change Rss)',
+    `recorded: khugepaged asleep while recording (scan_sleep_millisecs ${KHUGEPAGED_ASLEEP}: no background collapse at all)`,
     'recorded: pinned to one CPU (LRU batches are per CPU: a migration would change what MADV_FREE marks)',
     'recorded: @maps device/inode columns renumbered by first appearance (compare ignores them)',
   ];

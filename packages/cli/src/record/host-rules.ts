@@ -218,6 +218,9 @@ export interface Setting {
 export const THP_DIR = '/sys/kernel/mm/transparent_hugepage';
 const THP_ENABLED = `${THP_DIR}/enabled`;
 const MAX_PTES_NONE = `${THP_DIR}/khugepaged/max_ptes_none`;
+const SCAN_SLEEP = `${THP_DIR}/khugepaged/scan_sleep_millisecs`;
+/** `scan_sleep_millisecs`' largest value: khugepaged makes one pass when it is written (before the executor starts), then sleeps for 49 days. */
+export const KHUGEPAGED_ASLEEP = '4294967295';
 /** debugfs `fault_around_bytes` (readable only with debugfs mounted and no kernel lockdown). */
 export const FAULT_AROUND = '/sys/kernel/debug/fault_around_bytes';
 
@@ -253,7 +256,8 @@ export function modelThpSettings(files: readonly string[]): Setting[] {
 /**
  * The settings for a scenario's `@config`, in the order they are applied
  * (restored in reverse): THP mode and the other THP settings the model
- * assumes ({@link modelThpSettings}), khugepaged, the VM sysctls (with the
+ * assumes ({@link modelThpSettings}), khugepaged (no collapse of ranges with
+ * empty PTEs, and asleep), the VM sysctls (with the
  * memory reserves of overcommit mode 2, which no header carries, at the
  * model's values), then for each pool `nr_overcommit_hugepages` before
  * `nr_hugepages`. `pools` lists the pool sizes (kB) the host has;
@@ -265,6 +269,8 @@ export function planSettings(config: TraceConfig, pools: readonly number[], faul
     { path: THP_ENABLED, value: config.thp },
     ...modelThpSettings(thpFiles),
     { path: MAX_PTES_NONE, value: '0' },
+    // The model has no khugepaged: with max_ptes_none=0 it could still collapse a fully populated range.
+    { path: SCAN_SLEEP, value: KHUGEPAGED_ASLEEP },
     { path: '/proc/sys/vm/legacy_va_layout', value: '0' },
     { path: '/proc/sys/vm/overcommit_ratio', value: String(config.overcommit_ratio) },
     { path: '/proc/sys/vm/overcommit_memory', value: String(config.overcommit_memory) },
