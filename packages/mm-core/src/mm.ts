@@ -79,6 +79,7 @@ export class MmStruct {
     readonly limits: ProcessLimits,
   ) {
     const k = kernel;
+    this.taskSize = k.arch.addressSpace.taskSize(k.features);
     this.pageTable = k.arch.createPageTable(
       {
         allocTableFrame: () => k.allocPages(PageKind.PAGETABLE, 0),
@@ -100,10 +101,8 @@ export class MmStruct {
     return this.vmas.size;
   }
 
-  /** `TASK_SIZE` in pages. */
-  get taskSize(): number {
-    return this.kernel.arch.addressSpace.taskSize(this.kernel.features);
-  }
+  /** `TASK_SIZE` in pages (fixed for the address space: the architecture and its features decide it). */
+  readonly taskSize: number;
 
   /** `vm_stat_account`. @see mm/mmap.c */
   statAccount(flags: number, pages: number): void {
