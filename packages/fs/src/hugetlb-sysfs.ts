@@ -39,16 +39,33 @@ export class ValueInode extends Inode implements InodeIo {
   }
   protected evict(): void {}
 
+  /** A sysctl takes every write past its start whole (and ignores it). */
+  get swallowsWrites(): boolean {
+    return this.sysctl;
+  }
+
+  /** A sysfs attribute (kernfs, `seq_open`); the sysctls are proc files of their own. */
+  override get seqFileOpen(): boolean {
+    return !this.sysctl;
+  }
+
   readByte(offset: bigint): number | 'EOF' {
     if (this.sysctl && offset !== 0n) return 'EOF';
     const text = this.read();
     return offset < BigInt(text.length) ? text.charCodeAt(Number(offset)) : 'EOF';
   }
 
-  /** A write at offset 0 of `length` copies of one byte: parsed as a decimal number. */
+  /**
+   * A write of `length` copies of one byte, parsed as a decimal number. Of
+   * nothing, nothing is written (0). A sysctl ignores a write past its start
+   * (`sysctl_writes_strict`, 1 by default) yet reports it written whole; a
+   * sysfs attribute's `store` gets the bytes wherever they were written.
+   * @see kernel/sysctl.c proc_first_pos_non_zero_ignore; fs/kernfs/file.c kernfs_fop_write_iter
+   */
   writeFill(offset: bigint, length: bigint, value: number): bigint | number {
     if (!this.write) return -Errno.EACCES;
-    if (offset !== 0n && this.sysctl) return 0n; // sysctl_writes_strict: a write past the start is ignored
+    if (length === 0n) return 0n;
+    if (offset !== 0n && this.sysctl) return length;
     if (length > 64n) return -Errno.EINVAL;
     const text = String.fromCharCode(value).repeat(Number(length)).trim();
     if (!/^\d+$/.test(text)) return -Errno.EINVAL;

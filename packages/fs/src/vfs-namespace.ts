@@ -332,7 +332,8 @@ export class Vfs {
     if (!file || file.pathOnly) return -Errno.EBADF;
     // A pipe is a stream: no FMODE_PWRITE, whatever its access mode.
     if (file.inode.type === 'fifo') return -Errno.ESPIPE;
-    if (!file.writable) return -Errno.EBADF;
+    // ksys_pwrite64 wants FMODE_PWRITE before vfs_write wants FMODE_WRITE.
+    if (!file.writable) return file.inode.seqFileOpen ? -Errno.ESPIPE : -Errno.EBADF;
     const io = file.inode.io();
     if (!io) return -Errno.EINVAL;
     if (offset + length > LLONG_MAX) return -Errno.EINVAL; // rw_verify_area: pos + count overflows loff_t

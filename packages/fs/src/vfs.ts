@@ -19,7 +19,7 @@ export interface InodeIo {
   readByte(offset: bigint): number | 'EOF';
   /** `pwrite` of `length` copies of `value`: bytes written or `-errno`. */
   writeFill(offset: bigint, length: bigint, value: number): bigint | number;
-  /** Every write is taken whole and leaves nothing behind (`/dev/null`, `/dev/zero`'s `write_null`). */
+  /** Every write past a fill's first is taken whole and leaves nothing behind (`/dev/null`, `/dev/zero`'s `write_null`; a sysctl, past its start). */
   readonly swallowsWrites?: boolean;
   /** `ftruncate`: 0 or `-errno`. */
   truncate(size: bigint): number;
@@ -57,6 +57,14 @@ export abstract class Inode implements VmInode {
   }
   /** Opening the file with `O_DIRECT` is allowed (`FMODE_CAN_ODIRECT`, which its `->open` sets); otherwise it is EINVAL. */
   get canODirect(): boolean {
+    return false;
+  }
+  /**
+   * Opened through `seq_open` (kernfs: sysfs attributes), which clears
+   * `FMODE_PWRITE`; `kernfs_fop_open` gives it back only to a file opened for
+   * writing, so `pwrite` of one opened read-only is `ESPIPE`, not `EBADF`.
+   */
+  get seqFileOpen(): boolean {
     return false;
   }
   /** Release everything the inode holds (`evict_inode`). */
