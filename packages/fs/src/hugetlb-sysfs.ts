@@ -24,9 +24,11 @@ export class ValueInode extends Inode implements InodeIo {
     private readonly write: ((value: bigint) => number) | undefined,
     /** A sysctl (`proc_dointvec` and friends): reads and writes past offset 0 do nothing. */
     private readonly sysctl = false,
+    /** The permission bits, if not 0644 (writable) or 0444. */
+    mode?: number,
   ) {
     super(ino, dev, 'reg');
-    this.mode = write ? 0o644 : 0o444;
+    this.mode = mode ?? (write ? 0o644 : 0o444);
   }
   size(): bigint {
     return 0n;
@@ -42,6 +44,15 @@ export class ValueInode extends Inode implements InodeIo {
   /** A sysctl takes every write past its start whole (and ignores it). */
   get swallowsWrites(): boolean {
     return this.sysctl;
+  }
+
+  /**
+   * The bits bind root too: a sysctl's through `sysctl_perm`, a sysfs
+   * attribute's through `kernfs_fop_open` (no write bit or no `store`: a
+   * write open is EACCES, whatever the capabilities).
+   */
+  override get permissionByModeOnly(): boolean {
+    return true;
   }
 
   /** A sysfs attribute (kernfs, `seq_open`); the sysctls are proc files of their own. */
@@ -127,35 +138,53 @@ function storeOvercommit(h: Hstate, value: bigint): number {
 
 /**
  * The other `/proc/sys/vm` tunables the model reads, as files: reads give the
- * value, writes change it (`mmap_min_addr` needs CAP_SYS_RAWIO).
+ * value, writes change it (`mmap_min_addr` needs CAP_SYS_RAWIO); with them
+ * `legacy_va_layout` (which only the next exec reads) and the write-only
+ * `drop_caches` and `compact_memory`, which have nothing to act on here.
  * @see kernel/sysctl.c, mm/util.c overcommit_policy_handler, security/min_addr.c
  */
 export function vmSysctlFiles(kernel: MmKernel, nextIno: () => number): Map<string, Inode> {
   const files = new Map<string, Inode>();
   const c = kernel.config;
+  /** A numeric sysctl: `parse` takes the value written (undefined: EINVAL), `store` keeps it. */
+  const numeric = (name: string, read: () => number | bigint, parse: (v: bigint) => number | undefined, store: (n: number) => void, mode?: number): void => {
+    const write = (v: bigint): number => {
+      const n = parse(v);
+      if (n === undefined) return -Errno.EINVAL;
+      store(n);
+      return 0;
+    };
+    files.set(`/proc/sys/vm/${name}`, new ValueInode(nextIno(), '00:16', () => `${read()}\n`, write, true, mode));
+  };
   const int = (v: bigint): number | undefined => (v <= 0x7fffffffn ? Number(v) : undefined);
-  files.set('/proc/sys/vm/max_map_count', new ValueInode(nextIno(), '00:16', () => `${c.maxMapCount}\n`, (v) => {
-    const n = int(v);
-    if (n === undefined) return -Errno.EINVAL;
-    kernel.setSysctl('maxMapCount', n);
-    return 0;
-  }, true));
+  const ulong = (v: bigint): number | undefined => (v < 2n ** 64n ? Number(v) : undefined);
+  const inRange = (lo: number, hi: number) => (v: bigint): number | undefined => (v >= BigInt(lo) && v <= BigInt(hi) ? Number(v) : undefined);
+  numeric('max_map_count', () => c.maxMapCount, int, (n) => kernel.setSysctl('maxMapCount', n));
   files.set('/proc/sys/vm/mmap_min_addr', new ValueInode(nextIno(), '00:16', () => `${c.mmapMinAddr}\n`, (v) => {
     if (!c.privileged) return -Errno.EPERM;
     kernel.setSysctl('mmapMinAddr', v);
     return 0;
   }, true));
-  files.set('/proc/sys/vm/overcommit_memory', new ValueInode(nextIno(), '00:16', () => `${c.overcommitMemory}\n`, (v) => {
-    if (v > 2n) return -Errno.EINVAL;
-    kernel.setSysctl('overcommitMemory', Number(v) as 0 | 1 | 2);
-    return 0;
-  }, true));
-  files.set('/proc/sys/vm/overcommit_ratio', new ValueInode(nextIno(), '00:16', () => `${c.overcommitRatio}\n`, (v) => {
-    const n = int(v);
-    if (n === undefined) return -Errno.EINVAL;
+  numeric('overcommit_memory', () => c.overcommitMemory, inRange(0, 2), (n) => kernel.setSysctl('overcommitMemory', n as 0 | 1 | 2));
+  // overcommit_ratio_handler and overcommit_kbytes_handler: setting one clears the other.
+  numeric('overcommit_ratio', () => c.overcommitRatio, int, (n) => {
     kernel.setSysctl('overcommitRatio', n);
-    return 0;
-  }, true));
+    kernel.setSysctl('overcommitKbytes', 0);
+  });
+  numeric('overcommit_kbytes', () => c.overcommitKbytes, ulong, (n) => {
+    kernel.setSysctl('overcommitKbytes', n);
+    kernel.setSysctl('overcommitRatio', 0);
+  });
+  // __vm_enough_memory's reserves in mode 2 (proc_doulongvec_minmax: any unsigned long).
+  numeric('admin_reserve_kbytes', () => c.adminReserveKbytes, ulong, (n) => kernel.setSysctl('adminReserveKbytes', n));
+  numeric('user_reserve_kbytes', () => c.userReserveKbytes, ulong, (n) => kernel.setSysctl('userReserveKbytes', n));
+  // The sysctl only; a process's layout is chosen at exec (the header's layout=), so a write changes nothing here.
+  let legacyVaLayout = 0;
+  numeric('legacy_va_layout', () => legacyVaLayout, int, (n) => (legacyVaLayout = n));
+  // Write-only actions with nothing to act on in the model: dropping clean caches (tmpfs pages
+  // are never clean page cache; 6.18 takes 1 to 63, measured) and compacting memory (1).
+  numeric('drop_caches', () => 0, inRange(1, 63), () => {}, 0o200);
+  numeric('compact_memory', () => 0, inRange(1, 1), () => {}, 0o200);
   return files;
 }
 
@@ -165,6 +194,7 @@ export function hugetlbFiles(hugetlb: Hugetlb, nextIno: () => number): Map<strin
   const def = hugetlb.defaultHstate();
   if (def) {
     files.set('/proc/sys/vm/nr_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.maxHugePages}\n`, (v) => storeNr(def, v), true));
+    files.set('/proc/sys/vm/nr_hugepages_mempolicy', new ValueInode(nextIno(), '00:16', () => `${def.maxHugePages}\n`, (v) => storeNr(def, v), true));
     files.set('/proc/sys/vm/nr_overcommit_hugepages', new ValueInode(nextIno(), '00:16', () => `${def.overcommit}\n`, (v) => storeOvercommit(def, v), true));
   }
   for (const h of hugetlb.hstates.values()) {

@@ -185,7 +185,7 @@ export class Vfs {
     // O_DIRECTORY, or slashes after the name (LOOKUP_DIRECTORY), on something that is not a directory. (Found by tools/fuzz/kernel.)
     if ((flags & O.DIRECTORY || walk.trailingSlash) && inode.type !== 'dir') return -Errno.ENOTDIR;
     if (inode.type === 'dir' && mayWrite) return -Errno.EISDIR;
-    if (!created && !pathOnly && !this.kernel.config.privileged) {
+    if (!created && !pathOnly && (!this.kernel.config.privileged || inode.permissionByModeOnly)) {
       if ((mayRead && !(inode.mode & 0o400)) || (mayWrite && !(inode.mode & 0o200))) return -Errno.EACCES;
     }
     // do_dentry_open: O_DIRECT needs FMODE_CAN_ODIRECT. A file O_CREAT made stays made.

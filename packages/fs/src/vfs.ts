@@ -67,6 +67,16 @@ export abstract class Inode implements VmInode {
   get seqFileOpen(): boolean {
     return false;
   }
+  /**
+   * Its permission bits decide even for a process with every capability: a
+   * sysctl's `proc_sys_permission` → `sysctl_perm` reads the owner's bits for
+   * uid 0 and knows no `CAP_DAC_OVERRIDE` (root cannot read `drop_caches`),
+   * and `kernfs_fop_open` refuses a write open of a sysfs file without a
+   * write bit.
+   */
+  get permissionByModeOnly(): boolean {
+    return false;
+  }
   /** Release everything the inode holds (`evict_inode`). */
   protected abstract evict(): void;
 

@@ -71,7 +71,7 @@ export class MmKernel {
   }
 
   /** Change a `/proc/sys/vm` tunable, as a write to the sysctl file does. */
-  setSysctl<K extends 'maxMapCount' | 'mmapMinAddr' | 'overcommitMemory' | 'overcommitRatio'>(key: K, value: KernelConfig[K]): void {
+  setSysctl<K extends 'maxMapCount' | 'mmapMinAddr' | 'overcommitMemory' | 'overcommitRatio' | 'overcommitKbytes' | 'adminReserveKbytes' | 'userReserveKbytes'>(key: K, value: KernelConfig[K]): void {
     (this.config as { -readonly [P in keyof KernelConfig]: KernelConfig[P] })[key] = value;
   }
 
