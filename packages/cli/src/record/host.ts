@@ -46,21 +46,23 @@ function unescapeMountPath(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** The current mount points (from /proc/self/mounts). */
-export function currentMountPoints(): Set<string> {
+/** The lines of /proc/self/mounts: each mount point with its options. */
+function mounts(): Array<{ path: string; options: string[] }> {
   const text = readText('/proc/self/mounts') ?? '';
-  return new Set(text.split('\n').filter(Boolean).map((l) => unescapeMountPath(l.split(' ')[1] ?? '')));
+  return text.split('\n').filter(Boolean).map((l) => {
+    const f = l.split(' ');
+    return { path: unescapeMountPath(f[1] ?? ''), options: (f[3] ?? '').split(',') };
+  });
 }
 
-/** The mount points mounted `noexec` (the options field of /proc/self/mounts). */
-export function noexecMountPoints(): Set<string> {
-  const text = readText('/proc/self/mounts') ?? '';
-  const out = new Set<string>();
-  for (const l of text.split('\n').filter(Boolean)) {
-    const f = l.split(' ');
-    if ((f[3] ?? '').split(',').includes('noexec')) out.add(unescapeMountPath(f[1] ?? ''));
-  }
-  return out;
+/** The current mount points (from /proc/self/mounts). */
+export function currentMountPoints(): Set<string> {
+  return new Set(mounts().map((m) => m.path));
+}
+
+/** The mount points mounted `noexec`. */
+function noexecMountPoints(): Set<string> {
+  return new Set(mounts().filter((m) => m.options.includes('noexec')).map((m) => m.path));
 }
 
 function readPool(kb: number): PoolState | undefined {
