@@ -1,6 +1,6 @@
 /**
  * The files every Linux system has outside the mounts a trace names:
- * `/dev/zero`, `/dev/null`, `/dev/random`, `/dev/urandom`, pipes, the
+ * `/dev/zero`, `/dev/null`, `/dev/full`, `/dev/random`, `/dev/urandom`, pipes, the
  * `/proc/sys/vm/*` files and directories — with their mmap behaviour.
  * @see drivers/char/mem.c mmap_zero, fs/pipe.c, fs/proc/proc_sysctl.c
  */
@@ -73,6 +73,13 @@ const NULL_IO: InodeIo = {
   truncate: () => -Errno.EINVAL,
 };
 
+/** `/dev/full`: reads of zeros (`read_iter_zero`), every write `ENOSPC` (`write_full`), even of nothing. */
+const FULL_IO: InodeIo = {
+  readByte: () => 0,
+  writeFill: () => -Errno.ENOSPC,
+  truncate: () => -Errno.EINVAL,
+};
+
 /** Build the device inodes of a machine. */
 export function makeDevices(
   nextIno: () => number,
@@ -83,6 +90,7 @@ export function makeDevices(
   m.set('/dev/null', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, NULL_IO));
   m.set('/dev/random', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, ZERO_IO));
   m.set('/dev/urandom', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, ZERO_IO));
+  m.set('/dev/full', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, FULL_IO));
   for (const dir of ['/', '/dev', '/dev/shm', '/proc', '/proc/sys', '/proc/sys/vm', '/tmp', '/mnt', '/sys', '/sys/kernel', '/sys/kernel/mm', '/sys/kernel/mm/hugepages']) {
     m.set(dir, new SpecialInode(nextIno(), '00:02', 'dir', NO_MMAP));
   }
