@@ -39,6 +39,20 @@ describe('the kernel fuzzer keeps scenarios inside their mounts', () => {
     expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/max_map_count", O_WRONLY)')).toMatch(/outside the mounts/);
   });
 
+  it('lets sysctlSequence write only the system files whose writes cannot hurt the host', () => {
+    for (const path of ['/proc/sys/vm/overcommit_ratio', '/proc/sys/vm/overcommit_kbytes', '/proc/sys/vm/legacy_va_layout', '/proc/sys/vm/drop_caches', '/dev/full']) {
+      expect(verdict(`openat(AT_FDCWD, "${path}", O_RDWR)`)).toBe('ok');
+      expect(verdict(`openat(AT_FDCWD, "${path}", O_RDWR|O_TRUNC)`)).toMatch(/outside the mounts/);
+    }
+    // overcommit_memory may only be read: a 2 would stop every allocation on a host over its commit limit.
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/overcommit_memory", O_RDONLY)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/overcommit_memory", O_RDWR)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/vm/overcommit_memory", O_WRONLY)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", O_RDONLY)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages", O_WRONLY)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/proc/sys/kernel/randomize_va_space", O_RDONLY)')).toMatch(/outside the mounts/);
+  });
+
   it('keeps calls that allocate for every page of their range within the populate limit', () => {
     const within = 'madvise(0x100000000, 268435456, MADV_GUARD_INSTALL)';
     const beyond = 'madvise(0x100000000, 1099511627776, MADV_GUARD_INSTALL)'; // page tables for 1 TiB: 2 GiB

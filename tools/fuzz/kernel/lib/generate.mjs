@@ -117,6 +117,8 @@ export function profileConfig(profile, rng, host, huge = '2M', overcommit = [0, 
     c.privileged = rng.chance(0.1) ? 1 : 0;
     c.overcommit_memory = rng.weighted([[5, 0], [2, 1], [3, 2]]);
     if (c.overcommit_memory === 2) c.overcommit_ratio = rng.pick([50, 60, 80]);
+    // A ratio one repeated digit can write back, for sysctlSequence's overcommit_kbytes writes.
+    else if (rng.chance(0.3)) c.overcommit_ratio = 55;
     restrictPolicy();
     // Never above 8 MiB: raising a hard limit needs CAP_SYS_RESOURCE, which the recording host may lack.
     // Some limits are not whole pages: Linux compares some in bytes, some in pages
@@ -1497,6 +1499,66 @@ export class ScenarioGenerator {
     return null;
   }
 
+  /**
+   * The vm sysctls and system files a program may write or read
+   * (fuzz-probe-sysctl-writes, -files, -dev-full): overcommit_kbytes against
+   * the ratio, legacy_va_layout (nothing changes for this process),
+   * drop_caches, read-only opens of the others (pwrite EBADF, or ESPIPE on
+   * sysfs), /dev/full. Whatever the recorder set is written back at the end
+   * (the ratio only when one repeated digit can spell it). overcommit_memory
+   * is only read (see safety.mjs).
+   */
+  sysctlSequence() {
+    const r = this.rng;
+    const spell = (v) => (v < 10 ? { len: 1, digit: v } : v % 11 === 0 && v < 100 ? { len: 2, digit: v / 11 } : undefined);
+    const open = (path, flags) => {
+      const o = this.emit(`openat(AT_FDCWD, "${path}", ${flags})`);
+      return o?.kind === 'value' ? Number(o.value) : undefined;
+    };
+    const fill = (fd, at, len, byte) => this.emit(`fill(${fd}, ${at}, ${len}, ${hex(BigInt(byte))})`);
+    const variant = r.pick(['kbytes', 'legacy', 'drop', 'read-only', 'full']);
+    let fd;
+    if (variant === 'kbytes') {
+      const ratio = spell(this.cfg.overcommit_ratio);
+      if (!ratio) return null;
+      fd = open('/proc/sys/vm/overcommit_kbytes', 'O_RDWR');
+      const rfd = open('/proc/sys/vm/overcommit_ratio', r.pick(['O_RDWR', 'O_WRONLY']));
+      if (fd === undefined || rfd === undefined) return null;
+      fill(fd, r.chance(0.2) ? 1 : 0, r.pick([0, 1, 7, 20, 21]), r.pick([0x31, 0x39, 0x78]));
+      this.emit(`fpeek(${fd}, 0)`);
+      if (r.chance(0.5)) this.emit(this.mmapAnon());
+      fill(rfd, 0, ratio.len, 0x30 + ratio.digit);
+      this.emit(`fpeek(${fd}, 0)`);
+      this.emit(`close(${rfd})`);
+    } else if (variant === 'legacy') {
+      fd = open('/proc/sys/vm/legacy_va_layout', 'O_RDWR');
+      if (fd === undefined) return null;
+      fill(fd, 0, 1, r.pick([0x31, 0x32, 0x78]));
+      this.emit(`fpeek(${fd}, 0)`);
+      this.emit(this.mmapAnon());
+      fill(fd, 0, 1, 0x30);
+    } else if (variant === 'drop') {
+      fd = open('/proc/sys/vm/drop_caches', r.pick(['O_WRONLY', 'O_WRONLY', 'O_RDONLY']));
+      if (fd === undefined) return null;
+      fill(fd, r.chance(0.2) ? 2 : 0, r.pick([1, 1, 2, 0]), 0x30 + r.range(0, 9));
+    } else if (variant === 'read-only') {
+      const path = r.pick(['/proc/sys/vm/overcommit_memory', '/proc/sys/vm/admin_reserve_kbytes', '/proc/sys/vm/user_reserve_kbytes',
+        '/proc/sys/vm/max_map_count', '/proc/sys/vm/nr_overcommit_hugepages', '/proc/sys/vm/compact_memory',
+        '/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages']);
+      fd = open(path, 'O_RDONLY');
+      if (fd === undefined) return null;
+      this.emit(`fpeek(${fd}, ${r.pick([0, 0, 1, 2])})`);
+      fill(fd, 0, 1, 0x31);
+    } else {
+      fd = open('/dev/full', r.pick(['O_RDWR', 'O_RDONLY']));
+      if (fd === undefined) return null;
+      fill(fd, r.pick([0, 4096]), r.pick([0, 1, 70000]), 0x41);
+      this.emit(`fpeek(${fd}, ${r.pick([0, 1 << 20])})`);
+    }
+    this.emit(`close(${fd})`);
+    return null;
+  }
+
   // ------------------------------------------------ profiles
 
   menu() {
@@ -1531,7 +1593,7 @@ export class ScenarioGenerator {
       case 'hugetlb':
         return huge;
       case 'errors':
-        return [[55, () => g.errorStep()], [10, () => g.mmapAnon()], [8, () => g.openat()], [4, () => g.ftruncate()],
+        return [[55, () => g.errorStep()], [10, () => g.mmapAnon()], [8, () => g.openat()], [4, () => g.ftruncate()], [3, () => g.sysctlSequence()],
           [5, () => g.mmapFile()], [4, () => g.mmapHugeAnon()], [5, () => g.poke()], [3, () => g.peek()], [2, () => g.hugepages()],
           [2, () => '@maps'], [2, () => g.close()]];
       case 'legacy':

@@ -132,6 +132,28 @@ const POOL_FILES = [
   '/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages',
 ];
 
+/**
+ * Files outside the mounts a scenario may open for writing: the sysctls whose
+ * writes have no effect outside memory accounting of overcommit mode 2 or the
+ * next exec, and which the recorder puts back anyway (the ratio and kbytes,
+ * legacy_va_layout), drop_caches (drops clean caches, nothing else), and
+ * /dev/full (every write fails). overcommit_memory itself may only be read:
+ * a 2 written there would stop every allocation on a host whose commit is
+ * over the limit, the recorder's own included.
+ */
+const WRITABLE_SYSTEM_FILES = [
+  '/proc/sys/vm/overcommit_ratio',
+  '/proc/sys/vm/overcommit_kbytes',
+  '/proc/sys/vm/legacy_va_layout',
+  '/proc/sys/vm/drop_caches',
+  '/dev/full',
+];
+
+/** Files outside the mounts a scenario may open read-only (what they read is the config's). */
+function readableSystemFile(path) {
+  return path.startsWith('/proc/sys/vm/') || path.startsWith('/sys/kernel/mm/hugepages/') || path === '/dev/full';
+}
+
 /** Is `path` strictly inside one of the mount points? (A relative path is not: it starts wherever the recorder runs.) */
 function underMount(path, mounts) {
   if (!path.startsWith('/')) return false;
@@ -255,6 +277,9 @@ export function unsafeReason(step, ctx) {
       if ((path === '/dev/zero' || path === '/dev/null') && !writes) return undefined;
       // The pool sizes: written by hugeResizeSequence, which writes the recorded value back at the end.
       if (POOL_FILES.includes(path) && !writes) return undefined;
+      // sysctlSequence's files.
+      if (WRITABLE_SYSTEM_FILES.includes(path) && !writes) return undefined;
+      if (readableSystemFile(path) && (flags & 3n) === 0n && !writes) return undefined;
       // A mount's root directory: opening it for writing is EISDIR, O_CREAT on it too, and
       // O_TMPFILE makes an unnamed file in the scenario's own mount.
       if (isMountRoot(path, ctx.mounts)) return undefined;
