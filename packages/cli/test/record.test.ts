@@ -640,6 +640,7 @@ describe('planSettings / normalizeSetting', () => {
     const files = [
       `${dir}/shmem_enabled`,
       `${dir}/use_zero_page`,
+      `${dir}/defrag`,
       `${dir}/hugepages-64kB/enabled`,
       `${dir}/hugepages-64kB/shmem_enabled`,
       `${dir}/hugepages-2048kB/enabled`,
@@ -649,6 +650,7 @@ describe('planSettings / normalizeSetting', () => {
     expect(modelThpSettings(files).map((s) => `${s.path.slice(dir.length + 1)}=${s.value}`)).toEqual([
       'shmem_enabled=never',
       'use_zero_page=1',
+      'defrag=madvise',
       'hugepages-64kB/enabled=never',
       'hugepages-64kB/shmem_enabled=never',
       'hugepages-2048kB/enabled=inherit',

@@ -91,7 +91,7 @@ export function makeDevices(
   m.set('/dev/random', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, ZERO_IO));
   m.set('/dev/urandom', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, ZERO_IO));
   m.set('/dev/full', new SpecialInode(nextIno(), '00:05', 'chr', NO_MMAP, FULL_IO));
-  for (const dir of ['/', '/dev', '/dev/shm', '/proc', '/proc/sys', '/proc/sys/vm', '/tmp', '/mnt', '/sys', '/sys/kernel', '/sys/kernel/mm', '/sys/kernel/mm/hugepages']) {
+  for (const dir of ['/', '/dev', '/dev/shm', '/proc', '/proc/sys', '/proc/sys/vm', '/tmp', '/mnt', '/sys', '/sys/kernel', '/sys/kernel/mm', '/sys/kernel/mm/hugepages', '/sys/kernel/mm/transparent_hugepage']) {
     m.set(dir, new SpecialInode(nextIno(), '00:02', 'dir', NO_MMAP));
   }
   for (const inode of m.values()) inode.mode = inode.type === 'dir' ? 0o755 : 0o666;

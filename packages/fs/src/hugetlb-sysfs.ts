@@ -206,3 +206,29 @@ export function hugetlbFiles(hugetlb: Hugetlb, nextIno: () => number): Map<strin
   }
   return files;
 }
+
+/**
+ * `/sys/kernel/mm/transparent_hugepage`: the modes as Linux prints them (the
+ * one in force in brackets), `hpage_pmd_size`, and `use_zero_page`, which a
+ * write of 0 or 1 changes (0: a read fault where a THP could go gets a THP,
+ * not the huge zero page). A mode takes a word (`always`, `madvise`, …), which
+ * a write of one repeated byte can never spell: EINVAL.
+ * @see mm/huge_memory.c enabled_show, defrag_show, use_zero_page_store, hpage_pmd_size_show; mm/shmem.c shmem_enabled_show
+ */
+export function thpSysfsFiles(kernel: MmKernel, nextIno: () => number): Map<string, Inode> {
+  const files = new Map<string, Inode>();
+  const c = kernel.config;
+  const dir = '/sys/kernel/mm/transparent_hugepage';
+  const modes = (all: readonly string[], chosen: string): string => `${all.map((m) => (m === chosen ? `[${m}]` : m)).join(' ')}\n`;
+  const word = (): number => -Errno.EINVAL;
+  files.set(`${dir}/enabled`, new ValueInode(nextIno(), '00:17', () => modes(['always', 'madvise', 'never'], c.thp), word));
+  files.set(`${dir}/defrag`, new ValueInode(nextIno(), '00:17', () => modes(['always', 'defer', 'defer+madvise', 'madvise', 'never'], 'madvise'), word));
+  files.set(`${dir}/shmem_enabled`, new ValueInode(nextIno(), '00:17', () => modes(['always', 'within_size', 'advise', 'never', 'deny', 'force'], 'never'), word));
+  files.set(`${dir}/hpage_pmd_size`, new ValueInode(nextIno(), '00:17', () => `${2 << 20}\n`, undefined));
+  files.set(`${dir}/use_zero_page`, new ValueInode(nextIno(), '00:17', () => (c.useZeroPage ? '1\n' : '0\n'), (v) => {
+    if (v > 1n) return -Errno.EINVAL;
+    kernel.setSysctl('useZeroPage', v === 1n);
+    return 0;
+  }));
+  return files;
+}

@@ -9,7 +9,7 @@ import type { MmKernel, MmStruct, Vma } from '@mmsim/mm-core';
 import { makeDevices, pipeInode } from './devices.js';
 import type { FdTable } from './fdtable.js';
 import { Hugetlb, hugetlbfsType } from './hugetlbfs.js';
-import { hugetlbFiles, vmSysctlFiles } from './hugetlb-sysfs.js';
+import { hugetlbFiles, thpSysfsFiles, vmSysctlFiles } from './hugetlb-sysfs.js';
 import { MappingRegistry } from './mappings.js';
 import { childPath, dotsTarget, nameTooLong, parentPath, pathTooLong, walkParent, type NamespaceView, type ParentWalk } from './path-walk.js';
 import { ShmemInode, shmemZeroSetup, tmpfsType } from './tmpfs.js';
@@ -66,6 +66,7 @@ export class Vfs {
     this.devices = makeDevices(() => this.inodes.take(), zeroSetup);
     for (const [path, inode] of hugetlbFiles(this.hugetlb, () => this.inodes.take())) this.devices.set(path, inode);
     for (const [path, inode] of vmSysctlFiles(kernel, () => this.inodes.take())) this.devices.set(path, inode);
+    for (const [path, inode] of thpSysfsFiles(kernel, () => this.inodes.take())) this.devices.set(path, inode);
     for (const h of this.hugetlb.hstates.values()) this.devices.set(`/sys/kernel/mm/hugepages/hugepages-${h.sizeKb}kB`, this.devices.get('/sys')!);
   }
 

@@ -36,6 +36,8 @@ export interface KernelConfig {
   /** `fault_around_bytes` (debugfs). */
   readonly faultAroundBytes: number;
   readonly thp: ThpMode;
+  /** `/sys/kernel/mm/transparent_hugepage/use_zero_page`: a read fault where a THP could go maps the huge zero page (else a THP). */
+  readonly useZeroPage: boolean;
   /** 5-level paging. */
   readonly la57: boolean;
   /** 1 GiB pages supported by the CPU. */
@@ -68,6 +70,7 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
   userReserveKbytes: 131072,
   faultAroundBytes: 65536,
   thp: 'madvise',
+  useZeroPage: true,
   la57: false,
   gbpages: true,
   legacyLayout: false,

@@ -149,11 +149,20 @@ function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): n
     // The zero page, read-only; the huge zero page where a THP could go (uncounted too).
     const bits = (vmaPageBits(mm, vma.flags) & ~PteBits.WRITE) | PteBits.SPECIAL | PteBits.ACCESSED;
     if (thpAllowed(mm, vma, vpn)) {
+      const base = vpn - (vpn % PMD_PAGES);
+      if (!mm.kernel.config.useZeroPage) {
+        // Without the huge zero page (use_zero_page 0) do_huge_pmd_anonymous_page
+        // gives a read fault a THP (dirty, writable if the VMA is), as it gives a
+        // write; with none to be had, VM_FAULT_FALLBACK: the small zero page.
+        anonVmaPrepare(mm, vma);
+        const pfn = mm.kernel.allocPages(PageKind.ANON, 9);
+        if (pfn >= 0) return mapAnonBlock(mm, vma, base, pfn, 9) ? VmFault.OK : VmFault.OOM;
+        return mm.pageTable.map(vpn, mm.kernel.zeroPfn, 0, bits) ? VmFault.OK : VmFault.OOM;
+      }
       // do_huge_pmd_anonymous_page prepares the anon_vma before it picks the
       // huge zero page (the small zero page does not need one): a VMA read
       // this way is no longer "unfaulted" for mremap or merging.
       anonVmaPrepare(mm, vma);
-      const base = vpn - (vpn % PMD_PAGES);
       for (let i = 0; i < PMD_PAGES; i++) {
         if (!mm.pageTable.map(base + i, mm.kernel.zeroPfn, 0, bits)) {
           for (let j = 0; j < i; j++) mm.pageTable.unmap(base + j);

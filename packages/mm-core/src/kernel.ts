@@ -70,8 +70,8 @@ export class MmKernel {
     this.memmap.add(zero, PageKind.ZERO, 0);
   }
 
-  /** Change a `/proc/sys/vm` tunable, as a write to the sysctl file does. */
-  setSysctl<K extends 'maxMapCount' | 'mmapMinAddr' | 'overcommitMemory' | 'overcommitRatio' | 'overcommitKbytes' | 'adminReserveKbytes' | 'userReserveKbytes'>(key: K, value: KernelConfig[K]): void {
+  /** Change a `/proc/sys/vm` (or transparent_hugepage sysfs) tunable, as a write to its file does. */
+  setSysctl<K extends 'maxMapCount' | 'mmapMinAddr' | 'overcommitMemory' | 'overcommitRatio' | 'overcommitKbytes' | 'adminReserveKbytes' | 'userReserveKbytes' | 'useZeroPage'>(key: K, value: KernelConfig[K]): void {
     (this.config as { -readonly [P in keyof KernelConfig]: KernelConfig[P] })[key] = value;
   }
 

@@ -44,7 +44,7 @@ export interface HostProbe {
   readonly noexecMounts?: ReadonlySet<string>;
   /**
    * The optional THP setting files this kernel has, as paths (see
-   * {@link modelThpSettings}): `shmem_enabled`, `use_zero_page` and each
+   * {@link modelThpSettings}): `shmem_enabled`, `use_zero_page`, `defrag` and each
    * size's `enabled` / `shmem_enabled` (multi-size THP, Linux 6.8 and 6.11).
    */
   readonly thpSettingFiles?: readonly string[];
@@ -238,7 +238,8 @@ export function faultAroundSetting(config: TraceConfig): number {
  * kernel's defaults), for those of `files` this kernel has: only PMD-sized
  * (2 MiB) THPs for anonymous memory (each other size's `enabled` `never`, the
  * 2 MiB one `inherit`: the top-level mode decides), none for tmpfs and shmem
- * (`shmem_enabled` `never`, the sizes likewise), and the huge zero page in use.
+ * (`shmem_enabled` `never`, the sizes likewise), the huge zero page in use,
+ * and `defrag` at its default, `madvise` (the model prints it so).
  * A host where someone enabled 64 KiB THPs would otherwise record faults of
  * 64 KiB folios, which the model does not make.
  */
@@ -249,6 +250,7 @@ export function modelThpSettings(files: readonly string[]): Setting[] {
     if (size) out.push({ path, value: size[1] === '2048' ? 'inherit' : 'never' });
     else if (path === `${THP_DIR}/shmem_enabled`) out.push({ path, value: 'never' });
     else if (path === `${THP_DIR}/use_zero_page`) out.push({ path, value: '1' });
+    else if (path === `${THP_DIR}/defrag`) out.push({ path, value: 'madvise' });
   }
   return out;
 }

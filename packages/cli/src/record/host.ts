@@ -108,7 +108,7 @@ function pageSize(): number {
 
 /** The optional THP setting files of this kernel (see `modelThpSettings`). */
 function thpSettingFiles(): string[] {
-  const files = [`${THP_DIR}/shmem_enabled`, `${THP_DIR}/use_zero_page`];
+  const files = [`${THP_DIR}/shmem_enabled`, `${THP_DIR}/use_zero_page`, `${THP_DIR}/defrag`];
   let sizes: string[] = [];
   try {
     sizes = readdirSync(THP_DIR).filter((d) => /^hugepages-\d+kB$/.test(d));
