@@ -40,7 +40,7 @@ describe('the kernel fuzzer keeps scenarios inside their mounts', () => {
   });
 
   it('lets sysctlSequence write only the system files whose writes cannot hurt the host', () => {
-    for (const path of ['/proc/sys/vm/overcommit_ratio', '/proc/sys/vm/overcommit_kbytes', '/proc/sys/vm/legacy_va_layout', '/proc/sys/vm/drop_caches', '/dev/full']) {
+    for (const path of ['/proc/sys/vm/overcommit_ratio', '/proc/sys/vm/overcommit_kbytes', '/proc/sys/vm/legacy_va_layout', '/proc/sys/vm/drop_caches', '/sys/kernel/mm/transparent_hugepage/use_zero_page', '/dev/full']) {
       expect(verdict(`openat(AT_FDCWD, "${path}", O_RDWR)`)).toBe('ok');
       expect(verdict(`openat(AT_FDCWD, "${path}", O_RDWR|O_TRUNC)`)).toMatch(/outside the mounts/);
     }
@@ -51,6 +51,8 @@ describe('the kernel fuzzer keeps scenarios inside their mounts', () => {
     expect(verdict('openat(AT_FDCWD, "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", O_RDONLY)')).toBe('ok');
     expect(verdict('openat(AT_FDCWD, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_overcommit_hugepages", O_WRONLY)')).toMatch(/outside the mounts/);
     expect(verdict('openat(AT_FDCWD, "/proc/sys/kernel/randomize_va_space", O_RDONLY)')).toMatch(/outside the mounts/);
+    expect(verdict('openat(AT_FDCWD, "/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", O_RDONLY)')).toBe('ok');
+    expect(verdict('openat(AT_FDCWD, "/sys/kernel/mm/transparent_hugepage/enabled", O_WRONLY)')).toMatch(/outside the mounts/);
   });
 
   it('keeps calls that allocate for every page of their range within the populate limit', () => {

@@ -1504,7 +1504,7 @@ export class ScenarioGenerator {
    * (fuzz-probe-sysctl-writes, -files, -dev-full): overcommit_kbytes against
    * the ratio, legacy_va_layout (nothing changes for this process),
    * drop_caches, read-only opens of the others (pwrite EBADF, or ESPIPE on
-   * sysfs), /dev/full. Whatever the recorder set is written back at the end
+   * sysfs), /dev/full, use_zero_page 0 around a read fault. Whatever the recorder set is written back at the end
    * (the ratio only when one repeated digit can spell it). overcommit_memory
    * is only read (see safety.mjs).
    */
@@ -1516,7 +1516,7 @@ export class ScenarioGenerator {
       return o?.kind === 'value' ? Number(o.value) : undefined;
     };
     const fill = (fd, at, len, byte) => this.emit(`fill(${fd}, ${at}, ${len}, ${hex(BigInt(byte))})`);
-    const variant = r.pick(['kbytes', 'legacy', 'drop', 'read-only', 'full']);
+    const variant = r.pick(['kbytes', 'legacy', 'drop', 'read-only', 'full', 'zero-page']);
     let fd;
     if (variant === 'kbytes') {
       const ratio = spell(this.cfg.overcommit_ratio);
@@ -1549,6 +1549,25 @@ export class ScenarioGenerator {
       if (fd === undefined) return null;
       this.emit(`fpeek(${fd}, ${r.pick([0, 0, 1, 2])})`);
       fill(fd, 0, 1, 0x31);
+    } else if (variant === 'zero-page') {
+      // use_zero_page 0: a read fault where a THP could go takes a THP, not the huge zero page.
+      fd = open('/sys/kernel/mm/transparent_hugepage/use_zero_page', 'O_RDWR');
+      if (fd === undefined) return null;
+      fill(fd, 0, 1, r.pick([0x30, 0x30, 0x32]));
+      const res = this.emit(`mmap(NULL, ${4n * MB2}, ${r.pick(['PROT_READ', 'PROT_READ|PROT_WRITE'])}, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)`);
+      if (res?.kind === 'value') {
+        if (r.chance(0.8)) this.emit(`madvise(${hex(res.value)}, ${4n * MB2}, MADV_HUGEPAGE)`);
+        const a = res.value + r.brange(0n, 4n * MB2 - 1n);
+        this.emit(`peek(${hex(a)})`);
+        this.emit(`rss(${hex(a)})`);
+        if (r.chance(0.5)) this.emit(`poke(${hex(a)}, ${this.byte()})`);
+      }
+      fill(fd, 0, 1, 0x31);
+      if (res?.kind === 'value') {
+        const b = res.value + r.brange(0n, 4n * MB2 - 1n);
+        this.emit(`peek(${hex(b)})`);
+        this.emit(`rss(${hex(b)})`);
+      }
     } else {
       fd = open('/dev/full', r.pick(['O_RDWR', 'O_RDONLY']));
       if (fd === undefined) return null;

@@ -136,8 +136,9 @@ const POOL_FILES = [
  * Files outside the mounts a scenario may open for writing: the sysctls whose
  * writes have no effect outside memory accounting of overcommit mode 2 or the
  * next exec, and which the recorder puts back anyway (the ratio and kbytes,
- * legacy_va_layout), drop_caches (drops clean caches, nothing else), and
- * /dev/full (every write fails). overcommit_memory itself may only be read:
+ * legacy_va_layout), drop_caches (drops clean caches, nothing else),
+ * use_zero_page (which read faults get the huge zero page, for a moment; the
+ * recorder puts it back too) and /dev/full (every write fails). overcommit_memory itself may only be read:
  * a 2 written there would stop every allocation on a host whose commit is
  * over the limit, the recorder's own included.
  */
@@ -146,12 +147,13 @@ const WRITABLE_SYSTEM_FILES = [
   '/proc/sys/vm/overcommit_kbytes',
   '/proc/sys/vm/legacy_va_layout',
   '/proc/sys/vm/drop_caches',
+  '/sys/kernel/mm/transparent_hugepage/use_zero_page',
   '/dev/full',
 ];
 
 /** Files outside the mounts a scenario may open read-only (what they read is the config's). */
 function readableSystemFile(path) {
-  return path.startsWith('/proc/sys/vm/') || path.startsWith('/sys/kernel/mm/hugepages/') || path === '/dev/full';
+  return path.startsWith('/proc/sys/vm/') || path.startsWith('/sys/kernel/mm/hugepages/') || path.startsWith('/sys/kernel/mm/transparent_hugepage/') || path === '/dev/full';
 }
 
 /** Is `path` strictly inside one of the mount points? (A relative path is not: it starts wherever the recorder runs.) */
