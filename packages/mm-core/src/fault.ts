@@ -126,16 +126,23 @@ function mapAnonBlock(mm: MmStruct, vma: Vma, vpn: number, pfn: number, order: n
   return true;
 }
 
+/** No THP could be had (`VM_FAULT_FALLBACK`): the caller falls back to a small page. */
+const NO_THP = -1;
+
+/** `__do_huge_pmd_anonymous_page`: a fresh THP mapped over the block around `vpn` (VmFault result), or {@link NO_THP}. */
+function mapNewThp(mm: MmStruct, vma: Vma, vpn: number): number {
+  const pfn = mm.kernel.allocPages(PageKind.ANON, 9);
+  if (pfn < 0) return NO_THP;
+  return mapAnonBlock(mm, vma, vpn - (vpn % PMD_PAGES), pfn, 9) ? VmFault.OK : VmFault.OOM;
+}
+
 /** Allocate a THP for the block around `vpn` if allowed, else a 4 KiB page. VmFault result. */
 function allocAnonForWrite(mm: MmStruct, vma: Vma, vpn: number, copyFrom: number): number {
   const k = mm.kernel;
   anonVmaPrepare(mm, vma);
   if (copyFrom < 0 && thpAllowed(mm, vma, vpn)) {
-    const pfn = k.allocPages(PageKind.ANON, 9);
-    if (pfn >= 0) {
-      const base = vpn - (vpn % PMD_PAGES);
-      return mapAnonBlock(mm, vma, base, pfn, 9) ? VmFault.OK : VmFault.OOM;
-    }
+    const r = mapNewThp(mm, vma, vpn);
+    if (r !== NO_THP) return r;
   }
   const pfn = k.allocPages(PageKind.ANON, 0);
   if (pfn < 0) return VmFault.OOM;
@@ -149,20 +156,19 @@ function doAnonymousPage(mm: MmStruct, vma: Vma, vpn: number, write: boolean): n
     // The zero page, read-only; the huge zero page where a THP could go (uncounted too).
     const bits = (vmaPageBits(mm, vma.flags) & ~PteBits.WRITE) | PteBits.SPECIAL | PteBits.ACCESSED;
     if (thpAllowed(mm, vma, vpn)) {
-      const base = vpn - (vpn % PMD_PAGES);
-      if (!mm.kernel.config.useZeroPage) {
-        // Without the huge zero page (use_zero_page 0) do_huge_pmd_anonymous_page
-        // gives a read fault a THP (dirty, writable if the VMA is), as it gives a
-        // write; with none to be had, VM_FAULT_FALLBACK: the small zero page.
-        anonVmaPrepare(mm, vma);
-        const pfn = mm.kernel.allocPages(PageKind.ANON, 9);
-        if (pfn >= 0) return mapAnonBlock(mm, vma, base, pfn, 9) ? VmFault.OK : VmFault.OOM;
-        return mm.pageTable.map(vpn, mm.kernel.zeroPfn, 0, bits) ? VmFault.OK : VmFault.OOM;
-      }
       // do_huge_pmd_anonymous_page prepares the anon_vma before it picks the
       // huge zero page (the small zero page does not need one): a VMA read
       // this way is no longer "unfaulted" for mremap or merging.
       anonVmaPrepare(mm, vma);
+      if (!mm.kernel.config.useZeroPage) {
+        // Without the huge zero page (use_zero_page 0) a read fault gets a THP
+        // (dirty, writable if the VMA is), as a write does; with none to be
+        // had, the small zero page.
+        const r = mapNewThp(mm, vma, vpn);
+        if (r !== NO_THP) return r;
+        return mm.pageTable.map(vpn, mm.kernel.zeroPfn, 0, bits) ? VmFault.OK : VmFault.OOM;
+      }
+      const base = vpn - (vpn % PMD_PAGES);
       for (let i = 0; i < PMD_PAGES; i++) {
         if (!mm.pageTable.map(base + i, mm.kernel.zeroPfn, 0, bits)) {
           for (let j = 0; j < i; j++) mm.pageTable.unmap(base + j);
