@@ -136,6 +136,28 @@ function storeOvercommit(h: Hstate, value: bigint): number {
   return 0;
 }
 
+/** A parser of the values from `lo` to `hi`: the number, or undefined (EINVAL). */
+const inRange = (lo: number, hi: number) => (v: bigint): number | undefined => (v >= BigInt(lo) && v <= BigInt(hi) ? Number(v) : undefined);
+
+/** A file over a number: `parse` takes the value written (undefined: EINVAL), `store` keeps it. */
+function numericInode(
+  ino: number,
+  dev: string,
+  read: () => number | bigint,
+  parse: (v: bigint) => number | undefined,
+  store: (n: number) => void,
+  sysctl: boolean,
+  mode?: number,
+): ValueInode {
+  const write = (v: bigint): number => {
+    const n = parse(v);
+    if (n === undefined) return -Errno.EINVAL;
+    store(n);
+    return 0;
+  };
+  return new ValueInode(ino, dev, () => `${read()}\n`, write, sysctl, mode);
+}
+
 /**
  * The other `/proc/sys/vm` tunables the model reads, as files: reads give the
  * value, writes change it (`mmap_min_addr` needs CAP_SYS_RAWIO); with them
@@ -146,19 +168,11 @@ function storeOvercommit(h: Hstate, value: bigint): number {
 export function vmSysctlFiles(kernel: MmKernel, nextIno: () => number): Map<string, Inode> {
   const files = new Map<string, Inode>();
   const c = kernel.config;
-  /** A numeric sysctl: `parse` takes the value written (undefined: EINVAL), `store` keeps it. */
   const numeric = (name: string, read: () => number | bigint, parse: (v: bigint) => number | undefined, store: (n: number) => void, mode?: number): void => {
-    const write = (v: bigint): number => {
-      const n = parse(v);
-      if (n === undefined) return -Errno.EINVAL;
-      store(n);
-      return 0;
-    };
-    files.set(`/proc/sys/vm/${name}`, new ValueInode(nextIno(), '00:16', () => `${read()}\n`, write, true, mode));
+    files.set(`/proc/sys/vm/${name}`, numericInode(nextIno(), '00:16', read, parse, store, true, mode));
   };
   const int = (v: bigint): number | undefined => (v <= 0x7fffffffn ? Number(v) : undefined);
   const ulong = (v: bigint): number | undefined => (v < 2n ** 64n ? Number(v) : undefined);
-  const inRange = (lo: number, hi: number) => (v: bigint): number | undefined => (v >= BigInt(lo) && v <= BigInt(hi) ? Number(v) : undefined);
   numeric('max_map_count', () => c.maxMapCount, int, (n) => kernel.setSysctl('maxMapCount', n));
   files.set('/proc/sys/vm/mmap_min_addr', new ValueInode(nextIno(), '00:16', () => `${c.mmapMinAddr}\n`, (v) => {
     if (!c.privileged) return -Errno.EPERM;
@@ -225,10 +239,6 @@ export function thpSysfsFiles(kernel: MmKernel, nextIno: () => number): Map<stri
   files.set(`${dir}/defrag`, new ValueInode(nextIno(), '00:17', () => modes(['always', 'defer', 'defer+madvise', 'madvise', 'never'], 'madvise'), word));
   files.set(`${dir}/shmem_enabled`, new ValueInode(nextIno(), '00:17', () => modes(['always', 'within_size', 'advise', 'never', 'deny', 'force'], 'never'), word));
   files.set(`${dir}/hpage_pmd_size`, new ValueInode(nextIno(), '00:17', () => `${2 << 20}\n`, undefined));
-  files.set(`${dir}/use_zero_page`, new ValueInode(nextIno(), '00:17', () => (c.useZeroPage ? '1\n' : '0\n'), (v) => {
-    if (v > 1n) return -Errno.EINVAL;
-    kernel.setSysctl('useZeroPage', v === 1n);
-    return 0;
-  }));
+  files.set(`${dir}/use_zero_page`, numericInode(nextIno(), '00:17', () => (c.useZeroPage ? 1 : 0), inRange(0, 1), (n) => kernel.setSysctl('useZeroPage', n === 1), false));
   return files;
 }
